@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each installs what it needs and can be run again.
+
+CARGO ?= cargo
+ASSAY := target/release/assay
+
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies
+
+demo: setup-rust
+	$(CARGO) build --release -q -p assay-cli
+	@echo "== assay check examples/k8s/ (built-in policy library) =="
+	@$(ASSAY) check examples/k8s/; code=$$?; \
+	  echo "exit code $$code (0 pass, 1 findings of severity error, 2 usage or policy error)"; \
+	  test $$code -le 1
+
+setup-rust:
+	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+test: setup-rust lint test-wasm test-rust test-policies
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+
+# core has no I/O and must keep building for the browser and module hosts.
+test-wasm:
+	$(CARGO) build -q -p assay-core --target wasm32-unknown-unknown
+
+test-policies:
+	$(CARGO) run -q -p assay-cli -- test policies
+
+test-rust:
+	$(CARGO) test -q --workspace

@@ -1,0 +1,136 @@
+//! `assay check`.
+
+use crate::files::{display, load_policies, read_stdin, walk};
+use assay_core::check::{check_text, decode, parse_failure, values_of, FileOutcome};
+use assay_core::{Report, Verdict};
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Policy file, directory or .wasm module (repeatable); default: the built-in library
+    #[arg(short, long = "policy")]
+    policy: Vec<PathBuf>,
+    /// Environment name (selects per-environment params and rules)
+    #[arg(long, default_value = "")]
+    env: String,
+    /// Output format
+    #[arg(short, long, value_enum, default_value = "human")]
+    output: Format,
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// Previous version of the inputs (file or directory), passed to rules as `oldObject`
+    #[arg(long)]
+    old: Option<PathBuf>,
+    /// Files, directories, or `-` for stdin
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+struct Input {
+    label: String,
+    bytes: Result<Vec<u8>, String>,
+}
+
+fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(Input {
+                label: "<stdin>".to_owned(),
+                bytes: read_stdin().map_err(|e| e.to_string()),
+            });
+            continue;
+        }
+        let files = walk(p, false).map_err(|e| {
+            eprintln!("{}: cannot read: {e}", display(p));
+            crate::EXIT_USAGE
+        })?;
+        for f in files {
+            out.push(Input {
+                label: display(&f),
+                bytes: std::fs::read(&f).map_err(|e| e.to_string()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(args: CheckArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_inner(args: CheckArgs) -> Result<u8, u8> {
+    let set = load_policies(&args.policy)?;
+    let old: Vec<serde_json::Value> = match &args.old {
+        None => Vec::new(),
+        Some(p) => {
+            let mut values = Vec::new();
+            for input in read_inputs(std::slice::from_ref(p))? {
+                let bytes = input.bytes.map_err(|e| {
+                    eprintln!("{}: cannot read: {e}", input.label);
+                    crate::EXIT_USAGE
+                })?;
+                let text = decode(&bytes).map_err(|e| {
+                    eprintln!("{}:{}:{}: {}", input.label, e.line, e.column, e.message);
+                    crate::EXIT_USAGE
+                })?;
+                values.extend(values_of(text));
+            }
+            values
+        }
+    };
+    let mut total = FileOutcome::default();
+    for input in read_inputs(&args.inputs)? {
+        let bytes = match input.bytes {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", input.label);
+                return Err(crate::EXIT_USAGE);
+            }
+        };
+        let outcome = match decode(&bytes) {
+            Ok(text) => check_text(&set, Some(&input.label), text, &args.env, &old),
+            Err(e) => FileOutcome {
+                documents: 1,
+                checked: 0,
+                results: vec![parse_failure(Some(&input.label), &e)],
+            },
+        };
+        total.append(outcome);
+    }
+    let report = Report::new(total.documents, total.checked, total.results);
+    let text = match args.output {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            report.to_human(color)
+        }
+        Format::Json => report.to_json() + "\n",
+        Format::Sarif => report.to_sarif() + "\n",
+        Format::Github => report.to_github(),
+    };
+    print!("{text}");
+    let failed = match args.fail_on {
+        FailOn::Error => report.verdict == Verdict::Fail,
+        FailOn::Warning => report.verdict != Verdict::Pass,
+    };
+    Ok(u8::from(failed))
+}

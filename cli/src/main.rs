@@ -1,0 +1,45 @@
+//! The `assay` command line: a thin host over assay-core.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod check;
+mod files;
+mod test_cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Check Kubernetes config and decide rollouts with compiled policies"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate files, directories or `-` (stdin) against policies
+    Check(check::CheckArgs),
+    /// Run policies' YAML test cases
+    Test(test_cmd::TestArgs),
+}
+
+/// Exit code for usage errors, unreadable paths and invalid policies.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Test(args) => test_cmd::run(args),
+    };
+    ExitCode::from(code)
+}

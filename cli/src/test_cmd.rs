@@ -1,0 +1,72 @@
+//! `assay test`: run policies' YAML test cases.
+
+use crate::files::{display, load_policies, report_policy_errors, walk};
+use assay_core::cases::{read_case_file, run_case};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct TestArgs {
+    /// Directory holding policies and their `tests/` case files
+    #[arg(default_value = ".")]
+    path: PathBuf,
+}
+
+fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(walk(root, false)?
+        .into_iter()
+        .filter(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|n| n == "tests")
+        })
+        .collect())
+}
+
+pub fn run(args: TestArgs) -> u8 {
+    let set = match load_policies(std::slice::from_ref(&args.path)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let files = match case_files(&args.path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", display(&args.path));
+            return crate::EXIT_USAGE;
+        }
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for f in files {
+        let text = match std::fs::read_to_string(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", display(&f));
+                return crate::EXIT_USAGE;
+            }
+        };
+        let cases = match read_case_file(&display(&f), &text) {
+            Ok(c) => c,
+            Err(e) => {
+                report_policy_errors(&[e]);
+                return crate::EXIT_USAGE;
+            }
+        };
+        for c in cases {
+            match run_case(&set, &c) {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok    {}:{} {}", c.file, c.line, c.case.name);
+                }
+                Err(problems) => {
+                    failed += 1;
+                    println!("FAIL  {}:{} {}", c.file, c.line, c.case.name);
+                    for p in problems {
+                        println!("      {p}");
+                    }
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    u8::from(failed > 0)
+}

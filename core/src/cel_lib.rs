@@ -1,0 +1,311 @@
+//! The CEL environment rules run in: the standard library, cel-go's string,
+//! list and math extensions, and the Kubernetes library functions.
+//! Built once per process; the `cel` crate's `Context::default()` would
+//! rebuild it on every call.
+
+use cel::common::types::{self, CelBool, CelString};
+use cel::common::value::CowVal;
+use cel::{Env, ExecutionError, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// Variables a rule can read.
+pub const VARIABLES: [&str; 6] = [
+    "object",
+    "oldObject",
+    "params",
+    "env",
+    "request",
+    "embedded",
+];
+
+static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+
+pub fn env() -> Arc<Env> {
+    ENV.get_or_init(|| Arc::new(build_env())).clone()
+}
+
+fn build_env() -> Env {
+    let mut env = Env::stdlib();
+    // Each registration below is of a name the stdlib (built without its
+    // `regex` feature) does not declare, so none of them can fail.
+    let results = [
+        env.add_extension(cel::extensions::strings),
+        env.add_extension(cel::extensions::lists),
+        env.add_extension(cel::extensions::math),
+        cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>),
+        cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches"),
+        crate::k8s_cel::register(&mut env),
+    ];
+    debug_assert!(results.iter().all(Result::is_ok), "{results:?}");
+    env
+}
+
+const REGEX_CACHE_LIMIT: usize = 512;
+
+thread_local! {
+    static REGEX_CACHE: RefCell<HashMap<String, Arc<regex::Regex>>> = RefCell::new(HashMap::new());
+}
+
+/// Compiles each distinct pattern once per thread: the `cel` crate's own
+/// `matches()` compiles the regex on every call.
+pub fn cached_regex(pattern: &str) -> Result<Arc<regex::Regex>, String> {
+    if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map(Arc::new)
+        .map_err(|e| format!("`{pattern}` is not a valid regex: {e}"))?;
+    REGEX_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= REGEX_CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(pattern.to_owned(), re.clone());
+    });
+    Ok(re)
+}
+
+fn matches(this: &CelString<'_>, re: &CelString<'_>) -> Result<CelBool, ExecutionError> {
+    let compiled =
+        cached_regex(re.inner()).map_err(|m| ExecutionError::function_error("matches", m))?;
+    Ok(CelBool::from(compiled.is_match(this.inner())))
+}
+
+/// Converts a JSON value into a CEL value.
+pub fn to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::UInt(u)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        serde_json::Value::Object(m) => {
+            let map: HashMap<cel::objects::Key, Value> = m
+                .iter()
+                .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(cel::objects::Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// Renders a CEL value for a message.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Converts a call argument into a `Value` for the helper functions.
+pub(crate) fn arg_value(arg: &CowVal<'_, '_>) -> Result<Value, ExecutionError> {
+    Value::try_from(&**arg)
+        .map_err(|_| ExecutionError::function_error("argument", "unsupported value"))
+}
+
+pub(crate) fn ret<'b, 'v>(v: Value) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let boxed: Box<dyn cel::common::value::Val> = v
+        .try_into()
+        .map_err(|_| ExecutionError::function_error("result", "unsupported value"))?;
+    Ok(CowVal::Owned(boxed))
+}
+
+pub(crate) use types::{DYN_TYPE, LIST_TYPE, STRING_TYPE};
+
+/// Functions rules may call, for catching typos when a policy loads (the
+/// `cel` crate does not expose its declarations). Operators and the
+/// internal names macros expand to start with a non-letter or hold `@`.
+const KNOWN_FUNCTIONS: &[&str] = &[
+    // standard library
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bytes",
+    "bool",
+    "type",
+    "dyn",
+    "duration",
+    "timestamp",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
+    "hasValue",
+    "value",
+    "or",
+    "orValue",
+    "optional.of",
+    "optional.none",
+    "optional.ofNonZeroValue",
+    "base64.decode",
+    "base64.encode",
+    // strings, lists and math extensions
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "replace",
+    "split",
+    "substring",
+    "join",
+    "quote",
+    "strings.quote",
+    "reverse",
+    "slice",
+    "flatten",
+    "distinct",
+    "sort",
+    "lists.range",
+    "math.abs",
+    "math.bitAnd",
+    "math.bitNot",
+    "math.bitOr",
+    "math.bitShiftLeft",
+    "math.bitShiftRight",
+    "math.bitXor",
+    "math.ceil",
+    "math.floor",
+    "math.isFinite",
+    "math.isInf",
+    "math.isNaN",
+    "math.round",
+    "math.sign",
+    "math.sqrt",
+    "math.trunc",
+    "math.greatest",
+    "math.least",
+    // Kubernetes library and Assay helpers (k8s_cel.rs)
+    "sum",
+    "min",
+    "max",
+    "isSorted",
+    "find",
+    "findAll",
+    "parseModelList",
+];
+
+pub fn is_known_function(name: &str) -> bool {
+    !name.starts_with(|c: char| c.is_ascii_alphabetic())
+        || name.contains('@')
+        || KNOWN_FUNCTIONS.contains(&name)
+}
+
+const NAMESPACES: [&str; 5] = ["math", "strings", "lists", "base64", "optional"];
+
+/// The first unknown variable or function in `expr`, as a message. Variables
+/// bound by macros (`all`, `map`, ...) are known inside their macro only.
+pub fn unknown_reference(expr: &cel::IdedExpr) -> Option<String> {
+    use cel::common::ast::{EntryExpr, Expr};
+    let mut bound: Vec<&str> = Vec::new();
+    // (expression, number of bound names to drop after it)
+    let mut stack: Vec<(&cel::IdedExpr, usize)> = vec![(expr, 0)];
+    while let Some((e, unbind)) = stack.pop() {
+        for _ in 0..unbind {
+            bound.pop();
+        }
+        match &e.expr {
+            Expr::Ident(name) => {
+                if !name.starts_with('@')
+                    && !VARIABLES.contains(&name.as_str())
+                    && !bound.contains(&name.as_str())
+                {
+                    return Some(format!(
+                        "unknown variable `{name}`; rules can use {}",
+                        VARIABLES.join(", ")
+                    ));
+                }
+            }
+            Expr::Call(call) => {
+                let namespace = match call.target.as_deref().map(|t| &t.expr) {
+                    Some(Expr::Ident(ns)) if NAMESPACES.contains(&ns.as_str()) => Some(ns.as_str()),
+                    _ => None,
+                };
+                let full = match namespace {
+                    Some(ns) => format!("{ns}.{}", call.func_name),
+                    None => call.func_name.clone(),
+                };
+                if !is_known_function(&full) {
+                    return Some(format!("unknown function `{full}`"));
+                }
+                if namespace.is_none() {
+                    if let Some(t) = &call.target {
+                        stack.push((t, 0));
+                    }
+                }
+                stack.extend(call.args.iter().map(|a| (a, 0)));
+            }
+            Expr::Comprehension(c) => {
+                // Range and init see the outer scope; the loop sees its variables.
+                let mut names = vec![c.iter_var.as_str(), c.accu_var.as_str()];
+                names.extend(c.iter_var2.as_deref());
+                let n = names.len();
+                stack.push((&c.iter_range, 0));
+                stack.push((&c.accu_init, 0));
+                // The sentinel after the loop body drops the names again.
+                stack.push((&SENTINEL, n));
+                stack.push((&c.result, 0));
+                stack.push((&c.loop_step, 0));
+                stack.push((&c.loop_cond, 0));
+                bound.extend(names);
+            }
+            Expr::Select(s) => stack.push((&s.operand, 0)),
+            Expr::List(l) => stack.extend(l.elements.iter().map(|x| (x, 0))),
+            Expr::Map(m) => {
+                for entry in &m.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(me) => {
+                            stack.push((&me.key, 0));
+                            stack.push((&me.value, 0));
+                        }
+                        EntryExpr::StructField(f) => stack.push((&f.value, 0)),
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in &s.entries {
+                    if let EntryExpr::StructField(f) = &entry.expr {
+                        stack.push((&f.value, 0));
+                    }
+                }
+            }
+            Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+    None
+}
+
+static SENTINEL: cel::IdedExpr = cel::IdedExpr {
+    id: 0,
+    expr: cel::common::ast::Expr::Unspecified,
+};

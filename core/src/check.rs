@@ -1,0 +1,160 @@
+//! `check`: inputs (text) in, results out. Shared by every host.
+
+use crate::engine::{EvalInput, PolicySet};
+use crate::policy::Severity;
+use crate::report::{DocResult, Finding, Verdict};
+use crate::source::{parse_stream, Document, SourceMap, SyntaxError};
+use serde_json::Value;
+
+/// The results of one input file (or stdin).
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub documents: usize,
+    pub checked: usize,
+    pub results: Vec<DocResult>,
+}
+
+impl FileOutcome {
+    pub fn append(&mut self, mut other: FileOutcome) {
+        self.documents += other.documents;
+        self.checked += other.checked;
+        self.results.append(&mut other.results);
+    }
+}
+
+/// Identity used to pair a document with its previous version.
+pub fn identity(v: &Value) -> Option<(String, String, String, String)> {
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let name = s("/metadata/name");
+    if name.is_empty() {
+        return None;
+    }
+    Some((s("/apiVersion"), s("/kind"), s("/metadata/namespace"), name))
+}
+
+/// Decodes input bytes; invalid UTF-8 is a syntax error at its position.
+pub fn decode(bytes: &[u8]) -> Result<&str, SyntaxError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() as u32 + 1;
+        SyntaxError {
+            index: 0,
+            line,
+            column,
+            message: "invalid UTF-8; save the file as UTF-8".to_owned(),
+        }
+    })
+}
+
+pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
+    DocResult {
+        file: file.map(str::to_owned),
+        document: e.index,
+        kind: None,
+        name: None,
+        namespace: None,
+        policy: None,
+        verdict: Verdict::Fail,
+        findings: vec![Finding {
+            rule: "parse".to_owned(),
+            severity: Severity::Error,
+            message: format!("does not parse: {}", e.message),
+            path: String::new(),
+            line: Some(e.line),
+            column: Some(e.column),
+        }],
+        changed: Vec::new(),
+    }
+}
+
+/// Checks every document of one input against the policy set.
+/// `old` holds previous versions, paired by apiVersion/kind/namespace/name.
+pub fn check_documents(
+    set: &PolicySet,
+    file: Option<&str>,
+    docs: Vec<Result<Document, SyntaxError>>,
+    env: &str,
+    old: &[Value],
+    changed: &[String],
+) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    for doc in docs {
+        out.documents += 1;
+        let doc = match doc {
+            Ok(d) => d,
+            Err(e) => {
+                out.results.push(parse_failure(file, &e));
+                continue;
+            }
+        };
+        let id = identity(&doc.value);
+        let old_doc = id
+            .as_ref()
+            .and_then(|id| old.iter().find(|o| identity(o).as_ref() == Some(id)));
+        let input = EvalInput {
+            env,
+            old: old_doc,
+            request: None,
+        };
+        let evaluated = set.evaluate(&doc, &input);
+        if !evaluated.is_empty() {
+            out.checked += 1;
+        }
+        let field = |p: &str| {
+            doc.value
+                .pointer(p)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        for (policy, findings) in evaluated {
+            out.results.push(DocResult {
+                file: file.map(str::to_owned),
+                document: doc.index,
+                kind: field("/kind"),
+                name: field("/metadata/name"),
+                namespace: field("/metadata/namespace"),
+                policy: Some(policy.name.clone()),
+                verdict: Verdict::of(&findings),
+                findings,
+                changed: changed.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+/// Parses and checks one input's text.
+pub fn check_text(
+    set: &PolicySet,
+    file: Option<&str>,
+    text: &str,
+    env: &str,
+    old: &[Value],
+) -> FileOutcome {
+    check_documents(set, file, parse_stream(text), env, old, &[])
+}
+
+/// Parses every document of `text`, dropping those that do not parse.
+pub fn values_of(text: &str) -> Vec<Value> {
+    parse_stream(text)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|d| d.value)
+        .collect()
+}
+
+/// A document evaluated without a source file: no line/column.
+pub fn document_of(value: Value) -> Document {
+    Document {
+        index: 0,
+        value,
+        map: SourceMap::default(),
+    }
+}

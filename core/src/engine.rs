@@ -1,0 +1,830 @@
+//! Compiling validation policies once and evaluating documents against them.
+
+use crate::cel_lib;
+use crate::policy::{
+    read_policy_sources, typed, Coerce, EmbeddedFormat, EmbeddedSpec, MatchSpec, PolicyError,
+    PolicySource, RuleSpec, Severity, ValidationSpec,
+};
+use crate::report::Finding;
+use crate::source::{parse_stream, push_segment, Document, Pos, SourceMap};
+use cel::common::ast::{Expr, LiteralValue};
+use cel::{Context, Program};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// A set of compiled policies.
+pub struct PolicySet {
+    pub policies: Vec<CompiledPolicy>,
+}
+
+pub struct CompiledPolicy {
+    pub name: String,
+    pub file: String,
+    matcher: Option<MatchSpec>,
+    params_default: Arc<cel::Value>,
+    params_by_env: BTreeMap<String, Arc<cel::Value>>,
+    schema: Option<CompiledSchema>,
+    embedded: Vec<CompiledEmbedded>,
+    rules: Vec<CompiledRule>,
+}
+
+struct CompiledSchema {
+    path: String,
+    coerce: Coerce,
+    validator: jsonschema::Validator,
+}
+
+struct CompiledEmbedded {
+    spec: EmbeddedSpec,
+    validator: Option<jsonschema::Validator>,
+}
+
+struct CompiledRule {
+    name: String,
+    expr: Program,
+    when: Option<Program>,
+    message: Option<String>,
+    message_expr: Option<Program>,
+    path: String,
+    severity: Severity,
+    environments: Option<Vec<String>>,
+    source: String,
+}
+
+/// What a document is evaluated with.
+#[derive(Default)]
+pub struct EvalInput<'a> {
+    pub env: &'a str,
+    pub old: Option<&'a Value>,
+    pub request: Option<&'a Value>,
+}
+
+impl PolicySet {
+    /// Loads and compiles every policy in `files` (name, text). All problems are
+    /// reported, not just the first.
+    /// Documents that are not policies are skipped (a directory may hold other files).
+    pub fn load(files: &[(String, String)]) -> Result<PolicySet, Vec<PolicyError>> {
+        let (sources, mut errors) = read_policy_sources(files);
+        let mut policies = Vec::new();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for source in &sources {
+            let name = &source.header.metadata.name;
+            let name_pos = source
+                .document
+                .map
+                .locate("/metadata/name")
+                .unwrap_or_default();
+            if !valid_name(name) {
+                errors.push(
+                    PolicyError::at(
+                        &source.file,
+                        name_pos,
+                        format!("`metadata.name`: `{name}` is not a valid name"),
+                    )
+                    .with_hint("use lowercase letters, digits and `-`"),
+                );
+            }
+            if let Some(first) = seen.insert(name.clone(), source.file.clone()) {
+                errors.push(
+                    PolicyError::at(
+                        &source.file,
+                        name_pos,
+                        format!("`metadata.name`: duplicate policy name `{name}`"),
+                    )
+                    .with_hint(format!("`{name}` is already defined in {first}")),
+                );
+            }
+            match source.header.kind.as_str() {
+                "ValidationPolicy" => match compile(source) {
+                    Ok(p) => policies.push(p),
+                    Err(mut e) => errors.append(&mut e),
+                },
+                other => {
+                    let pos = source.document.map.locate("/kind").unwrap_or_default();
+                    errors.push(
+                        PolicyError::at(
+                            &source.file,
+                            pos,
+                            format!("`kind`: unsupported kind `{other}`"),
+                        )
+                        .with_hint("use `ValidationPolicy`"),
+                    );
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(PolicySet { policies })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Evaluates one document against every applicable policy.
+    pub fn evaluate<'s>(
+        &'s self,
+        doc: &Document,
+        input: &EvalInput,
+    ) -> Vec<(&'s CompiledPolicy, Vec<Finding>)> {
+        let applicable: Vec<&CompiledPolicy> = self
+            .policies
+            .iter()
+            .filter(|p| p.applies(&doc.value))
+            .collect();
+        if applicable.is_empty() {
+            return Vec::new();
+        }
+        let shared = SharedVars::new(doc, input);
+        applicable
+            .into_iter()
+            .map(|p| (p, p.evaluate_with(doc, input, &shared)))
+            .collect()
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
+    let file = source.file.as_str();
+    let doc = &source.document;
+    let spec: ValidationSpec =
+        typed(file, doc, "/spec", &source.header.spec).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let at = |pointer: &str| doc.map.locate(pointer).unwrap_or_default();
+
+    let schema = spec.schema.as_ref().and_then(|s| {
+        match compile_schema(&s.json_schema, file, at("/spec/schema/jsonSchema")) {
+            Ok(validator) => Some(CompiledSchema {
+                path: s.path.clone(),
+                coerce: s.coerce,
+                validator,
+            }),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    });
+
+    let mut embedded = Vec::new();
+    for (i, e) in spec.embedded.iter().enumerate() {
+        let validator = match &e.json_schema {
+            Some(js) => {
+                match compile_schema(js, file, at(&format!("/spec/embedded/{i}/jsonSchema"))) {
+                    Ok(v) => Some(v),
+                    Err(err) => {
+                        errors.push(err);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        embedded.push(CompiledEmbedded {
+            spec: e.clone(),
+            validator,
+        });
+    }
+
+    let mut rules = Vec::new();
+    let mut rule_names = HashSet::new();
+    for (i, r) in spec.rules.iter().enumerate() {
+        let base = format!("/spec/rules/{i}");
+        if !rule_names.insert(r.name.clone()) {
+            errors.push(
+                PolicyError::at(
+                    file,
+                    at(&format!("{base}/name")),
+                    format!("`rules[{i}].name`: duplicate rule name `{}`", r.name),
+                )
+                .with_rule(&r.name)
+                .with_hint("rule names must be unique within a policy"),
+            );
+        }
+        match compile_rule(file, doc, &base, r) {
+            Ok(rule) => rules.push(rule),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+
+    let mut env_names: Vec<&String> = spec.environments.keys().collect();
+    env_names.sort();
+    let params_default = Arc::new(cel_lib::to_cel(&Value::Object(spec.params.clone())));
+    let params_by_env = spec
+        .environments
+        .iter()
+        .map(|(name, e)| {
+            let mut merged = Value::Object(spec.params.clone());
+            deep_merge(&mut merged, &Value::Object(e.params.clone()));
+            (name.clone(), Arc::new(cel_lib::to_cel(&merged)))
+        })
+        .collect();
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(CompiledPolicy {
+        name: source.header.metadata.name.clone(),
+        file: file.to_owned(),
+        matcher: spec.matcher,
+        params_default,
+        params_by_env,
+        schema,
+        embedded,
+        rules,
+    })
+}
+
+fn compile_schema(
+    schema: &Value,
+    file: &str,
+    pos: Pos,
+) -> Result<jsonschema::Validator, PolicyError> {
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| {
+            PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
+                .with_hint("the schema must be valid JSON Schema 2020-12")
+        })
+}
+
+fn compile_rule(
+    file: &str,
+    doc: &Document,
+    base: &str,
+    r: &RuleSpec,
+) -> Result<CompiledRule, Vec<PolicyError>> {
+    let mut errors = Vec::new();
+    let mut one = |field: &str, text: &str, must_be_bool: bool| -> Option<Program> {
+        let pointer = format!("{base}/{field}");
+        match compile_cel(text, must_be_bool) {
+            Ok(p) => Some(p),
+            Err((msg, offset)) => {
+                let mut pos = doc.map.locate(&pointer).unwrap_or_default();
+                pos.column += offset;
+                errors.push(
+                    PolicyError::at(file, pos, format!("rule `{}` `{field}`: {msg}", r.name))
+                        .with_rule(&r.name)
+                        .with_hint("see docs/cel.md for the variables and functions rules can use"),
+                );
+                None
+            }
+        }
+    };
+    let expr = one("expr", &r.expr, true);
+    let when = r.when.as_deref().map(|w| one("when", w, true));
+    let message_expr = r
+        .message_expr
+        .as_deref()
+        .map(|m| one("messageExpr", m, false));
+    let path = r.path.clone().unwrap_or_default();
+    if !path.is_empty() && !path.starts_with('/') {
+        errors.push(
+            PolicyError::at(
+                file,
+                doc.map.locate(&format!("{base}/path")).unwrap_or_default(),
+                format!("rule `{}` `path`: `{path}` is not a JSON pointer", r.name),
+            )
+            .with_rule(&r.name)
+            .with_hint("write it like `/data/LOG_LEVEL`"),
+        );
+    }
+    match (expr, when, message_expr) {
+        (Some(expr), when @ (None | Some(Some(_))), message_expr @ (None | Some(Some(_))))
+            if errors.is_empty() =>
+        {
+            Ok(CompiledRule {
+                name: r.name.clone(),
+                expr,
+                when: when.flatten(),
+                message: r.message.clone(),
+                message_expr: message_expr.flatten(),
+                path,
+                severity: r.severity,
+                environments: r.environments.clone(),
+                source: r.expr.clone(),
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Compiles a CEL expression and rejects what can be known to be wrong before
+/// running it: syntax, unknown variables and functions, non-bool results.
+/// The error carries the column offset inside the expression.
+fn compile_cel(text: &str, must_be_bool: bool) -> Result<Program, (String, u32)> {
+    let env = cel_lib::env();
+    let program = env.compile(text).map_err(|e| {
+        let first = e.errors.first();
+        let offset = first.map_or(0, |p| {
+            if p.pos.0 <= 1 {
+                p.pos.1.max(0) as u32
+            } else {
+                0
+            }
+        });
+        let msg = first.map_or_else(|| e.to_string(), |p| p.msg.clone());
+        (format!("CEL syntax error: {msg}"), offset)
+    })?;
+    if let Some(msg) = cel_lib::unknown_reference(program.expression()) {
+        return Err((msg, 0));
+    }
+    if must_be_bool && !may_be_bool(&program.expression().expr) {
+        return Err(("expression does not yield a bool".to_owned(), 0));
+    }
+    Ok(program)
+}
+
+fn may_be_bool(expr: &Expr) -> bool {
+    match expr {
+        Expr::Literal(LiteralValue::Boolean(_)) => true,
+        Expr::Literal(_) | Expr::List(_) | Expr::Map(_) | Expr::Struct(_) => false,
+        Expr::Call(call) => !matches!(
+            call.func_name.as_str(),
+            "_+_"
+                | "_-_"
+                | "_*_"
+                | "_/_"
+                | "_%_"
+                | "-_"
+                | "size"
+                | "string"
+                | "int"
+                | "double"
+                | "uint"
+        ),
+        _ => true,
+    }
+}
+
+pub fn deep_merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(mut remaining) = text.strip_prefix(prefix) else {
+                return false;
+            };
+            if rest.is_empty() {
+                return true;
+            }
+            // Try every split point for the rest of the pattern.
+            loop {
+                if glob(rest, remaining) {
+                    return true;
+                }
+                let mut chars = remaining.chars();
+                if chars.next().is_none() {
+                    return false;
+                }
+                remaining = chars.as_str();
+            }
+        }
+    }
+}
+
+fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Per-document CEL values shared by every policy that applies to it.
+struct SharedVars {
+    object: Arc<cel::Value>,
+    old: Arc<cel::Value>,
+    request: Arc<cel::Value>,
+}
+
+impl SharedVars {
+    fn new(doc: &Document, input: &EvalInput) -> Self {
+        SharedVars {
+            object: Arc::new(cel_lib::to_cel(&doc.value)),
+            old: Arc::new(input.old.map_or(cel::Value::Null, cel_lib::to_cel)),
+            request: Arc::new(input.request.map_or(cel::Value::Null, cel_lib::to_cel)),
+        }
+    }
+}
+
+impl CompiledPolicy {
+    pub fn applies(&self, doc: &Value) -> bool {
+        let Some(m) = &self.matcher else {
+            return true;
+        };
+        let kind = str_at(doc, "/kind");
+        let name = str_at(doc, "/metadata/name");
+        let namespace = str_at(doc, "/metadata/namespace");
+        (m.kinds.is_empty() || m.kinds.iter().any(|k| k == kind))
+            && (m.names.is_empty() || m.names.iter().any(|p| glob(p, name)))
+            && (m.namespaces.is_empty() || m.namespaces.iter().any(|p| glob(p, namespace)))
+            && m.labels.iter().all(|(k, v)| {
+                doc.pointer("/metadata/labels")
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    == Some(v.as_str())
+            })
+    }
+
+    /// Evaluates one document against this policy alone.
+    pub fn evaluate(&self, doc: &Document, input: &EvalInput) -> Vec<Finding> {
+        self.evaluate_with(doc, input, &SharedVars::new(doc, input))
+    }
+
+    fn evaluate_with(
+        &self,
+        doc: &Document,
+        input: &EvalInput,
+        shared: &SharedVars,
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if let Some(schema) = &self.schema {
+            match doc.value.pointer(&schema.path) {
+                Some(target) => validate_schema(
+                    &schema.validator,
+                    target,
+                    &schema.path,
+                    schema.coerce,
+                    "schema",
+                    &doc.map,
+                    &mut findings,
+                ),
+                None => findings.push(Finding::new(
+                    "schema",
+                    Severity::Error,
+                    format!("`{}` is missing; the schema applies to it", schema.path),
+                    &schema.path,
+                    &doc.map,
+                )),
+            }
+        }
+        let mut embedded_values = Map::new();
+        for e in &self.embedded {
+            if let Some(value) = self.check_embedded(e, doc, &mut findings) {
+                embedded_values.insert(e.spec.path.clone(), value);
+            }
+        }
+        let params = self
+            .params_by_env
+            .get(input.env)
+            .unwrap_or(&self.params_default);
+        let mut ctx = Context::with_env(cel_lib::env());
+        ctx.add_variable_from_value("object", (*shared.object).clone());
+        ctx.add_variable_from_value("oldObject", (*shared.old).clone());
+        ctx.add_variable_from_value("request", (*shared.request).clone());
+        ctx.add_variable_from_value("params", (**params).clone());
+        ctx.add_variable_from_value("env", input.env.to_owned());
+        ctx.add_variable_from_value("embedded", cel_lib::to_cel(&Value::Object(embedded_values)));
+        for rule in &self.rules {
+            if let Some(envs) = &rule.environments {
+                if !envs.iter().any(|e| e == input.env) {
+                    continue;
+                }
+            }
+            if let Some(f) = rule.run(&ctx, &doc.map) {
+                findings.push(f);
+            }
+        }
+        findings
+    }
+
+    fn check_embedded(
+        &self,
+        e: &CompiledEmbedded,
+        doc: &Document,
+        findings: &mut Vec<Finding>,
+    ) -> Option<Value> {
+        let path = &e.spec.path;
+        let text = match doc.value.pointer(path) {
+            None | Some(Value::Null) => {
+                if e.spec.required {
+                    findings.push(Finding::new(
+                        "embedded",
+                        Severity::Error,
+                        format!("embedded file `{path}` is missing"),
+                        path,
+                        &doc.map,
+                    ));
+                }
+                return None;
+            }
+            Some(Value::String(s)) => s,
+            Some(_) => {
+                findings.push(Finding::new(
+                    "embedded",
+                    Severity::Error,
+                    format!(
+                        "`{path}` must be a string holding a {:?} file",
+                        e.spec.format
+                    )
+                    .to_lowercase(),
+                    path,
+                    &doc.map,
+                ));
+                return None;
+            }
+        };
+        let inner_map = |m: &SourceMap| -> SourceMap {
+            // Positions inside a block scalar map to the outer file's lines.
+            match doc.map.block_text(path) {
+                Some(b) => m.shifted(b.first_line - 1, b.indent),
+                None => {
+                    let pos = doc.map.locate(path).unwrap_or_default();
+                    let mut flat = SourceMap::default();
+                    flat.insert(String::new(), pos);
+                    flat
+                }
+            }
+        };
+        let parsed: Result<(Value, SourceMap), (Pos, String)> = match e.spec.format {
+            EmbeddedFormat::Yaml | EmbeddedFormat::Json => {
+                match parse_stream(text).into_iter().next() {
+                    Some(Ok(d)) => {
+                        if e.spec.format == EmbeddedFormat::Json && !looks_like_json(text) {
+                            Err((Pos::default(), "is not JSON".to_owned()))
+                        } else {
+                            Ok((d.value, d.map))
+                        }
+                    }
+                    Some(Err(err)) => Err((
+                        Pos {
+                            line: err.line,
+                            column: err.column,
+                        },
+                        err.message,
+                    )),
+                    None => Ok((Value::Null, SourceMap::default())),
+                }
+            }
+            EmbeddedFormat::Env => parse_env(text),
+        };
+        let (value, map) = match parsed {
+            Ok(v) => v,
+            Err((pos, msg)) => {
+                let outer = inner_map(&{
+                    let mut m = SourceMap::default();
+                    m.insert(String::new(), pos);
+                    m
+                });
+                let mut f = Finding::new(
+                    "embedded",
+                    Severity::Error,
+                    format!("embedded file `{path}` does not parse: {msg}"),
+                    path,
+                    &outer,
+                );
+                if f.line.is_none() {
+                    f.locate(path, &doc.map);
+                }
+                findings.push(f);
+                return None;
+            }
+        };
+        let outer = prefixed(&inner_map(&map), path);
+        if let Some(v) = &e.validator {
+            validate_schema(v, &value, path, e.spec.coerce, "embedded", &outer, findings);
+        }
+        Some(value)
+    }
+}
+
+fn looks_like_json(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+/// A map whose pointers are those of `inner` under `prefix`.
+fn prefixed(inner: &SourceMap, prefix: &str) -> SourceMap {
+    inner.with_prefix(prefix)
+}
+
+/// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
+fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
+    let mut map = Map::new();
+    let mut positions = SourceMap::default();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let pos = Pos {
+            line: i as u32 + 1,
+            column: (line.len() - trimmed.len()) as u32 + 1,
+        };
+        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
+        let Some((k, v)) = body.split_once('=') else {
+            return Err((pos, format!("line {} is not KEY=VALUE", i + 1)));
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        let key = k.trim().to_owned();
+        let mut pointer = String::new();
+        push_segment(&mut pointer, &key);
+        let value_pos = Pos {
+            line: pos.line,
+            column: pos.column
+                + body.find('=').map_or(0, |i| i as u32 + 1)
+                + (trimmed.len() - body.len()) as u32,
+        };
+        positions.insert(pointer, value_pos);
+        map.insert(key, Value::String(v.to_owned()));
+    }
+    positions.insert(String::new(), Pos { line: 1, column: 1 });
+    Ok((Value::Object(map), positions))
+}
+
+/// Validates `target` (found at `base`), reading strings as the numbers and
+/// booleans the schema asks for when `coerce` is `strings`.
+fn validate_schema(
+    validator: &jsonschema::Validator,
+    target: &Value,
+    base: &str,
+    coerce: Coerce,
+    rule: &str,
+    map: &SourceMap,
+    findings: &mut Vec<Finding>,
+) {
+    if validator.is_valid(target) {
+        return;
+    }
+    let mut coerced;
+    let mut instance = target;
+    if coerce == Coerce::Strings {
+        coerced = target.clone();
+        // Each round fixes every type error it can; nested ones surface next round.
+        for _ in 0..8 {
+            let fixes: Vec<(String, Value)> = validator
+                .iter_errors(&coerced)
+                .filter_map(|e| match e.kind() {
+                    jsonschema::error::ValidationErrorKind::Type { kind } => {
+                        let s = e.instance().as_str()?;
+                        coerce_string(s, kind).map(|v| (e.instance_path().as_str().to_owned(), v))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if fixes.is_empty() {
+                break;
+            }
+            for (pointer, value) in fixes {
+                if let Some(slot) = coerced.pointer_mut(&pointer) {
+                    *slot = value;
+                }
+            }
+        }
+        instance = &coerced;
+    }
+    for e in validator.iter_errors(instance) {
+        let pointer = format!("{base}{}", e.instance_path().as_str());
+        let shown = match target.pointer(e.instance_path().as_str()) {
+            Some(original) if coerce == Coerce::Strings => original.clone(),
+            _ => e.instance().clone().into_owned(),
+        };
+        let message = match (e.kind(), target.pointer(e.instance_path().as_str())) {
+            (jsonschema::error::ValidationErrorKind::Enum { options }, _) => {
+                format!("{shown} is not one of {options}")
+            }
+            // Report the value as the user wrote it, not as coerced.
+            (_, Some(original)) if coerce == Coerce::Strings && *original != **e.instance() => e
+                .to_string()
+                .replacen(&e.instance().to_string(), &original.to_string(), 1),
+            _ => e.to_string(),
+        };
+        findings.push(Finding::new(rule, Severity::Error, message, &pointer, map));
+    }
+}
+
+fn coerce_string(s: &str, kind: &jsonschema::error::TypeKind) -> Option<Value> {
+    use jsonschema::JsonType;
+    let wants = |t: JsonType| match kind {
+        jsonschema::error::TypeKind::Single(k) => *k == t,
+        jsonschema::error::TypeKind::Multiple(set) => set.contains(t),
+    };
+    let s = s.trim();
+    if wants(JsonType::Integer) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Some(Value::from(i));
+        }
+    }
+    if wants(JsonType::Number) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Some(Value::from(i));
+        }
+        if let Some(n) = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            return Some(Value::Number(n));
+        }
+    }
+    if wants(JsonType::Boolean) {
+        match s {
+            "true" => return Some(Value::Bool(true)),
+            "false" => return Some(Value::Bool(false)),
+            _ => {}
+        }
+    }
+    None
+}
+
+impl CompiledRule {
+    fn run(&self, ctx: &Context, map: &SourceMap) -> Option<Finding> {
+        let fail = |message: String| {
+            Some(Finding::new(
+                &self.name,
+                Severity::Error,
+                message,
+                &self.path,
+                map,
+            ))
+        };
+        if let Some(when) = &self.when {
+            match when.execute(ctx) {
+                Ok(cel::Value::Bool(true)) => {}
+                Ok(cel::Value::Bool(false)) => return None,
+                Ok(other) => {
+                    return fail(format!(
+                        "rule `{}` could not be evaluated: `when` yielded {} instead of a bool",
+                        self.name,
+                        cel_lib::display(&other)
+                    ))
+                }
+                Err(e) => {
+                    return fail(format!(
+                        "rule `{}` could not be evaluated: `when`: {e}",
+                        self.name
+                    ))
+                }
+            }
+        }
+        match self.expr.execute(ctx) {
+            Ok(cel::Value::Bool(true)) => None,
+            Ok(cel::Value::Bool(false)) => {
+                let message = match &self.message_expr {
+                    Some(p) => match p.execute(ctx) {
+                        Ok(v) => cel_lib::display(&v),
+                        Err(e) => format!(
+                            "{} (messageExpr failed: {e})",
+                            self.message
+                                .clone()
+                                .unwrap_or_else(|| self.default_message())
+                        ),
+                    },
+                    None => self
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| self.default_message()),
+                };
+                Some(Finding::new(
+                    &self.name,
+                    self.severity,
+                    message,
+                    &self.path,
+                    map,
+                ))
+            }
+            Ok(other) => fail(format!(
+                "rule `{}` could not be evaluated: it yielded {} instead of a bool",
+                self.name,
+                cel_lib::display(&other)
+            )),
+            Err(e) => fail(format!("rule `{}` could not be evaluated: {e}", self.name)),
+        }
+    }
+
+    fn default_message(&self) -> String {
+        format!("failed rule `{}`: `{}`", self.name, self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("ml-*", "ml-pipeline-prod"));
+        assert!(glob("*-prod", "ml-pipeline-prod"));
+        assert!(glob("a*b*c", "aXXbYYc"));
+        assert!(!glob("ml-*", "fraud"));
+        assert!(glob("exact", "exact"));
+    }
+}

@@ -1,0 +1,16 @@
+//! assay-core: policy model, loader, compiler and evaluator. No I/O, so it
+//! builds for `wasm32-unknown-unknown` and every host shares it.
+
+pub mod cel_lib;
+pub mod check;
+pub mod engine;
+mod k8s_cel;
+pub mod policy;
+pub mod report;
+pub mod source;
+
+pub use engine::{EvalInput, PolicySet};
+pub use policy::{PolicyError, Severity};
+pub use report::{DocResult, Finding, Report, Verdict};
+pub mod cases;
+pub mod library;

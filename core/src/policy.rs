@@ -1,0 +1,286 @@
+//! Policy files: the typed model of SPEC §1 and loading with `file:line:col` errors.
+
+use crate::source::{parse_stream, Document, Pos};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A problem with a policy file, located in that file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct PolicyError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl PolicyError {
+    pub fn at(file: &str, pos: Pos, message: impl Into<String>) -> Self {
+        PolicyError {
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+            rule: None,
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_rule(mut self, rule: &str) -> Self {
+        self.rule = Some(rule.to_owned());
+        self
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicyDocument {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Metadata,
+    pub spec: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidationSpec {
+    #[serde(default, rename = "match")]
+    pub matcher: Option<MatchSpec>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentSpec>,
+    #[serde(default)]
+    pub schema: Option<SchemaSpec>,
+    #[serde(default)]
+    pub embedded: Vec<EmbeddedSpec>,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Coerce {
+    #[default]
+    None,
+    Strings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchemaSpec {
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub coerce: Coerce,
+    pub json_schema: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddedFormat {
+    Yaml,
+    Json,
+    Env,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmbeddedSpec {
+    pub path: String,
+    pub format: EmbeddedFormat,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub coerce: Coerce,
+    #[serde(default)]
+    pub json_schema: Option<Value>,
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    #[default]
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleSpec {
+    pub name: String,
+    pub expr: String,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub message_expr: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
+}
+
+/// One policy as written, with where it came from.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub file: String,
+    pub document: Document,
+    pub header: PolicyDocument,
+}
+
+pub const API_VERSION: &str = "assay.dev/v1";
+
+/// Converts a serde_path_to_error path into a JSON pointer.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => {
+                crate::source::push_segment(&mut out, &index.to_string())
+            }
+            serde_path_to_error::Segment::Map { key } => crate::source::push_segment(&mut out, key),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Deserializes `value` (found at `base` in `doc`), turning a shape error into a located one.
+pub fn typed<T: serde::de::DeserializeOwned>(
+    file: &str,
+    doc: &Document,
+    base: &str,
+    value: &Value,
+) -> Result<T, PolicyError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = format!("{base}{}", pointer_of(e.path()));
+        let pos = doc.map.locate(&pointer).unwrap_or_default();
+        let field = if pointer.is_empty() {
+            String::from("the policy")
+        } else {
+            format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+        };
+        let inner = e.into_inner().to_string();
+        let hint = if inner.starts_with("unknown field") {
+            "check the spelling; the fields are listed in SPEC §1"
+        } else {
+            "see SPEC §1 for the shape of a policy"
+        };
+        PolicyError::at(file, pos, format!("{field}: {inner}")).with_hint(hint)
+    })
+}
+
+/// Splits policy files into their documents and checks each document's header.
+/// Documents that are not policies (neither `apiVersion: assay.dev/…` nor a
+/// `…Policy` kind) are skipped: a policy directory may hold other YAML.
+pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Vec<PolicyError>) {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in files {
+        for doc in parse_stream(text) {
+            let doc = match doc {
+                Ok(d) => d,
+                Err(e) => {
+                    errors.push(
+                        PolicyError::at(
+                            file,
+                            Pos {
+                                line: e.line,
+                                column: e.column,
+                            },
+                            format!("invalid YAML: {}", e.message),
+                        )
+                        .with_hint("fix the YAML syntax at this spot"),
+                    );
+                    continue;
+                }
+            };
+            let field = |k: &str| doc.value.get(k).and_then(Value::as_str).unwrap_or("");
+            let is_policy =
+                field("apiVersion").starts_with("assay.dev/") || field("kind").ends_with("Policy");
+            if !is_policy {
+                continue;
+            }
+            match typed::<PolicyDocument>(file, &doc, "", &doc.value) {
+                Ok(header) => {
+                    if header.api_version != API_VERSION {
+                        let pos = doc.map.locate("/apiVersion").unwrap_or_default();
+                        errors.push(
+                            PolicyError::at(
+                                file,
+                                pos,
+                                format!("`apiVersion`: unsupported `{}`", header.api_version),
+                            )
+                            .with_hint(format!("use `{API_VERSION}`")),
+                        );
+                        continue;
+                    }
+                    sources.push(PolicySource {
+                        file: file.clone(),
+                        document: doc,
+                        header,
+                    })
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (sources, errors)
+}

@@ -1,0 +1,293 @@
+//! Findings, per-document results and the report every host returns (SPEC §2),
+//! with its renderings: human, JSON, SARIF and GitHub annotations.
+
+use crate::policy::Severity;
+use crate::source::SourceMap;
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &str,
+        severity: Severity,
+        message: String,
+        path: &str,
+        map: &SourceMap,
+    ) -> Self {
+        let mut f = Finding {
+            rule: rule.to_owned(),
+            severity,
+            message,
+            path: path.to_owned(),
+            line: None,
+            column: None,
+        };
+        f.locate(path, map);
+        f
+    }
+
+    pub fn locate(&mut self, path: &str, map: &SourceMap) {
+        if let Some(pos) = map.locate(path) {
+            self.line = Some(pos.line);
+            self.column = Some(pos.column);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn of(findings: &[Finding]) -> Verdict {
+        findings.iter().fold(Verdict::Pass, |v, f| {
+            v.max(match f.severity {
+                Severity::Error => Verdict::Fail,
+                Severity::Warning => Verdict::Warn,
+            })
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// The findings of one policy on one document (or a parse failure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub document: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    /// Keys a patch changed (`check --base --patch`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub documents: usize,
+    pub checked: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    pub results: Vec<DocResult>,
+}
+
+impl Report {
+    /// `documents` counts every input document; `checked`, those at least one policy applied to.
+    pub fn new(documents: usize, checked: usize, results: Vec<DocResult>) -> Report {
+        let mut summary = Summary {
+            documents,
+            checked,
+            ..Summary::default()
+        };
+        for f in results.iter().flat_map(|r| &r.findings) {
+            match f.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+            }
+        }
+        let verdict = results
+            .iter()
+            .map(|r| r.verdict)
+            .max()
+            .unwrap_or(Verdict::Pass);
+        Report {
+            version: 1,
+            verdict,
+            summary,
+            results,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// One line per finding (`file:line:col: severity[policy/rule] message`), then a summary.
+    pub fn to_human(&self, color: bool) -> String {
+        let paint = |code: &str, s: &str| {
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut out = String::new();
+        for r in &self.results {
+            for f in &r.findings {
+                let location = location(r, f);
+                let sev = match f.severity {
+                    Severity::Error => paint("31", "error"),
+                    Severity::Warning => paint("33", "warning"),
+                };
+                let policy = r.policy.as_deref().unwrap_or("-");
+                out.push_str(&format!(
+                    "{location}: {sev}[{policy}/{}] {} ({})\n",
+                    f.rule,
+                    f.message,
+                    f.path_or_root()
+                ));
+            }
+            if !r.changed.is_empty() && r.policy.is_some() {
+                out.push_str(&format!(
+                    "{}: changed: {}\n",
+                    r.file.as_deref().unwrap_or("<input>"),
+                    r.changed.join(", ")
+                ));
+            }
+        }
+        let verdict = match self.verdict {
+            Verdict::Pass => paint("32", "pass"),
+            Verdict::Warn => paint("33", "warn"),
+            Verdict::Fail => paint("31", "fail"),
+        };
+        out.push_str(&format!(
+            "{verdict}: {} document(s), {} checked, {} error(s), {} warning(s)\n",
+            self.summary.documents,
+            self.summary.checked,
+            self.summary.errors,
+            self.summary.warnings
+        ));
+        out
+    }
+
+    /// GitHub Actions workflow commands: one annotation per finding.
+    pub fn to_github(&self) -> String {
+        let mut out = String::new();
+        for r in &self.results {
+            for f in &r.findings {
+                let level = match f.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                let mut props = Vec::new();
+                if let Some(file) = &r.file {
+                    props.push(format!("file={}", escape_property(file)));
+                }
+                if let Some(l) = f.line {
+                    props.push(format!("line={l}"));
+                }
+                if let Some(c) = f.column {
+                    props.push(format!("col={c}"));
+                }
+                let title = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
+                props.push(format!("title={}", escape_property(&title)));
+                out.push_str(&format!(
+                    "::{level} {}::{}\n",
+                    props.join(","),
+                    escape_data(&format!("{} ({})", f.message, f.path_or_root()))
+                ));
+            }
+        }
+        out
+    }
+
+    /// SARIF 2.1.0, for code-scanning uploads.
+    pub fn to_sarif(&self) -> String {
+        let mut rules: Vec<String> = Vec::new();
+        let mut results = Vec::new();
+        for r in &self.results {
+            for f in &r.findings {
+                let id = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
+                if !rules.contains(&id) {
+                    rules.push(id.clone());
+                }
+                let mut region = serde_json::Map::new();
+                if let Some(l) = f.line {
+                    region.insert("startLine".into(), l.into());
+                }
+                if let Some(c) = f.column {
+                    region.insert("startColumn".into(), c.into());
+                }
+                results.push(json!({
+                    "ruleId": id,
+                    "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                    "message": {"text": format!("{} ({})", f.message, f.path_or_root())},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": r.file.clone().unwrap_or_else(|| "stdin".into())},
+                        "region": region,
+                    }}],
+                }));
+            }
+        }
+        let sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "assay",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+                }},
+                "results": results,
+            }],
+        });
+        serde_json::to_string_pretty(&sarif).unwrap_or_default()
+    }
+}
+
+impl Finding {
+    fn path_or_root(&self) -> &str {
+        if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        }
+    }
+}
+
+fn location(r: &DocResult, f: &Finding) -> String {
+    let file = r.file.as_deref().unwrap_or("<input>");
+    match (f.line, f.column) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        _ => format!("{file}#{}", r.document),
+    }
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,631 @@
+//! YAML/JSON documents parsed in one pass into a `serde_json::Value` and a
+//! map from JSON pointers to the line and column where each value starts.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::{Map, Number, Value};
+
+/// Deeper nesting than this is rejected: it is never real config, and
+/// recursive consumers (CEL, serde) would overflow their stacks on it.
+pub const MAX_DEPTH: usize = 128;
+/// Upper bound on nodes per document, aliases expanded (billion-laughs guard).
+pub const MAX_NODES: usize = 1_000_000;
+
+/// 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Where a string value that holds a block scalar (`|` or `>`) has its text:
+/// its first content line and indentation in the outer file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockText {
+    pub first_line: u32,
+    pub indent: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    entries: Vec<(Box<str>, Pos)>,
+    blocks: Vec<(Box<str>, BlockText)>,
+}
+
+impl SourceMap {
+    /// Position of the value at `pointer`, or of its nearest ancestor that has one.
+    pub fn locate(&self, pointer: &str) -> Option<Pos> {
+        let mut p = pointer;
+        loop {
+            if let Some((_, pos)) = self.entries.iter().find(|(k, _)| &**k == p) {
+                return Some(*pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+
+    pub fn block_text(&self, pointer: &str) -> Option<BlockText> {
+        self.blocks
+            .iter()
+            .find(|(k, _)| &**k == pointer)
+            .map(|(_, b)| *b)
+    }
+
+    /// Re-bases a map of an embedded file onto the outer file.
+    pub fn shifted(&self, line_offset: u32, column_offset: u32) -> SourceMap {
+        let entries = self
+            .entries
+            .iter()
+            .map(|(k, p)| {
+                let pos = Pos {
+                    line: p.line + line_offset,
+                    column: p.column + column_offset,
+                };
+                (k.clone(), pos)
+            })
+            .collect();
+        SourceMap {
+            entries,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// The same positions with every pointer placed under `prefix`.
+    pub fn with_prefix(&self, prefix: &str) -> SourceMap {
+        let entries = self
+            .entries
+            .iter()
+            .map(|(k, p)| (format!("{prefix}{k}").into_boxed_str(), *p))
+            .collect();
+        SourceMap {
+            entries,
+            blocks: Vec::new(),
+        }
+    }
+
+    pub fn insert(&mut self, pointer: String, pos: Pos) {
+        self.entries.push((pointer.into_boxed_str(), pos));
+    }
+}
+
+/// One document of a stream.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub index: usize,
+    pub value: Value,
+    pub map: SourceMap,
+}
+
+/// A document that could not be parsed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct SyntaxError {
+    pub index: usize,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Appends a JSON pointer segment (RFC 6901 escaping).
+pub fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+enum Frame {
+    Map {
+        map: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        pointer_len: usize,
+    },
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        pointer_len: usize,
+    },
+}
+
+struct Builder {
+    line_offset: u32,
+    index: usize,
+    pointer: String,
+    stack: Vec<Frame>,
+    map: SourceMap,
+    anchors: Vec<(usize, Value)>,
+    nodes: usize,
+    root: Option<Value>,
+}
+
+impl Builder {
+    fn new(line_offset: u32, index: usize) -> Self {
+        Builder {
+            line_offset,
+            index,
+            pointer: String::new(),
+            stack: Vec::new(),
+            map: SourceMap::default(),
+            anchors: Vec::new(),
+            nodes: 0,
+            root: None,
+        }
+    }
+
+    fn pos_of(&self, span: &Span) -> Pos {
+        Pos {
+            line: span.start.line() as u32 + self.line_offset,
+            column: span.start.col() as u32 + 1,
+        }
+    }
+
+    fn error(&self, pos: Pos, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            index: self.index,
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+        }
+    }
+
+    /// Extends the pointer for the node about to start; false when the node is a map key.
+    fn enter(&mut self) -> bool {
+        match self.stack.last() {
+            Some(Frame::Map { key: None, .. }) => false,
+            Some(Frame::Map { key: Some(k), .. }) => {
+                let k = k.clone();
+                push_segment(&mut self.pointer, &k);
+                true
+            }
+            Some(Frame::Seq { items, .. }) => {
+                let i = items.len();
+                self.pointer.push('/');
+                self.pointer.push_str(&i.to_string());
+                true
+            }
+            None => true,
+        }
+    }
+
+    fn count(&mut self, pos: Pos, n: usize) -> Result<(), SyntaxError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            return Err(self.error(
+                pos,
+                format!("document has more than {MAX_NODES} values (aliases expanded); split it or remove alias fan-out"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stores a finished value in its parent, or as the root.
+    fn finish(&mut self, value: Value, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.push((anchor, value.clone()));
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Map { map, key, .. }) => {
+                if let Some(k) = key.take() {
+                    map.insert(k, value);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            None => self.root = Some(value),
+        }
+    }
+
+    fn leave_pointer(&mut self) {
+        if let Some(Frame::Map { pointer_len, .. } | Frame::Seq { pointer_len, .. }) =
+            self.stack.last()
+        {
+            self.pointer.truncate(*pointer_len);
+        } else {
+            self.pointer.clear();
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&saphyr_parser::Tag>,
+        span: &Span,
+    ) -> Result<(), SyntaxError> {
+        let pos = self.pos_of(span);
+        self.count(pos, 1)?;
+        let is_value = self.enter();
+        let value = resolve_scalar(text, style, tag);
+        if !is_value {
+            let key = match &value {
+                Value::String(s) => s.clone(),
+                Value::Null => "null".to_owned(),
+                other => other.to_string(),
+            };
+            if let Some(Frame::Map { key: k, map, .. }) = self.stack.last_mut() {
+                if map.contains_key(&key) {
+                    return Err(self.error(pos, format!("duplicate key `{key}`")));
+                }
+                *k = Some(key);
+            }
+            return Ok(());
+        }
+        self.map.insert(self.pointer.clone(), pos);
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            if let Some(block) = self.block_text(span) {
+                self.map
+                    .blocks
+                    .push((self.pointer.clone().into_boxed_str(), block));
+            }
+        }
+        self.leave_pointer();
+        self.finish(value, anchor);
+        Ok(())
+    }
+
+    /// The scanner's span of a block scalar starts at its first content character.
+    fn block_text(&self, span: &Span) -> Option<BlockText> {
+        Some(BlockText {
+            first_line: span.start.line() as u32 + self.line_offset,
+            indent: span.start.col() as u32,
+        })
+    }
+
+    fn start(&mut self, is_map: bool, anchor: usize, span: &Span) -> Result<(), SyntaxError> {
+        let pos = self.pos_of(span);
+        self.count(pos, 1)?;
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels; flatten the document"),
+            ));
+        }
+        if !self.enter() {
+            return Err(self.error(
+                pos,
+                "complex mapping keys (a map or list used as a key) are not supported",
+            ));
+        }
+        self.map.insert(self.pointer.clone(), pos);
+        let pointer_len = self.pointer.len();
+        self.stack.push(if is_map {
+            Frame::Map {
+                map: Map::new(),
+                key: None,
+                anchor,
+                pointer_len,
+            }
+        } else {
+            Frame::Seq {
+                items: Vec::new(),
+                anchor,
+                pointer_len,
+            }
+        });
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        let (value, anchor) = match self.stack.pop() {
+            Some(Frame::Map { map, anchor, .. }) => (Value::Object(map), anchor),
+            Some(Frame::Seq { items, anchor, .. }) => (Value::Array(items), anchor),
+            None => return,
+        };
+        self.leave_pointer();
+        self.finish(value, anchor);
+    }
+
+    fn alias(&mut self, id: usize, span: &Span) -> Result<(), SyntaxError> {
+        let pos = self.pos_of(span);
+        let Some(value) = self
+            .anchors
+            .iter()
+            .rev()
+            .find(|(a, _)| *a == id)
+            .map(|(_, v)| v.clone())
+        else {
+            return Err(self.error(pos, "alias to an unknown anchor"));
+        };
+        self.count(pos, count_nodes(&value))?;
+        if self.enter() {
+            self.map.insert(self.pointer.clone(), pos);
+            self.leave_pointer();
+            self.finish(value, 0);
+            Ok(())
+        } else {
+            match value {
+                Value::String(s) => {
+                    if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                        *key = Some(s);
+                    }
+                    Ok(())
+                }
+                _ => Err(self.error(pos, "an alias used as a key must name a string")),
+            }
+        }
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema, plus YAML 1.1 octal (`0400`) as Kubernetes reads file modes.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" | "binary" => return Value::String(text.to_owned()),
+                "int" | "float" | "bool" | "null" => {}
+                _ => return Value::String(text.to_owned()),
+            }
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::String(text.to_owned())
+        }
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Value::String(text.to_owned());
+    }
+    if let Some(n) = parse_int(text) {
+        return Value::Number(n);
+    }
+    if looks_like_float(text) {
+        if let Ok(f) = text.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(text.to_owned())
+}
+
+fn parse_int(text: &str) -> Option<Number> {
+    let (neg, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let (radix, body) = if let Some(h) = digits.strip_prefix("0x") {
+        (16, h)
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        (8, o)
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    if radix == 10 && !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if neg {
+        i64::from_str_radix(&format!("-{body}"), radix)
+            .ok()
+            .map(Number::from)
+    } else {
+        u64::from_str_radix(body, radix).ok().map(Number::from)
+    }
+}
+
+fn looks_like_float(text: &str) -> bool {
+    let t = text.trim_start_matches(['-', '+']);
+    !t.is_empty()
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+}
+
+/// Splits a stream at its `---` lines, so that a document the parser gives
+/// up on (it cannot resume after an error) does not take the rest with it.
+/// Each part comes with the number of lines before it.
+fn split_documents(text: &str) -> Vec<(u32, &str)> {
+    let mut parts = Vec::new();
+    let (mut start, mut start_line, mut line) = (0usize, 0u32, 0u32);
+    let mut offset = 0usize;
+    for l in text.split_inclusive('\n') {
+        let is_marker =
+            l.starts_with("---") && l[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if is_marker && offset > start {
+            parts.push((start_line, &text[start..offset]));
+            start = offset;
+            start_line = line;
+        }
+        offset += l.len();
+        line += 1;
+    }
+    parts.push((start_line, &text[start..]));
+    parts
+}
+
+/// Parses a YAML (or JSON) stream. Every document is returned, parsed or not,
+/// so that one broken document does not hide the others.
+pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    for (line_offset, part) in split_documents(text) {
+        parse_part(part, line_offset, &mut index, &mut out);
+    }
+    // An empty document (`---` at the end, or comments only) is not a document.
+    out.retain(|d| !matches!(d, Ok(doc) if doc.value.is_null() && doc.map.entries.is_empty()));
+    for (i, d) in out.iter_mut().enumerate() {
+        match d {
+            Ok(doc) => doc.index = i,
+            Err(e) => e.index = i,
+        }
+    }
+    out
+}
+
+fn parse_part(
+    text: &str,
+    line_offset: u32,
+    index: &mut usize,
+    out: &mut Vec<Result<Document, SyntaxError>>,
+) {
+    let mut parser = Parser::new_from_str(text);
+    let mut builder: Option<Builder> = None;
+    let mut failed = false;
+    while let Some(event) = parser.next_event() {
+        let (event, span) = match event {
+            Ok(e) => e,
+            Err(e) => {
+                let message = if e.info().contains("recursion limit") {
+                    "nesting deeper than the parser allows; flatten the document".to_owned()
+                } else {
+                    e.info().to_owned()
+                };
+                out.push(Err(SyntaxError {
+                    index: *index,
+                    line: e.marker().line() as u32 + line_offset,
+                    column: e.marker().col() as u32 + 1,
+                    message,
+                }));
+                *index += 1;
+                return;
+            }
+        };
+        let step = match (&event, builder.as_mut()) {
+            (Event::DocumentStart(_), _) => {
+                builder = Some(Builder::new(line_offset, *index));
+                failed = false;
+                Ok(())
+            }
+            (Event::DocumentEnd, Some(b)) => {
+                if !failed {
+                    let value = b.root.take().unwrap_or(Value::Null);
+                    let map = std::mem::take(&mut b.map);
+                    out.push(Ok(Document {
+                        index: *index,
+                        value,
+                        map,
+                    }));
+                }
+                builder = None;
+                *index += 1;
+                Ok(())
+            }
+            (_, Some(_)) if failed => Ok(()),
+            (Event::Scalar(v, style, anchor, tag), Some(b)) => {
+                b.scalar(v, *style, *anchor, tag.as_deref(), &span)
+            }
+            (Event::MappingStart(anchor, _), Some(b)) => b.start(true, *anchor, &span),
+            (Event::SequenceStart(anchor, _), Some(b)) => b.start(false, *anchor, &span),
+            (Event::MappingEnd | Event::SequenceEnd, Some(b)) => {
+                b.end();
+                Ok(())
+            }
+            (Event::Alias(id), Some(b)) => b.alias(*id, &span),
+            _ => Ok(()),
+        };
+        if let Err(e) = step {
+            out.push(Err(e));
+            failed = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Document {
+        match parse_stream(text).into_iter().next() {
+            Some(Ok(d)) => d,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_and_positions() {
+        let d = one("a: 1\nb:\n  - x\n  - 'y'\nc: 0400\nd: 1.5\ne: true\nf: ~\n");
+        assert_eq!(
+            d.value,
+            serde_json::json!({"a": 1, "b": ["x", "y"], "c": 256, "d": 1.5, "e": true, "f": null})
+        );
+        assert_eq!(d.map.locate("/b/1"), Some(Pos { line: 4, column: 5 }));
+        assert_eq!(d.map.locate("/a"), Some(Pos { line: 1, column: 4 }));
+        assert_eq!(d.map.locate("/b/7/z"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn block_scalar_position() {
+        let d = one("data:\n  config.yaml: |\n    a: 1\n    b: 2\n");
+        assert_eq!(
+            d.map.block_text("/data/config.yaml"),
+            Some(BlockText {
+                first_line: 3,
+                indent: 4
+            })
+        );
+        let docs = parse_stream("a: 1\n---\ndata:\n  f: |\n    x\n");
+        assert!(
+            matches!(&docs[1], Ok(d) if d.map.block_text("/data/f").is_some_and(|b| b.first_line == 5))
+        );
+    }
+
+    #[test]
+    fn multi_document_keeps_going_after_semantic_error() {
+        let docs = parse_stream("a: 1\n---\nb: *nope\n---\nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        assert!(docs[1].is_err());
+        assert!(matches!(&docs[2], Ok(d) if d.index == 2));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let text = "[".repeat(1000) + &"]".repeat(1000);
+        assert!(parse_stream(&text)[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("nesting deeper")));
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error() {
+        let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            t.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(parse_stream(&t)[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("more than")));
+    }
+
+    #[test]
+    fn json_is_yaml() {
+        let d = one("{\"a\": [1, 2.5, \"s\", null]}");
+        assert_eq!(d.value, serde_json::json!({"a": [1, 2.5, "s", null]}));
+    }
+}

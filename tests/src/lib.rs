@@ -1,0 +1,1 @@
+//! Shared corpora live beside this crate; the tests are in `policy_cases.rs`.
