@@ -213,6 +213,25 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "find",
     "findAll",
     "parseModelList",
+    "quantity",
+    "isQuantity",
+    "compareTo",
+    "isLessThan",
+    "isGreaterThan",
+    "add",
+    "sub",
+    "isInteger",
+    "asInteger",
+    "asApproximateFloat",
+    "sign",
+    "url",
+    "isURL",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
+    "getQuery",
 ];
 
 pub fn is_known_function(name: &str) -> bool {
@@ -220,6 +239,20 @@ pub fn is_known_function(name: &str) -> bool {
         || name.contains('@')
         || KNOWN_FUNCTIONS.contains(&name)
 }
+
+/// Type identifiers an expression may name, as in `type(x) == int`.
+const TYPE_NAMES: [&str; 10] = [
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+];
 
 const NAMESPACES: [&str; 5] = ["math", "strings", "lists", "base64", "optional"];
 
@@ -238,6 +271,7 @@ pub fn unknown_reference(expr: &cel::IdedExpr) -> Option<String> {
             Expr::Ident(name) => {
                 if !name.starts_with('@')
                     && !VARIABLES.contains(&name.as_str())
+                    && !TYPE_NAMES.contains(&name.as_str())
                     && !bound.contains(&name.as_str())
                 {
                     return Some(format!(

@@ -477,11 +477,17 @@ impl CompiledPolicy {
             }
         }
         let mut embedded_values = Map::new();
+        // Rule findings may point into embedded files, so they see their positions too.
+        let mut rule_map = None;
         for e in &self.embedded {
-            if let Some(value) = self.check_embedded(e, doc, &mut findings) {
+            if let Some((value, positions)) = self.check_embedded(e, doc, &mut findings) {
                 embedded_values.insert(e.spec.path.clone(), value);
+                rule_map
+                    .get_or_insert_with(|| doc.map.clone())
+                    .extend(positions);
             }
         }
+        let rule_map = rule_map.as_ref().unwrap_or(&doc.map);
         let params = self
             .params_by_env
             .get(input.env)
@@ -499,7 +505,7 @@ impl CompiledPolicy {
                     continue;
                 }
             }
-            if let Some(f) = rule.run(&ctx, &doc.map) {
+            if let Some(f) = rule.run(&ctx, rule_map) {
                 findings.push(f);
             }
         }
@@ -511,7 +517,7 @@ impl CompiledPolicy {
         e: &CompiledEmbedded,
         doc: &Document,
         findings: &mut Vec<Finding>,
-    ) -> Option<Value> {
+    ) -> Option<(Value, SourceMap)> {
         let path = &e.spec.path;
         let text = match doc.value.pointer(path) {
             None | Some(Value::Null) => {
@@ -602,7 +608,7 @@ impl CompiledPolicy {
         if let Some(v) = &e.validator {
             validate_schema(v, &value, path, e.spec.coerce, "embedded", &outer, findings);
         }
-        Some(value)
+        Some((value, outer))
     }
 }
 

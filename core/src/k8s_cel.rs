@@ -55,7 +55,7 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
         vec![STRING_TYPE],
         parse_model_list,
     )?;
-    Ok(())
+    register_types(env)
 }
 
 fn list_of(args: &Args<'_, '_>) -> Result<Arc<Vec<Value>>, ExecutionError> {
@@ -232,4 +232,402 @@ fn parse_model_list<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         out.push(crate::cel_lib::to_cel(&map));
     }
     ret(Value::List(Arc::new(out)))
+}
+
+/// A Kubernetes resource quantity (`250m`, `1Gi`, `2.5e3`), held exactly in
+/// units of 10⁻⁹ (Kubernetes' finest scale); finer values round up, as
+/// Kubernetes rounds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Quantity {
+    nanos: i128,
+}
+
+const NANO: i128 = 1_000_000_000;
+pub const QUANTITY_TYPE_NAME: &str = "kubernetes.Quantity";
+
+impl cel::objects::Opaque for Quantity {
+    fn runtime_type_name(&self) -> &str {
+        QUANTITY_TYPE_NAME
+    }
+}
+
+impl Quantity {
+    pub fn parse(s: &str) -> Result<Quantity, String> {
+        let bad = || format!("`{s}` is not a quantity (like `250m`, `1Gi`, `2`)");
+        let s_trim = s.trim();
+        if s_trim.is_empty() || s_trim != s {
+            return Err(bad());
+        }
+        let (neg, body) = match s.as_bytes()[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let num_end = body
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(body.len());
+        let (number, suffix) = body.split_at(num_end);
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(bad());
+        }
+        let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+        // value = digits × 10^exp10 × 2^exp2
+        let digits = format!("{int_part}{frac_part}");
+        let mut exp10: i32 = -(frac_part.len() as i32);
+        let mut exp2: u32 = 0;
+        match suffix {
+            "" => {}
+            "n" => exp10 -= 9,
+            "u" => exp10 -= 6,
+            "m" => exp10 -= 3,
+            "k" => exp10 += 3,
+            "M" => exp10 += 6,
+            "G" => exp10 += 9,
+            "T" => exp10 += 12,
+            "P" => exp10 += 15,
+            "E" => exp10 += 18,
+            "Ki" => exp2 = 10,
+            "Mi" => exp2 = 20,
+            "Gi" => exp2 = 30,
+            "Ti" => exp2 = 40,
+            "Pi" => exp2 = 50,
+            "Ei" => exp2 = 60,
+            other => {
+                let e = other
+                    .strip_prefix(['e', 'E'])
+                    .and_then(|e| e.parse::<i32>().ok())
+                    .filter(|e| e.abs() <= 18)
+                    .ok_or_else(bad)?;
+                exp10 += e;
+            }
+        }
+        let digits = digits.trim_start_matches('0');
+        if digits.len() > 30 {
+            return Err(format!("`{s}` is too large a quantity"));
+        }
+        let mantissa: i128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| bad())?
+        };
+        let scaled = mantissa
+            .checked_mul(1i128 << exp2)
+            .ok_or_else(|| format!("`{s}` is too large a quantity"))?;
+        let exp = exp10 + 9;
+        let nanos = if exp >= 0 {
+            10i128
+                .checked_pow(exp as u32)
+                .and_then(|p| scaled.checked_mul(p))
+                .ok_or_else(|| format!("`{s}` is too large a quantity"))?
+        } else {
+            let div = 10i128.checked_pow((-exp) as u32).unwrap_or(i128::MAX);
+            (scaled + div - 1) / div
+        };
+        Ok(Quantity {
+            nanos: if neg { -nanos } else { nanos },
+        })
+    }
+
+    fn from_value(v: &Value, function: &str) -> Result<Quantity, ExecutionError> {
+        match v {
+            Value::Opaque(o) => o
+                .downcast_ref::<Quantity>()
+                .copied()
+                .ok_or_else(|| ExecutionError::function_error(function, "expected a quantity")),
+            Value::Int(i) => Ok(Quantity {
+                nanos: *i as i128 * NANO,
+            }),
+            _ => Err(ExecutionError::function_error(
+                function,
+                "expected a quantity",
+            )),
+        }
+    }
+
+    fn value(self) -> Value {
+        Value::Opaque(Arc::new(self))
+    }
+}
+
+fn quantity_args(
+    args: &Args<'_, '_>,
+    function: &str,
+) -> Result<(Quantity, Option<Quantity>), ExecutionError> {
+    let first = Quantity::from_value(
+        &args
+            .first()
+            .map(arg_value)
+            .transpose()?
+            .unwrap_or(Value::Null),
+        function,
+    )?;
+    let second = match args.get(1) {
+        Some(a) => Some(Quantity::from_value(&arg_value(a)?, function)?),
+        None => None,
+    };
+    Ok((first, second))
+}
+
+fn quantity<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let s = string_arg(&args, 0, "quantity")?;
+    Quantity::parse(&s)
+        .map(|q| q.value())
+        .map_err(|m| ExecutionError::function_error("quantity", m))
+        .and_then(ret)
+}
+
+fn is_quantity<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let s = string_arg(&args, 0, "isQuantity")?;
+    ret(Value::Bool(Quantity::parse(&s).is_ok()))
+}
+
+fn q_compare<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, b) = quantity_args(&args, "compareTo")?;
+    let b = b.ok_or_else(|| ExecutionError::function_error("compareTo", "missing argument"))?;
+    ret(Value::Int(match a.cmp(&b) {
+        Ordering::Less => -1,
+        Ordering::Equal => 0,
+        Ordering::Greater => 1,
+    }))
+}
+
+fn q_less<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, b) = quantity_args(&args, "isLessThan")?;
+    ret(Value::Bool(Some(a) < b))
+}
+
+fn q_greater<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, b) = quantity_args(&args, "isGreaterThan")?;
+    ret(Value::Bool(b.is_some_and(|b| a > b)))
+}
+
+fn q_add<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, b) = quantity_args(&args, "add")?;
+    let nanos = a
+        .nanos
+        .checked_add(b.map_or(0, |b| b.nanos))
+        .ok_or_else(|| ExecutionError::function_error("add", "overflow"))?;
+    ret(Quantity { nanos }.value())
+}
+
+fn q_sub<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, b) = quantity_args(&args, "sub")?;
+    let nanos = a
+        .nanos
+        .checked_sub(b.map_or(0, |b| b.nanos))
+        .ok_or_else(|| ExecutionError::function_error("sub", "overflow"))?;
+    ret(Quantity { nanos }.value())
+}
+
+fn q_is_integer<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, _) = quantity_args(&args, "isInteger")?;
+    ret(Value::Bool(
+        a.nanos % NANO == 0 && i64::try_from(a.nanos / NANO).is_ok(),
+    ))
+}
+
+fn q_as_integer<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, _) = quantity_args(&args, "asInteger")?;
+    if a.nanos % NANO != 0 {
+        return Err(ExecutionError::function_error(
+            "asInteger",
+            "quantity is not an integer",
+        ));
+    }
+    i64::try_from(a.nanos / NANO)
+        .map(Value::Int)
+        .map_err(|_| ExecutionError::function_error("asInteger", "quantity overflows int"))
+        .and_then(ret)
+}
+
+fn q_as_float<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, _) = quantity_args(&args, "asApproximateFloat")?;
+    ret(Value::Float(a.nanos as f64 / NANO as f64))
+}
+
+fn q_sign<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let (a, _) = quantity_args(&args, "sign")?;
+    ret(Value::Int(a.nanos.signum() as i64))
+}
+
+fn parse_url(args: &Args<'_, '_>, function: &str) -> Result<url::Url, ExecutionError> {
+    let s = match args.first().map(arg_value).transpose()? {
+        Some(Value::String(s)) => s,
+        Some(Value::Opaque(o)) => match o.downcast_ref::<CelUrl>() {
+            Some(u) => return Ok(u.0.clone()),
+            None => return Err(ExecutionError::function_error(function, "expected a URL")),
+        },
+        _ => return Err(ExecutionError::function_error(function, "expected a URL")),
+    };
+    url::Url::parse(&s)
+        .map_err(|e| ExecutionError::function_error(function, format!("`{s}` is not a URL: {e}")))
+}
+
+/// A parsed URL, as returned by `url()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CelUrl(url::Url);
+pub const URL_TYPE_NAME: &str = "kubernetes.URL";
+
+impl cel::objects::Opaque for CelUrl {
+    fn runtime_type_name(&self) -> &str {
+        URL_TYPE_NAME
+    }
+}
+
+fn url_new<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let u = parse_url(&args, "url")?;
+    ret(Value::Opaque(Arc::new(CelUrl(u))))
+}
+
+fn is_url<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let s = string_arg(&args, 0, "isURL")?;
+    ret(Value::Bool(url::Url::parse(&s).is_ok()))
+}
+
+fn url_part<'b, 'v>(
+    args: Args<'b, 'v>,
+    function: &str,
+    part: fn(&url::Url) -> String,
+) -> Out<'b, 'v> {
+    let u = parse_url(&args, function)?;
+    ret(Value::String(Arc::new(part(&u))))
+}
+
+fn url_scheme<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    url_part(args, "getScheme", |u| u.scheme().to_owned())
+}
+
+fn url_host<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    url_part(args, "getHost", |u| {
+        let host = u.host_str().unwrap_or("").to_owned();
+        match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        }
+    })
+}
+
+fn url_hostname<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    url_part(args, "getHostname", |u| {
+        u.host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned()
+    })
+}
+
+fn url_port<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    url_part(args, "getPort", |u| {
+        u.port().map(|p| p.to_string()).unwrap_or_default()
+    })
+}
+
+fn url_path<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    url_part(args, "getEscapedPath", |u| u.path().to_owned())
+}
+
+fn url_query<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let u = parse_url(&args, "getQuery")?;
+    let mut map: std::collections::HashMap<cel::objects::Key, Vec<Value>> = Default::default();
+    for (k, v) in u.query_pairs() {
+        map.entry(cel::objects::Key::String(Arc::new(k.into_owned())))
+            .or_default()
+            .push(Value::String(Arc::new(v.into_owned())));
+    }
+    let map = map
+        .into_iter()
+        .map(|(k, v)| (k, Value::List(Arc::new(v))))
+        .collect();
+    ret(Value::Map(cel::objects::Map { map: Arc::new(map) }))
+}
+
+pub fn register_types(env: &mut Env) -> Result<(), DeclarationError> {
+    use cel::common::types::Type;
+    // `Type` is not `Clone`; each registration gets its own.
+    let q = || Type::new_opaque_type(QUANTITY_TYPE_NAME);
+    let u = || Type::new_opaque_type(URL_TYPE_NAME);
+    env.add_overload("quantity", "quantity(string)", vec![STRING_TYPE], quantity)?;
+    env.add_overload(
+        "isQuantity",
+        "isQuantity(string)",
+        vec![STRING_TYPE],
+        is_quantity,
+    )?;
+    for (name, f) in [
+        ("compareTo", q_compare as cel::common::functions::Function),
+        ("isLessThan", q_less),
+        ("isGreaterThan", q_greater),
+        ("add", q_add),
+        ("sub", q_sub),
+    ] {
+        env.add_member_overload(
+            name,
+            &format!("quantity.{name}(quantity)"),
+            q(),
+            vec![q()],
+            f,
+        )?;
+    }
+    env.add_member_overload(
+        "add",
+        "quantity.add(int)",
+        q(),
+        vec![cel::common::types::INT_TYPE],
+        q_add,
+    )?;
+    env.add_member_overload(
+        "sub",
+        "quantity.sub(int)",
+        q(),
+        vec![cel::common::types::INT_TYPE],
+        q_sub,
+    )?;
+    for (name, f) in [
+        (
+            "isInteger",
+            q_is_integer as cel::common::functions::Function,
+        ),
+        ("asInteger", q_as_integer),
+        ("asApproximateFloat", q_as_float),
+        ("sign", q_sign),
+    ] {
+        env.add_member_overload(name, &format!("quantity.{name}()"), q(), vec![], f)?;
+    }
+    env.add_overload("url", "url(string)", vec![STRING_TYPE], url_new)?;
+    env.add_overload("isURL", "isURL(string)", vec![STRING_TYPE], is_url)?;
+    for (name, f) in [
+        ("getScheme", url_scheme as cel::common::functions::Function),
+        ("getHost", url_host),
+        ("getHostname", url_hostname),
+        ("getPort", url_port),
+        ("getEscapedPath", url_path),
+        ("getQuery", url_query),
+    ] {
+        env.add_member_overload(name, &format!("url.{name}()"), u(), vec![], f)?;
+    }
+    env.add_type(q())?;
+    env.add_type(u())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quantity;
+
+    #[test]
+    fn quantities() {
+        let q = |s: &str| Quantity::parse(s).map(|q| q.nanos);
+        assert_eq!(q("250m"), Ok(250_000_000));
+        assert_eq!(q("1Gi"), Ok((1i128 << 30) * 1_000_000_000));
+        assert_eq!(q("1.5"), Ok(1_500_000_000));
+        assert_eq!(q("2e3"), Ok(2_000_000_000_000));
+        assert_eq!(q("-1k"), Ok(-1_000_000_000_000));
+        assert_eq!(q("1n"), Ok(1));
+        assert!(q("abc").is_err());
+        assert!(q("1Xi").is_err());
+        assert!(q("").is_err());
+        assert!(q("1.2.3").is_err());
+        assert!(Quantity::parse("500m") < Quantity::parse("1"));
+    }
 }

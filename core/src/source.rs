@@ -85,6 +85,13 @@ impl SourceMap {
         }
     }
 
+    /// Adds positions of another map; its pointers are looked up first.
+    pub fn extend(&mut self, other: SourceMap) {
+        let mut entries = other.entries;
+        entries.append(&mut self.entries);
+        self.entries = entries;
+    }
+
     pub fn insert(&mut self, pointer: String, pos: Pos) {
         self.entries.push((pointer.into_boxed_str(), pos));
     }
