@@ -1,7 +1,8 @@
 //! `assay check`.
 
 use crate::files::{display, load_policies, read_stdin, walk};
-use assay_core::check::{check_text, decode, parse_failure, values_of, FileOutcome};
+use assay_core::check::{check_patch, check_text, decode, parse_failure, values_of, FileOutcome};
+use assay_core::patch::PatchType;
 use assay_core::{Report, Verdict};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
@@ -21,6 +22,12 @@ pub enum FailOn {
     Warning,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PatchKind {
+    Merge,
+    Json,
+}
+
 #[derive(Args)]
 pub struct CheckArgs {
     /// Policy file, directory or .wasm module (repeatable); default: the built-in library
@@ -38,8 +45,17 @@ pub struct CheckArgs {
     /// Previous version of the inputs (file or directory), passed to rules as `oldObject`
     #[arg(long)]
     old: Option<PathBuf>,
+    /// Base document to patch (with --patch), like the live object of `kubectl patch`
+    #[arg(long, requires = "patch", conflicts_with_all = ["inputs", "old"])]
+    base: Option<PathBuf>,
+    /// Patch file applied to --base; the result is checked with the base as `oldObject`
+    #[arg(long, requires = "base")]
+    patch: Option<PathBuf>,
+    /// How --patch applies, as `kubectl patch --type`
+    #[arg(long, value_enum, default_value = "merge")]
+    patch_type: PatchKind,
     /// Files, directories, or `-` for stdin
-    #[arg(required = true)]
+    #[arg(required_unless_present = "base")]
     inputs: Vec<PathBuf>,
 }
 
@@ -72,6 +88,18 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
     Ok(out)
 }
 
+/// Reads a whole file as UTF-8 text; failures are usage errors (exit 2).
+fn read_text(path: &std::path::Path) -> Result<String, u8> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("{}: cannot read: {e}", display(path));
+        crate::EXIT_USAGE
+    })?;
+    decode(&bytes).map(str::to_owned).map_err(|e| {
+        eprintln!("{}:{}:{}: {}", display(path), e.line, e.column, e.message);
+        crate::EXIT_USAGE
+    })
+}
+
 pub fn run(args: CheckArgs) -> u8 {
     match run_inner(args) {
         Ok(code) | Err(code) => code,
@@ -99,6 +127,21 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         }
     };
     let mut total = FileOutcome::default();
+    if let (Some(base), Some(patch)) = (&args.base, &args.patch) {
+        let kind = match args.patch_type {
+            PatchKind::Merge => PatchType::Merge,
+            PatchKind::Json => PatchType::Json,
+        };
+        let base_text = read_text(base)?;
+        let patch_text = read_text(patch)?;
+        total.append(check_patch(
+            &set,
+            (&display(base), &base_text),
+            (&display(patch), &patch_text),
+            kind,
+            &args.env,
+        ));
+    }
     for input in read_inputs(&args.inputs)? {
         let bytes = match input.bytes {
             Ok(b) => b,

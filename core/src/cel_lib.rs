@@ -343,3 +343,37 @@ static SENTINEL: cel::IdedExpr = cel::IdedExpr {
     id: 0,
     expr: cel::common::ast::Expr::Unspecified,
 };
+
+/// Borrows a JSON value as a CEL value: strings are not copied, so handing a
+/// document to CEL costs one allocation per map, list and scalar node.
+pub fn json_val<'v>(v: &'v serde_json::Value) -> Box<dyn cel::common::value::Val + 'v> {
+    use cel::common::types::{CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelUInt};
+    match v {
+        serde_json::Value::Null => Box::new(CelNull),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Box::new(CelInt::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Box::new(CelUInt::from(u))
+            } else {
+                Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN)))
+            }
+        }
+        serde_json::Value::String(s) => Box::new(CelString::from(s.as_str())),
+        serde_json::Value::Array(a) => {
+            Box::new(CelList::from(a.iter().map(json_val).collect::<Vec<_>>()))
+        }
+        serde_json::Value::Object(m) => {
+            let map: HashMap<CelMapKey<'v>, Box<dyn cel::common::value::Val + 'v>> = m
+                .iter()
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), json_val(v)))
+                .collect();
+            Box::new(CelMap::from(map))
+        }
+    }
+}
+
+pub fn json_val_str(s: &str) -> Box<dyn cel::common::value::Val + '_> {
+    Box::new(CelString::from(s))
+}

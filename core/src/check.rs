@@ -54,21 +54,38 @@ pub fn decode(bytes: &[u8]) -> Result<&str, SyntaxError> {
 }
 
 pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
+    failure(
+        file,
+        e.index,
+        "parse",
+        format!("does not parse: {}", e.message),
+        (e.line, e.column),
+    )
+}
+
+/// A document that could not be checked at all: one error finding.
+fn failure(
+    file: Option<&str>,
+    document: usize,
+    rule: &str,
+    message: String,
+    (line, column): (u32, u32),
+) -> DocResult {
     DocResult {
         file: file.map(str::to_owned),
-        document: e.index,
+        document,
         kind: None,
         name: None,
         namespace: None,
         policy: None,
         verdict: Verdict::Fail,
         findings: vec![Finding {
-            rule: "parse".to_owned(),
+            rule: rule.to_owned(),
             severity: Severity::Error,
-            message: format!("does not parse: {}", e.message),
+            message,
             path: String::new(),
-            line: Some(e.line),
-            column: Some(e.column),
+            line: Some(line),
+            column: Some(column),
         }],
         changed: Vec::new(),
     }
@@ -157,4 +174,69 @@ pub fn document_of(value: Value) -> Document {
         value,
         map: SourceMap::default(),
     }
+}
+
+fn first_document(file: &str, text: &str) -> Result<Document, Box<DocResult>> {
+    match parse_stream(text).into_iter().next() {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(Box::new(parse_failure(Some(file), &e))),
+        None => Err(Box::new(failure(
+            Some(file),
+            0,
+            "parse",
+            "holds no document".to_owned(),
+            (1, 1),
+        ))),
+    }
+}
+
+/// `check --base --patch`: applies the patch as `kubectl patch` would and
+/// checks the result with the base as `oldObject`. Findings are located in
+/// the patch file, and the result lists the keys the patch changed.
+pub fn check_patch(
+    set: &PolicySet,
+    base: (&str, &str),
+    patch: (&str, &str),
+    kind: crate::patch::PatchType,
+    env: &str,
+) -> FileOutcome {
+    let fail = |r: Box<DocResult>| FileOutcome {
+        documents: 1,
+        checked: 0,
+        results: vec![*r],
+    };
+    let base_doc = match first_document(base.0, base.1) {
+        Ok(d) => d,
+        Err(r) => return fail(r),
+    };
+    let patch_doc = match first_document(patch.0, patch.1) {
+        Ok(d) => d,
+        Err(r) => return fail(r),
+    };
+    let patched = match crate::patch::apply(&base_doc.value, &patch_doc.value, kind) {
+        Ok(v) => v,
+        Err(message) => {
+            return fail(Box::new(failure(
+                Some(patch.0),
+                0,
+                "patch",
+                format!("patch does not apply: {message}"),
+                (1, 1),
+            )))
+        }
+    };
+    let changed = crate::patch::changed_paths(&base_doc.value, &patched);
+    let doc = Document {
+        index: 0,
+        value: patched,
+        map: crate::patch::positions(&patch_doc, kind),
+    };
+    check_documents(
+        set,
+        Some(patch.0),
+        vec![Ok(doc)],
+        env,
+        std::slice::from_ref(&base_doc.value),
+        &changed,
+    )
 }

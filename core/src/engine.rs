@@ -11,7 +11,6 @@ use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 /// A set of compiled policies.
 pub struct PolicySet {
@@ -22,8 +21,8 @@ pub struct CompiledPolicy {
     pub name: String,
     pub file: String,
     matcher: Option<MatchSpec>,
-    params_default: Arc<cel::Value>,
-    params_by_env: BTreeMap<String, Arc<cel::Value>>,
+    params_default: Value,
+    params_by_env: BTreeMap<String, Value>,
     schema: Option<CompiledSchema>,
     embedded: Vec<CompiledEmbedded>,
     rules: Vec<CompiledRule>,
@@ -134,10 +133,9 @@ impl PolicySet {
         if applicable.is_empty() {
             return Vec::new();
         }
-        let shared = SharedVars::new(doc, input);
         applicable
             .into_iter()
-            .map(|p| (p, p.evaluate_with(doc, input, &shared)))
+            .map(|p| (p, p.evaluate(doc, input)))
             .collect()
     }
 }
@@ -214,14 +212,14 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
 
     let mut env_names: Vec<&String> = spec.environments.keys().collect();
     env_names.sort();
-    let params_default = Arc::new(cel_lib::to_cel(&Value::Object(spec.params.clone())));
+    let params_default = Value::Object(spec.params.clone());
     let params_by_env = spec
         .environments
         .iter()
         .map(|(name, e)| {
             let mut merged = Value::Object(spec.params.clone());
             deep_merge(&mut merged, &Value::Object(e.params.clone()));
-            (name.clone(), Arc::new(cel_lib::to_cel(&merged)))
+            (name.clone(), merged)
         })
         .collect();
 
@@ -408,23 +406,6 @@ fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
-/// Per-document CEL values shared by every policy that applies to it.
-struct SharedVars {
-    object: Arc<cel::Value>,
-    old: Arc<cel::Value>,
-    request: Arc<cel::Value>,
-}
-
-impl SharedVars {
-    fn new(doc: &Document, input: &EvalInput) -> Self {
-        SharedVars {
-            object: Arc::new(cel_lib::to_cel(&doc.value)),
-            old: Arc::new(input.old.map_or(cel::Value::Null, cel_lib::to_cel)),
-            request: Arc::new(input.request.map_or(cel::Value::Null, cel_lib::to_cel)),
-        }
-    }
-}
-
 impl CompiledPolicy {
     pub fn applies(&self, doc: &Value) -> bool {
         let Some(m) = &self.matcher else {
@@ -446,15 +427,6 @@ impl CompiledPolicy {
 
     /// Evaluates one document against this policy alone.
     pub fn evaluate(&self, doc: &Document, input: &EvalInput) -> Vec<Finding> {
-        self.evaluate_with(doc, input, &SharedVars::new(doc, input))
-    }
-
-    fn evaluate_with(
-        &self,
-        doc: &Document,
-        input: &EvalInput,
-        shared: &SharedVars,
-    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         if let Some(schema) = &self.schema {
             match doc.value.pointer(&schema.path) {
@@ -492,13 +464,20 @@ impl CompiledPolicy {
             .params_by_env
             .get(input.env)
             .unwrap_or(&self.params_default);
+        let embedded = Value::Object(embedded_values);
         let mut ctx = Context::with_env(cel_lib::env());
-        ctx.add_variable_from_value("object", (*shared.object).clone());
-        ctx.add_variable_from_value("oldObject", (*shared.old).clone());
-        ctx.add_variable_from_value("request", (*shared.request).clone());
-        ctx.add_variable_from_value("params", (**params).clone());
-        ctx.add_variable_from_value("env", input.env.to_owned());
-        ctx.add_variable_from_value("embedded", cel_lib::to_cel(&Value::Object(embedded_values)));
+        ctx.add_variable_as_val("object", cel_lib::json_val(&doc.value));
+        ctx.add_variable_as_val(
+            "oldObject",
+            cel_lib::json_val(input.old.unwrap_or(&Value::Null)),
+        );
+        ctx.add_variable_as_val(
+            "request",
+            cel_lib::json_val(input.request.unwrap_or(&Value::Null)),
+        );
+        ctx.add_variable_as_val("params", cel_lib::json_val(params));
+        ctx.add_variable_as_val("env", cel_lib::json_val_str(input.env));
+        ctx.add_variable_as_val("embedded", cel_lib::json_val(&embedded));
         for rule in &self.rules {
             if let Some(envs) = &rule.environments {
                 if !envs.iter().any(|e| e == input.env) {

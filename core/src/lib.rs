@@ -14,3 +14,4 @@ pub use policy::{PolicyError, Severity};
 pub use report::{DocResult, Finding, Report, Verdict};
 pub mod cases;
 pub mod library;
+pub mod patch;

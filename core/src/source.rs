@@ -85,6 +85,23 @@ impl SourceMap {
         }
     }
 
+    /// The positions under `from`, moved under `to`.
+    pub fn rebase(&self, from: &str, to: &str) -> SourceMap {
+        let entries = self
+            .entries
+            .iter()
+            .filter_map(|(k, p)| {
+                let rest = k.strip_prefix(from)?;
+                (rest.is_empty() || rest.starts_with('/'))
+                    .then(|| (format!("{to}{rest}").into_boxed_str(), *p))
+            })
+            .collect();
+        SourceMap {
+            entries,
+            blocks: Vec::new(),
+        }
+    }
+
     /// Adds positions of another map; its pointers are looked up first.
     pub fn extend(&mut self, other: SourceMap) {
         let mut entries = other.entries;

@@ -1,0 +1,122 @@
+//! `kubectl patch` semantics: RFC 7386 merge patches and RFC 6902 JSON
+//! patches, and the list of keys a patch changed.
+
+use crate::source::{push_segment, Document, SourceMap};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchType {
+    Merge,
+    Json,
+}
+
+/// Applies `patch` to `base`. A JSON patch that does not apply is an error
+/// naming the failing operation.
+pub fn apply(base: &Value, patch: &Value, kind: PatchType) -> Result<Value, String> {
+    let mut out = base.clone();
+    match kind {
+        PatchType::Merge => {
+            if !patch.is_object() {
+                return Err("a merge patch must be a mapping (like `{data: {KEY: value}}`)".into());
+            }
+            json_patch::merge(&mut out, patch);
+        }
+        PatchType::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
+                format!("not an RFC 6902 JSON patch (a list of {{op, path, value}}): {e}")
+            })?;
+            json_patch::patch(&mut out, &ops.0).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(out)
+}
+
+/// JSON pointers of the values that differ between `before` and `after`:
+/// added, removed or changed leaves (a replaced list counts as one change).
+pub fn changed_paths(before: &Value, after: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff(before, after, &mut String::new(), &mut out);
+    out
+}
+
+fn diff(a: &Value, b: &Value, pointer: &mut String, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x
+                .keys()
+                .chain(y.keys().filter(|k| !x.contains_key(*k)))
+                .collect();
+            keys.sort();
+            for k in keys {
+                let len = pointer.len();
+                push_segment(pointer, k);
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => diff(va, vb, pointer, out),
+                    _ => out.push(pointer.clone()),
+                }
+                pointer.truncate(len);
+            }
+        }
+        _ if a != b => out.push(pointer.clone()),
+        _ => {}
+    }
+}
+
+/// Positions of the patched document's values in the patch file: a merge
+/// patch mirrors the document; a JSON patch places each operation's value at
+/// its `path`.
+pub fn positions(patch: &Document, kind: PatchType) -> SourceMap {
+    match kind {
+        PatchType::Merge => patch.map.clone(),
+        PatchType::Json => {
+            let mut map = SourceMap::default();
+            let ops = patch.value.as_array().map_or(&[][..], Vec::as_slice);
+            for (i, op) in ops.iter().enumerate() {
+                let Some(path) = op.get("path").and_then(Value::as_str) else {
+                    continue;
+                };
+                let from = format!("/{i}/value");
+                let rebased = patch.map.rebase(&from, path);
+                map.extend(rebased);
+                if let Some(pos) = patch.map.locate(&format!("/{i}")) {
+                    map.insert(path.to_owned(), pos);
+                }
+            }
+            map
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_like_kubectl() {
+        let base = json!({"data": {"A": "1", "B": "2"}, "metadata": {"name": "x"}});
+        let patch = json!({"data": {"A": "10", "B": null, "C": "3"}});
+        let out = apply(&base, &patch, PatchType::Merge).unwrap_or_default();
+        assert_eq!(
+            out,
+            json!({"data": {"A": "10", "C": "3"}, "metadata": {"name": "x"}})
+        );
+        assert_eq!(
+            changed_paths(&base, &out),
+            vec!["/data/A", "/data/B", "/data/C"]
+        );
+    }
+
+    #[test]
+    fn json_patch_errors_name_the_operation() {
+        let base = json!({"data": {}});
+        let bad = json!([{"op": "replace", "path": "/data/missing", "value": 1}]);
+        assert!(apply(&base, &bad, PatchType::Json).is_err());
+        let good = json!([{"op": "add", "path": "/data/A", "value": "1"}]);
+        assert_eq!(
+            apply(&base, &good, PatchType::Json).unwrap_or_default(),
+            json!({"data": {"A": "1"}})
+        );
+        assert!(apply(&base, &json!({"op": "add"}), PatchType::Json).is_err());
+    }
+}
