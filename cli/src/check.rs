@@ -1,7 +1,7 @@
 //! `assay check`.
 
 use crate::files::{display, load_policies, read_stdin, walk};
-use assay_core::check::{check_patch, check_text, decode, parse_failure, values_of, FileOutcome};
+use assay_core::check::{check_bytes, check_patch, decode, old_versions, FileOutcome};
 use assay_core::patch::PatchType;
 use assay_core::{Report, Verdict};
 use clap::{Args, ValueEnum};
@@ -108,25 +108,19 @@ pub fn run(args: CheckArgs) -> u8 {
 
 fn run_inner(args: CheckArgs) -> Result<u8, u8> {
     let set = load_policies(&args.policy)?;
-    let old: Vec<serde_json::Value> = match &args.old {
-        None => Vec::new(),
-        Some(p) => {
-            let mut values = Vec::new();
-            for input in read_inputs(std::slice::from_ref(p))? {
-                let bytes = input.bytes.map_err(|e| {
-                    eprintln!("{}: cannot read: {e}", input.label);
-                    crate::EXIT_USAGE
-                })?;
-                let text = decode(&bytes).map_err(|e| {
-                    eprintln!("{}:{}:{}: {}", input.label, e.line, e.column, e.message);
-                    crate::EXIT_USAGE
-                })?;
-                values.extend(values_of(text));
-            }
-            values
-        }
-    };
     let mut total = FileOutcome::default();
+    let mut old = Vec::new();
+    if let Some(p) = &args.old {
+        for input in read_inputs(std::slice::from_ref(p))? {
+            let bytes = input.bytes.map_err(|e| {
+                eprintln!("{}: cannot read: {e}", input.label);
+                crate::EXIT_USAGE
+            })?;
+            let (values, mut failures) = old_versions(&input.label, &bytes);
+            old.extend(values);
+            total.results.append(&mut failures);
+        }
+    }
     if let (Some(base), Some(patch)) = (&args.base, &args.patch) {
         let kind = match args.patch_type {
             PatchKind::Merge => PatchType::Merge,
@@ -150,15 +144,13 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
                 return Err(crate::EXIT_USAGE);
             }
         };
-        let outcome = match decode(&bytes) {
-            Ok(text) => check_text(&set, Some(&input.label), text, &args.env, &old),
-            Err(e) => FileOutcome {
-                documents: 1,
-                checked: 0,
-                results: vec![parse_failure(Some(&input.label), &e)],
-            },
-        };
-        total.append(outcome);
+        total.append(check_bytes(
+            &set,
+            Some(&input.label),
+            &bytes,
+            &args.env,
+            &old,
+        ));
     }
     let report = Report::new(total.documents, total.checked, total.results);
     let text = match args.output {

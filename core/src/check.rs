@@ -3,7 +3,7 @@
 use crate::engine::{EvalInput, PolicySet};
 use crate::policy::Severity;
 use crate::report::{DocResult, Finding, Verdict};
-use crate::source::{parse_stream, Document, SourceMap, SyntaxError};
+use crate::source::{parse_bytes, parse_stream, utf8_error, Document, SourceMap, SyntaxError};
 use serde_json::Value;
 
 /// The results of one input file (or stdin).
@@ -39,18 +39,7 @@ pub fn identity(v: &Value) -> Option<(String, String, String, String)> {
 
 /// Decodes input bytes; invalid UTF-8 is a syntax error at its position.
 pub fn decode(bytes: &[u8]) -> Result<&str, SyntaxError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let good = &bytes[..e.valid_up_to()];
-        let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() as u32 + 1;
-        SyntaxError {
-            index: 0,
-            line,
-            column,
-            message: "invalid UTF-8; save the file as UTF-8".to_owned(),
-        }
-    })
+    std::str::from_utf8(bytes).map_err(|e| utf8_error(bytes, &e))
 }
 
 pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
@@ -158,13 +147,31 @@ pub fn check_text(
     check_documents(set, file, parse_stream(text), env, old, &[])
 }
 
-/// Parses every document of `text`, dropping those that do not parse.
-pub fn values_of(text: &str) -> Vec<Value> {
-    parse_stream(text)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|d| d.value)
-        .collect()
+/// Parses and checks one input's bytes; a document with invalid UTF-8 is a
+/// parse finding and the others are still checked.
+pub fn check_bytes(
+    set: &PolicySet,
+    file: Option<&str>,
+    bytes: &[u8],
+    env: &str,
+    old: &[Value],
+) -> FileOutcome {
+    check_documents(set, file, parse_bytes(bytes), env, old, &[])
+}
+
+/// The documents of a previous version (`--old`): their values, and a parse
+/// finding for each one that does not parse, since a lost old version would
+/// silently switch off every rule that compares with `oldObject`.
+pub fn old_versions(file: &str, bytes: &[u8]) -> (Vec<Value>, Vec<DocResult>) {
+    let mut values = Vec::new();
+    let mut failures = Vec::new();
+    for doc in parse_bytes(bytes) {
+        match doc {
+            Ok(d) => values.push(d.value),
+            Err(e) => failures.push(parse_failure(Some(file), &e)),
+        }
+    }
+    (values, failures)
 }
 
 /// A document evaluated without a source file: no line/column.

@@ -2,7 +2,7 @@
 
 use crate::cel_lib;
 use crate::policy::{
-    read_policy_sources, typed, Coerce, EmbeddedFormat, EmbeddedSpec, MatchSpec, PolicyError,
+    read_policy_sources, typed_all, Coerce, EmbeddedFormat, EmbeddedSpec, MatchSpec, PolicyError,
     PolicySource, RuleSpec, Severity, ValidationSpec,
 };
 use crate::report::Finding;
@@ -150,9 +150,10 @@ fn valid_name(name: &str) -> bool {
 fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
     let file = source.file.as_str();
     let doc = &source.document;
-    let spec: ValidationSpec =
-        typed(file, doc, "/spec", &source.header.spec).map_err(|e| vec![e])?;
-    let mut errors = Vec::new();
+    let (spec, mut errors) = typed_all::<ValidationSpec>(file, doc, "/spec", &source.header.spec);
+    let Some(spec) = spec else {
+        return Err(errors);
+    };
     let at = |pointer: &str| doc.map.locate(pointer).unwrap_or_default();
 
     let schema = spec.schema.as_ref().and_then(|s| {
@@ -544,7 +545,8 @@ impl CompiledPolicy {
                 match parse_stream(text).into_iter().next() {
                     Some(Ok(d)) => {
                         if e.spec.format == EmbeddedFormat::Json && !looks_like_json(text) {
-                            Err((Pos::default(), "is not JSON".to_owned()))
+                            let start = d.map.locate("").unwrap_or(Pos { line: 1, column: 1 });
+                            Err((start, "is not JSON".to_owned()))
                         } else {
                             Ok((d.value, d.map))
                         }

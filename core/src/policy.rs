@@ -209,22 +209,69 @@ pub fn typed<T: serde::de::DeserializeOwned>(
     base: &str,
     value: &Value,
 ) -> Result<T, PolicyError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let pointer = format!("{base}{}", pointer_of(e.path()));
+    match typed_all(file, doc, base, value) {
+        (Some(t), errors) if errors.is_empty() => Ok(t),
+        (_, errors) => Err(errors
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| PolicyError::at(file, Pos::default(), "cannot be read".to_owned()))),
+    }
+}
+
+/// Like `typed`, but an unknown field does not hide the value's other
+/// problems: each one is reported and dropped, and reading goes on. Gives the
+/// value when only unknown fields were wrong, with their errors.
+pub fn typed_all<T: serde::de::DeserializeOwned>(
+    file: &str,
+    doc: &Document,
+    base: &str,
+    value: &Value,
+) -> (Option<T>, Vec<PolicyError>) {
+    const MAX_UNKNOWN_FIELDS: usize = 64;
+    let mut errors = Vec::new();
+    let mut value = std::borrow::Cow::Borrowed(value);
+    for _ in 0..MAX_UNKNOWN_FIELDS {
+        let e = match serde_path_to_error::deserialize(&*value) {
+            Ok(t) => return (Some(t), errors),
+            Err(e) => e,
+        };
+        let relative = pointer_of(e.path());
+        let pointer = format!("{base}{relative}");
+        let inner = e.into_inner().to_string();
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
             String::from("the policy")
         } else {
             format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
         };
-        let inner = e.into_inner().to_string();
-        let hint = if inner.starts_with("unknown field") {
+        let unknown = inner
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned());
+        let hint = if unknown.is_some() {
             "check the spelling; the fields are listed in SPEC §1"
         } else {
             "see SPEC §1 for the shape of a policy"
         };
-        PolicyError::at(file, pos, format!("{field}: {inner}")).with_hint(hint)
-    })
+        errors.push(PolicyError::at(file, pos, format!("{field}: {inner}")).with_hint(hint));
+        let dropped = unknown.is_some_and(|name| drop_field(value.to_mut(), &relative, &name));
+        if !dropped {
+            return (None, errors);
+        }
+    }
+    (None, errors)
+}
+
+/// Removes `name` from the mapping at `pointer`, or the field `pointer` names.
+fn drop_field(value: &mut Value, pointer: &str, name: &str) -> bool {
+    let parent = match pointer.rsplit_once('/') {
+        Some((parent, last)) if last == name => parent,
+        _ => pointer,
+    };
+    value
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .is_some_and(|m| m.remove(name).is_some())
 }
 
 /// Splits policy files into their documents and checks each document's header.

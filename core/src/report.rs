@@ -29,7 +29,7 @@ impl Finding {
         let mut f = Finding {
             rule: rule.to_owned(),
             severity,
-            message,
+            message: one_line(message),
             path: path.to_owned(),
             line: None,
             column: None,
@@ -43,6 +43,16 @@ impl Finding {
             self.line = Some(pos.line);
             self.column = Some(pos.column);
         }
+    }
+}
+
+/// A message as one line: a folded `message: >` ends in a newline, and a
+/// finding is one line of human output.
+fn one_line(message: String) -> String {
+    if message.contains(['\n', '\r']) {
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        message
     }
 }
 

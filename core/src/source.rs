@@ -471,23 +471,23 @@ fn looks_like_float(text: &str) -> bool {
 
 /// Splits a stream at its `---` lines, so that a document the parser gives
 /// up on (it cannot resume after an error) does not take the rest with it.
-/// Each part comes with the number of lines before it.
-fn split_documents(text: &str) -> Vec<(u32, &str)> {
+/// Each part is a byte range (cut after a `\n`) with the number of lines
+/// before it.
+fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)> {
     let mut parts = Vec::new();
     let (mut start, mut start_line, mut line) = (0usize, 0u32, 0u32);
     let mut offset = 0usize;
-    for l in text.split_inclusive('\n') {
-        let is_marker =
-            l.starts_with("---") && l[3..].chars().next().is_none_or(|c| c.is_whitespace());
+    for l in bytes.split_inclusive(|b| *b == b'\n') {
+        let is_marker = l.starts_with(b"---") && l.get(3).is_none_or(|c| c.is_ascii_whitespace());
         if is_marker && offset > start {
-            parts.push((start_line, &text[start..offset]));
+            parts.push((start_line, start..offset));
             start = offset;
             start_line = line;
         }
         offset += l.len();
         line += 1;
     }
-    parts.push((start_line, &text[start..]));
+    parts.push((start_line, start..bytes.len()));
     parts
 }
 
@@ -496,11 +496,55 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
 pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
     let mut out = Vec::new();
     let mut index = 0usize;
-    for (line_offset, part) in split_documents(text) {
-        parse_part(part, line_offset, &mut index, &mut out);
+    for (line_offset, range) in split_documents(text.as_bytes()) {
+        parse_part(&text[range], line_offset, &mut index, &mut out);
     }
-    // An empty document (`---` at the end, or comments only) is not a document.
-    out.retain(|d| !matches!(d, Ok(doc) if doc.value.is_null() && doc.map.entries.is_empty()));
+    finish_stream(out)
+}
+
+/// Like `parse_stream` for raw bytes: a document with invalid UTF-8 is a
+/// syntax error at the first bad byte, and the other documents still parse.
+pub fn parse_bytes(bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return parse_stream(text);
+    }
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    for (line_offset, range) in split_documents(bytes) {
+        match std::str::from_utf8(&bytes[range.clone()]) {
+            Ok(text) => parse_part(text, line_offset, &mut index, &mut out),
+            Err(e) => {
+                let mut err = utf8_error(&bytes[range], &e);
+                err.index = index;
+                err.line += line_offset;
+                out.push(Err(err));
+                index += 1;
+            }
+        }
+    }
+    finish_stream(out)
+}
+
+/// The location of invalid UTF-8 in `bytes`.
+pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&good[line_start..]).chars().count() as u32 + 1;
+    SyntaxError {
+        index: 0,
+        line,
+        column,
+        message: "invalid UTF-8; save the file as UTF-8".to_owned(),
+    }
+}
+
+fn finish_stream(
+    mut out: Vec<Result<Document, SyntaxError>>,
+) -> Vec<Result<Document, SyntaxError>> {
+    // An empty or null document (`---` at the end, comments only) is not a
+    // document, as for kubectl.
+    out.retain(|d| !matches!(d, Ok(doc) if doc.value.is_null()));
     for (i, d) in out.iter_mut().enumerate() {
         match d {
             Ok(doc) => doc.index = i,
