@@ -24,6 +24,20 @@ fn benches(c: &mut Criterion) {
     c.bench_function("parse_yaml_with_positions", |b| {
         b.iter(|| parse_stream(black_box(ML_CONFIGMAP)))
     });
+    c.bench_function("baseline_serde_yaml_without_positions", |b| {
+        b.iter(|| serde_yaml::from_str::<serde_json::Value>(black_box(ML_CONFIGMAP)).is_ok())
+    });
+    c.bench_function("baseline_serde_yaml_with_embedded_file", |b| {
+        b.iter(|| {
+            let outer: serde_json::Value =
+                serde_yaml::from_str(black_box(ML_CONFIGMAP)).unwrap_or_default();
+            let inner = outer
+                .pointer("/data/config.yaml")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("");
+            serde_yaml::from_str::<serde_json::Value>(inner).is_ok()
+        })
+    });
     let doc = match parse_stream(ML_CONFIGMAP).into_iter().next() {
         Some(Ok(d)) => d,
         _ => return,

@@ -1,12 +1,14 @@
 //! Compiling validation policies once and evaluating documents against them.
 
+use crate::cel_access::Reaches;
 use crate::cel_lib;
 use crate::policy::{
-    read_policy_sources, typed_all, Coerce, EmbeddedFormat, EmbeddedSpec, MatchSpec, PolicyError,
+    read_policy_sources, typed_all, EmbeddedFormat, EmbeddedSpec, MatchSpec, PolicyError,
     PolicySource, RuleSpec, Severity, ValidationSpec,
 };
-use crate::report::Finding;
-use crate::source::{parse_stream, push_segment, Document, Pos, SourceMap};
+use crate::report::{Finding, Locate};
+use crate::schema::Schema;
+use crate::source::{parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 use serde_json::{Map, Value};
@@ -26,17 +28,18 @@ pub struct CompiledPolicy {
     schema: Option<CompiledSchema>,
     embedded: Vec<CompiledEmbedded>,
     rules: Vec<CompiledRule>,
+    /// The parts of the variables that `rules` can reach.
+    reaches: Reaches,
 }
 
 struct CompiledSchema {
     path: String,
-    coerce: Coerce,
-    validator: jsonschema::Validator,
+    schema: Schema,
 }
 
 struct CompiledEmbedded {
     spec: EmbeddedSpec,
-    validator: Option<jsonschema::Validator>,
+    schema: Option<Schema>,
 }
 
 struct CompiledRule {
@@ -157,11 +160,15 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
     let at = |pointer: &str| doc.map.locate(pointer).unwrap_or_default();
 
     let schema = spec.schema.as_ref().and_then(|s| {
-        match compile_schema(&s.json_schema, file, at("/spec/schema/jsonSchema")) {
-            Ok(validator) => Some(CompiledSchema {
+        match Schema::compile(
+            &s.json_schema,
+            s.coerce,
+            file,
+            at("/spec/schema/jsonSchema"),
+        ) {
+            Ok(schema) => Some(CompiledSchema {
                 path: s.path.clone(),
-                coerce: s.coerce,
-                validator,
+                schema,
             }),
             Err(e) => {
                 errors.push(e);
@@ -172,9 +179,10 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
 
     let mut embedded = Vec::new();
     for (i, e) in spec.embedded.iter().enumerate() {
-        let validator = match &e.json_schema {
+        let schema = match &e.json_schema {
             Some(js) => {
-                match compile_schema(js, file, at(&format!("/spec/embedded/{i}/jsonSchema"))) {
+                let pos = at(&format!("/spec/embedded/{i}/jsonSchema"));
+                match Schema::compile(js, e.coerce, file, pos) {
                     Ok(v) => Some(v),
                     Err(err) => {
                         errors.push(err);
@@ -186,7 +194,7 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
         };
         embedded.push(CompiledEmbedded {
             spec: e.clone(),
-            validator,
+            schema,
         });
     }
 
@@ -235,22 +243,22 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
         params_by_env,
         schema,
         embedded,
+        reaches: reaches_of(&rules),
         rules,
     })
 }
 
-fn compile_schema(
-    schema: &Value,
-    file: &str,
-    pos: Pos,
-) -> Result<jsonschema::Validator, PolicyError> {
-    jsonschema::draft202012::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .map_err(|e| {
-            PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
-                .with_hint("the schema must be valid JSON Schema 2020-12")
-        })
+fn reaches_of(rules: &[CompiledRule]) -> Reaches {
+    let mut reaches = Reaches::default();
+    for r in rules {
+        for program in [Some(&r.expr), r.when.as_ref(), r.message_expr.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            reaches.add(program.expression());
+        }
+    }
+    reaches
 }
 
 fn compile_rule(
@@ -431,15 +439,11 @@ impl CompiledPolicy {
         let mut findings = Vec::new();
         if let Some(schema) = &self.schema {
             match doc.value.pointer(&schema.path) {
-                Some(target) => validate_schema(
-                    &schema.validator,
-                    target,
-                    &schema.path,
-                    schema.coerce,
-                    "schema",
-                    &doc.map,
-                    &mut findings,
-                ),
+                Some(target) => {
+                    schema
+                        .schema
+                        .validate(target, &schema.path, "schema", &doc.map, &mut findings)
+                }
                 None => findings.push(Finding::new(
                     "schema",
                     Severity::Error,
@@ -451,41 +455,44 @@ impl CompiledPolicy {
         }
         let mut embedded_values = Map::new();
         // Rule findings may point into embedded files, so they see their positions too.
-        let mut rule_map = None;
+        let mut positions = DocPositions {
+            outer: &doc.map,
+            embedded: Vec::new(),
+        };
         for e in &self.embedded {
-            if let Some((value, positions)) = self.check_embedded(e, doc, &mut findings) {
+            if let Some((value, inner)) = self.check_embedded(e, doc, &mut findings) {
                 embedded_values.insert(e.spec.path.clone(), value);
-                rule_map
-                    .get_or_insert_with(|| doc.map.clone())
-                    .extend(positions);
+                positions.embedded.push(inner);
             }
         }
-        let rule_map = rule_map.as_ref().unwrap_or(&doc.map);
         let params = self
             .params_by_env
             .get(input.env)
             .unwrap_or(&self.params_default);
         let embedded = Value::Object(embedded_values);
+        let old = input.old.unwrap_or(&Value::Null);
+        let request = input.request.unwrap_or(&Value::Null);
+        let env = Value::String(input.env.to_owned());
         let mut ctx = Context::with_env(cel_lib::env());
-        ctx.add_variable_as_val("object", cel_lib::json_val(&doc.value));
-        ctx.add_variable_as_val(
-            "oldObject",
-            cel_lib::json_val(input.old.unwrap_or(&Value::Null)),
-        );
-        ctx.add_variable_as_val(
-            "request",
-            cel_lib::json_val(input.request.unwrap_or(&Value::Null)),
-        );
-        ctx.add_variable_as_val("params", cel_lib::json_val(params));
-        ctx.add_variable_as_val("env", cel_lib::json_val_str(input.env));
-        ctx.add_variable_as_val("embedded", cel_lib::json_val(&embedded));
+        for (name, value) in [
+            ("object", &doc.value),
+            ("oldObject", old),
+            ("request", request),
+            ("params", params),
+            ("env", &env),
+            ("embedded", &embedded),
+        ] {
+            if let Some(reach) = self.reaches.of(name) {
+                ctx.add_variable_as_val(name, reach.to_cel(value));
+            }
+        }
         for rule in &self.rules {
             if let Some(envs) = &rule.environments {
                 if !envs.iter().any(|e| e == input.env) {
                     continue;
                 }
             }
-            if let Some(f) = rule.run(&ctx, rule_map) {
+            if let Some(f) = rule.run(&ctx, &positions) {
                 findings.push(f);
             }
         }
@@ -497,7 +504,7 @@ impl CompiledPolicy {
         e: &CompiledEmbedded,
         doc: &Document,
         findings: &mut Vec<Finding>,
-    ) -> Option<(Value, SourceMap)> {
+    ) -> Option<(Value, EmbeddedPositions)> {
         let path = &e.spec.path;
         let text = match doc.value.pointer(path) {
             None | Some(Value::Null) => {
@@ -528,17 +535,9 @@ impl CompiledPolicy {
                 return None;
             }
         };
-        let inner_map = |m: &SourceMap| -> SourceMap {
-            // Positions inside a block scalar map to the outer file's lines.
-            match doc.map.block_text(path) {
-                Some(b) => m.shifted(b.first_line - 1, b.indent),
-                None => {
-                    let pos = doc.map.locate(path).unwrap_or_default();
-                    let mut flat = SourceMap::default();
-                    flat.insert(String::new(), pos);
-                    flat
-                }
-            }
+        let origin = match doc.map.block_text(path) {
+            Some(b) => Origin::Block(b),
+            None => Origin::Value(doc.map.locate(path)),
         };
         let parsed: Result<(Value, SourceMap), (Pos, String)> = match e.spec.format {
             EmbeddedFormat::Yaml | EmbeddedFormat::Json => {
@@ -566,40 +565,87 @@ impl CompiledPolicy {
         let (value, map) = match parsed {
             Ok(v) => v,
             Err((pos, msg)) => {
-                let outer = inner_map(&{
-                    let mut m = SourceMap::default();
-                    m.insert(String::new(), pos);
-                    m
-                });
                 let mut f = Finding::new(
                     "embedded",
                     Severity::Error,
                     format!("embedded file `{path}` does not parse: {msg}"),
                     path,
-                    &outer,
+                    &doc.map,
                 );
-                if f.line.is_none() {
-                    f.locate(path, &doc.map);
+                if let Some(at) = origin.place(Some(pos)) {
+                    f.line = Some(at.line);
+                    f.column = Some(at.column);
                 }
                 findings.push(f);
                 return None;
             }
         };
-        let outer = prefixed(&inner_map(&map), path);
-        if let Some(v) = &e.validator {
-            validate_schema(v, &value, path, e.spec.coerce, "embedded", &outer, findings);
+        let positions = EmbeddedPositions {
+            prefix: path.clone(),
+            inner: map,
+            origin,
+        };
+        if let Some(schema) = &e.schema {
+            schema.validate(&value, path, "embedded", &positions, findings);
         }
-        Some((value, outer))
+        Some((value, positions))
+    }
+}
+
+/// Where an embedded file's text is in the outer file.
+enum Origin {
+    /// A block scalar: its lines are the outer file's, indented.
+    Block(BlockText),
+    /// A quoted or plain string: everything in it is placed at the string.
+    Value(Option<Pos>),
+}
+
+impl Origin {
+    fn place(&self, inner: Option<Pos>) -> Option<Pos> {
+        match self {
+            Origin::Block(b) => inner.map(|p| Pos {
+                line: p.line + b.first_line - 1,
+                column: p.column + b.indent,
+            }),
+            Origin::Value(pos) => *pos,
+        }
+    }
+}
+
+/// The positions of an embedded file's values, found by their pointers in
+/// the outer document (`{prefix}/...`).
+struct EmbeddedPositions {
+    prefix: String,
+    inner: SourceMap,
+    origin: Origin,
+}
+
+impl Locate for EmbeddedPositions {
+    fn locate(&self, pointer: &str) -> Option<Pos> {
+        let rest = pointer
+            .strip_prefix(self.prefix.as_str())
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))?;
+        self.origin.place(self.inner.locate(rest))
+    }
+}
+
+/// A document's positions, with those of its embedded files.
+struct DocPositions<'d> {
+    outer: &'d SourceMap,
+    embedded: Vec<EmbeddedPositions>,
+}
+
+impl Locate for DocPositions<'_> {
+    fn locate(&self, pointer: &str) -> Option<Pos> {
+        self.embedded
+            .iter()
+            .find_map(|e| e.locate(pointer))
+            .or_else(|| self.outer.locate(pointer))
     }
 }
 
 fn looks_like_json(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
-}
-
-/// A map whose pointers are those of `inner` under `prefix`.
-fn prefixed(inner: &SourceMap, prefix: &str) -> SourceMap {
-    inner.with_prefix(prefix)
 }
 
 /// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
@@ -641,99 +687,8 @@ fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
     Ok((Value::Object(map), positions))
 }
 
-/// Validates `target` (found at `base`), reading strings as the numbers and
-/// booleans the schema asks for when `coerce` is `strings`.
-fn validate_schema(
-    validator: &jsonschema::Validator,
-    target: &Value,
-    base: &str,
-    coerce: Coerce,
-    rule: &str,
-    map: &SourceMap,
-    findings: &mut Vec<Finding>,
-) {
-    if validator.is_valid(target) {
-        return;
-    }
-    let mut coerced;
-    let mut instance = target;
-    if coerce == Coerce::Strings {
-        coerced = target.clone();
-        // Each round fixes every type error it can; nested ones surface next round.
-        for _ in 0..8 {
-            let fixes: Vec<(String, Value)> = validator
-                .iter_errors(&coerced)
-                .filter_map(|e| match e.kind() {
-                    jsonschema::error::ValidationErrorKind::Type { kind } => {
-                        let s = e.instance().as_str()?;
-                        coerce_string(s, kind).map(|v| (e.instance_path().as_str().to_owned(), v))
-                    }
-                    _ => None,
-                })
-                .collect();
-            if fixes.is_empty() {
-                break;
-            }
-            for (pointer, value) in fixes {
-                if let Some(slot) = coerced.pointer_mut(&pointer) {
-                    *slot = value;
-                }
-            }
-        }
-        instance = &coerced;
-    }
-    for e in validator.iter_errors(instance) {
-        let pointer = format!("{base}{}", e.instance_path().as_str());
-        let shown = match target.pointer(e.instance_path().as_str()) {
-            Some(original) if coerce == Coerce::Strings => original.clone(),
-            _ => e.instance().clone().into_owned(),
-        };
-        let message = match (e.kind(), target.pointer(e.instance_path().as_str())) {
-            (jsonschema::error::ValidationErrorKind::Enum { options }, _) => {
-                format!("{shown} is not one of {options}")
-            }
-            // Report the value as the user wrote it, not as coerced.
-            (_, Some(original)) if coerce == Coerce::Strings && *original != **e.instance() => e
-                .to_string()
-                .replacen(&e.instance().to_string(), &original.to_string(), 1),
-            _ => e.to_string(),
-        };
-        findings.push(Finding::new(rule, Severity::Error, message, &pointer, map));
-    }
-}
-
-fn coerce_string(s: &str, kind: &jsonschema::error::TypeKind) -> Option<Value> {
-    use jsonschema::JsonType;
-    let wants = |t: JsonType| match kind {
-        jsonschema::error::TypeKind::Single(k) => *k == t,
-        jsonschema::error::TypeKind::Multiple(set) => set.contains(t),
-    };
-    let s = s.trim();
-    if wants(JsonType::Integer) {
-        if let Ok(i) = s.parse::<i64>() {
-            return Some(Value::from(i));
-        }
-    }
-    if wants(JsonType::Number) {
-        if let Ok(i) = s.parse::<i64>() {
-            return Some(Value::from(i));
-        }
-        if let Some(n) = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-            return Some(Value::Number(n));
-        }
-    }
-    if wants(JsonType::Boolean) {
-        match s {
-            "true" => return Some(Value::Bool(true)),
-            "false" => return Some(Value::Bool(false)),
-            _ => {}
-        }
-    }
-    None
-}
-
 impl CompiledRule {
-    fn run(&self, ctx: &Context, map: &SourceMap) -> Option<Finding> {
+    fn run(&self, ctx: &Context, map: &dyn Locate) -> Option<Finding> {
         let fail = |message: String| {
             Some(Finding::new(
                 &self.name,

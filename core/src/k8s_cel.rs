@@ -2,9 +2,11 @@
 //! few helpers config rules need that CEL lacks. Documented in docs/cel.md.
 
 use crate::cel_lib::{arg_value, cached_regex, ret, DYN_TYPE, LIST_TYPE, STRING_TYPE};
+use cel::common::types::CelString;
 use cel::common::value::CowVal;
 use cel::{DeclarationError, Env, ExecutionError, Value};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
@@ -219,19 +221,30 @@ fn find_all<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 /// `parseModelList("fraud:production,other:latest")` → list of `{name, version}`
 /// maps, for `PRELOAD_MODELS`-style settings; an entry without `:` is an error.
 fn parse_model_list<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let s = string_arg(&args, 0, "parseModelList")?;
-    let mut out = Vec::new();
-    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+    use cel::common::types::{CelList, CelMap, CelMapKey};
+    use cel::common::value::Val;
+    let text: &str = args
+        .first()
+        .and_then(|a| <&str>::try_from(&**a).ok())
+        .ok_or_else(|| ExecutionError::function_error("parseModelList", "expected a string"))?;
+    let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let Some((name, version)) = entry.split_once(':') else {
             return Err(ExecutionError::function_error(
                 "parseModelList",
                 format!("`{entry}` is not name:version"),
             ));
         };
-        let map = serde_json::json!({"name": name.trim(), "version": version.trim()});
-        out.push(crate::cel_lib::to_cel(&map));
+        let field = |k: &'static str, v: &str| -> (CelMapKey<'v>, Box<dyn Val + 'v>) {
+            (
+                CelMapKey::from(k),
+                Box::new(CelString::from(v.trim().to_owned())),
+            )
+        };
+        let map: HashMap<_, _> = [field("name", name), field("version", version)].into();
+        out.push(Box::new(CelMap::from(map)));
     }
-    ret(Value::List(Arc::new(out)))
+    Ok(CowVal::Owned(Box::new(CelList::from(out))))
 }
 
 /// A Kubernetes resource quantity (`250m`, `1Gi`, `2.5e3`), held exactly in

@@ -1,12 +1,15 @@
 //! assay-core: policy model, loader, compiler and evaluator. No I/O, so it
 //! builds for `wasm32-unknown-unknown` and every host shares it.
 
+mod cel_access;
 pub mod cel_lib;
 pub mod check;
 pub mod engine;
+mod fast_yaml;
 mod k8s_cel;
 pub mod policy;
 pub mod report;
+mod schema;
 pub mod source;
 
 pub use engine::{EvalInput, PolicySet};

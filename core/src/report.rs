@@ -2,7 +2,7 @@
 //! with its renderings: human, JSON, SARIF and GitHub annotations.
 
 use crate::policy::Severity;
-use crate::source::SourceMap;
+use crate::source::{Pos, SourceMap};
 use serde::Serialize;
 use serde_json::json;
 
@@ -24,7 +24,7 @@ impl Finding {
         severity: Severity,
         message: String,
         path: &str,
-        map: &SourceMap,
+        map: &dyn Locate,
     ) -> Self {
         let mut f = Finding {
             rule: rule.to_owned(),
@@ -38,11 +38,22 @@ impl Finding {
         f
     }
 
-    pub fn locate(&mut self, path: &str, map: &SourceMap) {
+    pub fn locate(&mut self, path: &str, map: &dyn Locate) {
         if let Some(pos) = map.locate(path) {
             self.line = Some(pos.line);
             self.column = Some(pos.column);
         }
+    }
+}
+
+/// Finds where the value at a JSON pointer is in the source.
+pub trait Locate {
+    fn locate(&self, pointer: &str) -> Option<Pos>;
+}
+
+impl Locate for SourceMap {
+    fn locate(&self, pointer: &str) -> Option<Pos> {
+        SourceMap::locate(self, pointer)
     }
 }
 

@@ -3,6 +3,8 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// Deeper nesting than this is rejected: it is never real config, and
 /// recursive consumers (CEL, serde) would overflow their stacks on it.
@@ -135,6 +137,10 @@ pub struct SyntaxError {
 /// Appends a JSON pointer segment (RFC 6901 escaping).
 pub fn push_segment(pointer: &mut String, segment: &str) {
     pointer.push('/');
+    if !segment.bytes().any(|b| b == b'~' || b == b'/') {
+        pointer.push_str(segment);
+        return;
+    }
     for c in segment.chars() {
         match c {
             '~' => pointer.push_str("~0"),
@@ -158,8 +164,10 @@ enum Frame {
     },
 }
 
-struct Builder {
-    line_offset: u32,
+/// Builds a document's value and source map from parse events. Both the
+/// saphyr parser and the fast scanner (`crate::fast_yaml`) drive it, so
+/// scalar resolution, keys, limits and pointers are the same for both.
+pub(crate) struct Builder {
     index: usize,
     pointer: String,
     stack: Vec<Frame>,
@@ -170,23 +178,16 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(line_offset: u32, index: usize) -> Self {
+    pub(crate) fn new(index: usize) -> Self {
         Builder {
-            line_offset,
             index,
-            pointer: String::new(),
-            stack: Vec::new(),
+            // Room for most pointers and depths, to grow them less often.
+            pointer: String::with_capacity(64),
+            stack: Vec::with_capacity(4),
             map: SourceMap::default(),
             anchors: Vec::new(),
             nodes: 0,
             root: None,
-        }
-    }
-
-    fn pos_of(&self, span: &Span) -> Pos {
-        Pos {
-            line: span.start.line() as u32 + self.line_offset,
-            column: span.start.col() as u32 + 1,
         }
     }
 
@@ -204,14 +205,12 @@ impl Builder {
         match self.stack.last() {
             Some(Frame::Map { key: None, .. }) => false,
             Some(Frame::Map { key: Some(k), .. }) => {
-                let k = k.clone();
-                push_segment(&mut self.pointer, &k);
+                push_segment(&mut self.pointer, k);
                 true
             }
             Some(Frame::Seq { items, .. }) => {
-                let i = items.len();
-                self.pointer.push('/');
-                self.pointer.push_str(&i.to_string());
+                // Writing to a String cannot fail.
+                let _ = write!(self.pointer, "/{}", items.len());
                 true
             }
             None => true,
@@ -227,6 +226,11 @@ impl Builder {
             ));
         }
         Ok(())
+    }
+
+    /// Records the position of the node the pointer now names.
+    fn locate_here(&mut self, pos: Pos) {
+        self.map.entries.push((self.pointer.as_str().into(), pos));
     }
 
     /// Stores a finished value in its parent, or as the root.
@@ -255,55 +259,61 @@ impl Builder {
         }
     }
 
-    fn scalar(
+    /// A scalar (a key or a value) starting at `pos`. A block scalar's
+    /// position is that of its first content character.
+    pub(crate) fn scalar(
         &mut self,
-        text: &str,
+        text: Cow<'_, str>,
         style: ScalarStyle,
         anchor: usize,
         tag: Option<&saphyr_parser::Tag>,
-        span: &Span,
+        pos: Pos,
     ) -> Result<(), SyntaxError> {
-        let pos = self.pos_of(span);
         self.count(pos, 1)?;
         let is_value = self.enter();
         let value = resolve_scalar(text, style, tag);
         if !is_value {
-            let key = match &value {
-                Value::String(s) => s.clone(),
+            let key = match value {
+                Value::String(s) => s,
                 Value::Null => "null".to_owned(),
                 other => other.to_string(),
             };
             if let Some(Frame::Map { key: k, map, .. }) = self.stack.last_mut() {
-                if map.contains_key(&key) {
+                // Comparing a few keys is cheaper than hashing one.
+                let duplicate = if map.len() <= 8 {
+                    map.keys().any(|k| *k == key)
+                } else {
+                    map.contains_key(&key)
+                };
+                if duplicate {
                     return Err(self.error(pos, format!("duplicate key `{key}`")));
                 }
                 *k = Some(key);
             }
             return Ok(());
         }
-        self.map.insert(self.pointer.clone(), pos);
+        self.locate_here(pos);
         if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-            if let Some(block) = self.block_text(span) {
-                self.map
-                    .blocks
-                    .push((self.pointer.clone().into_boxed_str(), block));
-            }
+            let block = BlockText {
+                first_line: pos.line,
+                indent: pos.column - 1,
+            };
+            self.map.blocks.push((self.pointer.as_str().into(), block));
         }
         self.leave_pointer();
         self.finish(value, anchor);
         Ok(())
     }
 
-    /// The scanner's span of a block scalar starts at its first content character.
-    fn block_text(&self, span: &Span) -> Option<BlockText> {
-        Some(BlockText {
-            first_line: span.start.line() as u32 + self.line_offset,
-            indent: span.start.col() as u32,
-        })
-    }
-
-    fn start(&mut self, is_map: bool, anchor: usize, span: &Span) -> Result<(), SyntaxError> {
-        let pos = self.pos_of(span);
+    /// A mapping (`is_map`) or sequence starting at `pos`, with room for
+    /// `capacity` entries.
+    pub(crate) fn start(
+        &mut self,
+        is_map: bool,
+        anchor: usize,
+        pos: Pos,
+        capacity: usize,
+    ) -> Result<(), SyntaxError> {
         self.count(pos, 1)?;
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.error(
@@ -317,18 +327,18 @@ impl Builder {
                 "complex mapping keys (a map or list used as a key) are not supported",
             ));
         }
-        self.map.insert(self.pointer.clone(), pos);
+        self.locate_here(pos);
         let pointer_len = self.pointer.len();
         self.stack.push(if is_map {
             Frame::Map {
-                map: Map::new(),
+                map: Map::with_capacity(capacity),
                 key: None,
                 anchor,
                 pointer_len,
             }
         } else {
             Frame::Seq {
-                items: Vec::new(),
+                items: Vec::with_capacity(capacity),
                 anchor,
                 pointer_len,
             }
@@ -336,7 +346,7 @@ impl Builder {
         Ok(())
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         let (value, anchor) = match self.stack.pop() {
             Some(Frame::Map { map, anchor, .. }) => (Value::Object(map), anchor),
             Some(Frame::Seq { items, anchor, .. }) => (Value::Array(items), anchor),
@@ -346,8 +356,7 @@ impl Builder {
         self.finish(value, anchor);
     }
 
-    fn alias(&mut self, id: usize, span: &Span) -> Result<(), SyntaxError> {
-        let pos = self.pos_of(span);
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<(), SyntaxError> {
         let Some(value) = self
             .anchors
             .iter()
@@ -359,7 +368,7 @@ impl Builder {
         };
         self.count(pos, count_nodes(&value))?;
         if self.enter() {
-            self.map.insert(self.pointer.clone(), pos);
+            self.locate_here(pos);
             self.leave_pointer();
             self.finish(value, 0);
             Ok(())
@@ -375,6 +384,15 @@ impl Builder {
             }
         }
     }
+
+    /// The finished document (null when it had no content).
+    pub(crate) fn into_document(self) -> Document {
+        Document {
+            index: self.index,
+            value: self.root.unwrap_or(Value::Null),
+            map: self.map,
+        }
+    }
 }
 
 fn count_nodes(v: &Value) -> usize {
@@ -386,43 +404,47 @@ fn count_nodes(v: &Value) -> usize {
 }
 
 /// YAML 1.2 core schema, plus YAML 1.1 octal (`0400`) as Kubernetes reads file modes.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> Value {
+fn resolve_scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> Value {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
             match tag.suffix.as_str() {
-                "str" | "binary" => return Value::String(text.to_owned()),
+                "str" | "binary" => return Value::String(text.into_owned()),
                 "int" | "float" | "bool" | "null" => {}
-                _ => return Value::String(text.to_owned()),
+                _ => return Value::String(text.into_owned()),
             }
         }
     }
     if style != ScalarStyle::Plain {
-        return Value::String(text.to_owned());
+        return Value::String(text.into_owned());
     }
-    match text {
+    match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::String(text.to_owned())
+            return Value::String(text.into_owned())
         }
         _ => {}
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return Value::String(text.to_owned());
+        return Value::String(text.into_owned());
     }
-    if let Some(n) = parse_int(text) {
+    if let Some(n) = parse_int(&text) {
         return Value::Number(n);
     }
-    if looks_like_float(text) {
+    if looks_like_float(&text) {
         if let Ok(f) = text.parse::<f64>() {
             if let Some(n) = Number::from_f64(f) {
                 return Value::Number(n);
             }
         }
     }
-    Value::String(text.to_owned())
+    Value::String(text.into_owned())
 }
 
 fn parse_int(text: &str) -> Option<Number> {
@@ -473,7 +495,7 @@ fn looks_like_float(text: &str) -> bool {
 /// up on (it cannot resume after an error) does not take the rest with it.
 /// Each part is a byte range (cut after a `\n`) with the number of lines
 /// before it.
-fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)> {
+pub(crate) fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)> {
     let mut parts = Vec::new();
     let (mut start, mut start_line, mut line) = (0usize, 0u32, 0u32);
     let mut offset = 0usize;
@@ -496,6 +518,11 @@ fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)> {
 pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
     let mut out = Vec::new();
     let mut index = 0usize;
+    // Most texts hold one document; a substring search tells quickly.
+    if !text.starts_with("---") && !text.contains("\n---") {
+        parse_part(text, 0, &mut index, &mut out);
+        return finish_stream(out);
+    }
     for (line_offset, range) in split_documents(text.as_bytes()) {
         parse_part(&text[range], line_offset, &mut index, &mut out);
     }
@@ -554,7 +581,33 @@ fn finish_stream(
     out
 }
 
+/// Parses one part of a stream (see `split_documents`): with the fast
+/// scanner when the part is within its subset, else with saphyr.
 fn parse_part(
+    text: &str,
+    line_offset: u32,
+    index: &mut usize,
+    out: &mut Vec<Result<Document, SyntaxError>>,
+) {
+    match crate::fast_yaml::parse_part(text, line_offset, *index) {
+        Some(Some(doc)) => {
+            out.push(Ok(doc));
+            *index += 1;
+        }
+        Some(None) => {}
+        None => parse_part_saphyr(text, line_offset, index, out),
+    }
+}
+
+/// The 1-based position where a saphyr event's span starts.
+fn span_pos(span: &Span, line_offset: u32) -> Pos {
+    Pos {
+        line: span.start.line() as u32 + line_offset,
+        column: span.start.col() as u32 + 1,
+    }
+}
+
+pub(crate) fn parse_part_saphyr(
     text: &str,
     line_offset: u32,
     index: &mut usize,
@@ -582,37 +635,33 @@ fn parse_part(
                 return;
             }
         };
-        let step = match (&event, builder.as_mut()) {
+        let pos = span_pos(&span, line_offset);
+        let step = match (event, builder.as_mut()) {
             (Event::DocumentStart(_), _) => {
-                builder = Some(Builder::new(line_offset, *index));
+                builder = Some(Builder::new(*index));
                 failed = false;
                 Ok(())
             }
-            (Event::DocumentEnd, Some(b)) => {
-                if !failed {
-                    let value = b.root.take().unwrap_or(Value::Null);
-                    let map = std::mem::take(&mut b.map);
-                    out.push(Ok(Document {
-                        index: *index,
-                        value,
-                        map,
-                    }));
+            (Event::DocumentEnd, Some(_)) => {
+                if let Some(b) = builder.take() {
+                    if !failed {
+                        out.push(Ok(b.into_document()));
+                    }
                 }
-                builder = None;
                 *index += 1;
                 Ok(())
             }
             (_, Some(_)) if failed => Ok(()),
             (Event::Scalar(v, style, anchor, tag), Some(b)) => {
-                b.scalar(v, *style, *anchor, tag.as_deref(), &span)
+                b.scalar(v, style, anchor, tag.as_deref(), pos)
             }
-            (Event::MappingStart(anchor, _), Some(b)) => b.start(true, *anchor, &span),
-            (Event::SequenceStart(anchor, _), Some(b)) => b.start(false, *anchor, &span),
+            (Event::MappingStart(anchor, _), Some(b)) => b.start(true, anchor, pos, 0),
+            (Event::SequenceStart(anchor, _), Some(b)) => b.start(false, anchor, pos, 0),
             (Event::MappingEnd | Event::SequenceEnd, Some(b)) => {
                 b.end();
                 Ok(())
             }
-            (Event::Alias(id), Some(b)) => b.alias(*id, &span),
+            (Event::Alias(id), Some(b)) => b.alias(id, pos),
             _ => Ok(()),
         };
         if let Err(e) = step {
