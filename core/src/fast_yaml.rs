@@ -26,8 +26,14 @@ pub(crate) fn parse_part(text: &str, line_offset: u32, index: usize) -> Option<O
     let bytes = text.as_bytes();
     let mut lines = Vec::with_capacity(flags.newlines + 1);
     let mut start = 0;
-    for (i, chunk) in bytes.chunks(8).enumerate() {
-        let mut newlines = newline_bits(chunk);
+    let words = bytes.chunks_exact(8);
+    let mut last = [0; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    let words = words
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
+        .chain([u64::from_le_bytes(last)]);
+    for (i, word) in words.enumerate() {
+        let mut newlines = newline_bits(word);
         while newlines != 0 {
             let newline = i * 8 + newlines.trailing_zeros() as usize / 8;
             lines.push(LineInfo::new(text, start, newline + 1, flags.has_tabs)?);
@@ -48,16 +54,12 @@ pub(crate) fn parse_part(text: &str, line_offset: u32, index: usize) -> Option<O
     parser.document()
 }
 
-/// The high bit of each byte of `chunk` (up to 8 bytes) that is `\n`.
-fn newline_bits(chunk: &[u8]) -> u64 {
+/// The high bit of each byte of `word` that is `\n`: finds line ends 8
+/// bytes at a time.
+fn newline_bits(word: u64) -> u64 {
     const LOW_BITS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let word = <[u8; 8]>::try_from(chunk).unwrap_or_else(|_| {
-        let mut padded = [0; 8];
-        padded[..chunk.len()].copy_from_slice(chunk);
-        padded
-    });
-    let x = u64::from_le_bytes(word) ^ 0x0a0a_0a0a_0a0a_0a0a;
-    // A byte of x is zero where chunk has `\n`; this sets its high bit.
+    let x = word ^ 0x0a0a_0a0a_0a0a_0a0a;
+    // A byte of x is zero where word has `\n`; this sets its high bit.
     !(((x & LOW_BITS) + LOW_BITS) | x | LOW_BITS)
 }
 
