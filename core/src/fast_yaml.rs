@@ -6,13 +6,21 @@
 //! exactly saphyr's result or none at all. The differential tests below hold
 //! it to that.
 //!
-//! The subset: block mappings and sequences (also a sequence at its parent
-//! key's indentation, and `- key: value` entries); plain and quoted
-//! one-line scalars; `|` and `>` block scalars without an indentation
-//! indicator; one-line flow collections of scalars; comments, blank lines
-//! and a leading `---`. Anchors, aliases, tags, `?` keys, directives,
-//! multi-line plain or quoted scalars, tabs outside block scalars, CR, BOM
-//! and other control characters are left to saphyr.
+//! The subset:
+//! - block mappings with plain or one-line quoted keys, and block sequences,
+//!   also at their key's indentation (`key:` then `- a`), and `- key: value`
+//!   entries; empty values;
+//! - one-line plain, single-quoted and double-quoted scalars;
+//! - `|` and `>` block scalars with any chomping, without an indentation
+//!   indicator, whose first line has content;
+//! - one-line flow collections of scalars and flow collections, without
+//!   empty values or a trailing comma;
+//! - comments, blank lines, and a `---` line first.
+//!
+//! Left to saphyr: anchors, aliases, tags, `?` keys, directives, `...`,
+//! multi-line plain or quoted scalars, documents that are a scalar, tabs
+//! outside block scalars, CR, BOM and other control characters, errors of
+//! any kind (syntax, duplicate keys, limits).
 
 use crate::source::{Builder, Document, Pos};
 use saphyr_parser::ScalarStyle;
@@ -22,16 +30,28 @@ use std::borrow::Cow;
 /// the part is outside the subset, `Some(None)` when it holds no document.
 pub(crate) fn parse_part(text: &str, line_offset: u32, index: usize) -> Option<Option<Document>> {
     let flags = check_bytes(text)?;
+    let parser = FastParser {
+        text,
+        is_ascii: flags.is_ascii,
+        lines: split_lines(text, &flags)?,
+        builder: Builder::new(index),
+        line_offset,
+    };
+    parser.document()
+}
+
+/// The lines of `text`; `None` if it is too long to index with `u32`.
+fn split_lines(text: &str, flags: &TextFlags) -> Option<Vec<LineInfo>> {
     u32::try_from(text.len()).ok()?;
-    let bytes = text.as_bytes();
     let mut lines = Vec::with_capacity(flags.newlines + 1);
-    let mut start = 0;
-    let words = bytes.chunks_exact(8);
+    // Line ends are found 8 bytes at a time, the last word padded with zeros.
+    let words = text.as_bytes().chunks_exact(8);
     let mut last = [0; 8];
     last[..words.remainder().len()].copy_from_slice(words.remainder());
     let words = words
         .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
         .chain([u64::from_le_bytes(last)]);
+    let mut start = 0;
     for (i, word) in words.enumerate() {
         let mut newlines = newline_bits(word);
         while newlines != 0 {
@@ -44,18 +64,10 @@ pub(crate) fn parse_part(text: &str, line_offset: u32, index: usize) -> Option<O
     if start < text.len() {
         lines.push(LineInfo::new(text, start, text.len(), flags.has_tabs)?);
     }
-    let parser = FastParser {
-        text,
-        is_ascii: flags.is_ascii,
-        lines,
-        builder: Builder::new(index),
-        line_offset,
-    };
-    parser.document()
+    Some(lines)
 }
 
-/// The high bit of each byte of `word` that is `\n`: finds line ends 8
-/// bytes at a time.
+/// The high bit of each byte of `word` that is `\n`.
 fn newline_bits(word: u64) -> u64 {
     const LOW_BITS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let x = word ^ 0x0a0a_0a0a_0a0a_0a0a;
