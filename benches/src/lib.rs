@@ -1,5 +1,10 @@
 //! Fixtures shared by the benchmarks and the throughput script.
 
+/// Benchmarks run with the allocator the `assay` binary ships.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub const ML_CONFIGMAP: &str = include_str!("../fixtures/ml-configmap.yaml");
 pub const ML_POLICY: &str = include_str!("../fixtures/ml-policy.yaml");
 

@@ -3,6 +3,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Parsing allocates many small strings; mimalloc makes `check` ~20% faster
+// than glibc's malloc (benches/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod check;
 mod files;
 mod test_cmd;

@@ -25,7 +25,7 @@ impl FileOutcome {
 /// Identity used to pair a document with its previous version.
 pub fn identity(v: &Value) -> Option<(String, String, String, String)> {
     let s = |p: &str| {
-        v.pointer(p)
+        crate::source::lookup(v, p)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned()
@@ -114,8 +114,7 @@ pub fn check_documents(
             out.checked += 1;
         }
         let field = |p: &str| {
-            doc.value
-                .pointer(p)
+            crate::source::lookup(&doc.value, p)
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };

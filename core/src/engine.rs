@@ -8,7 +8,7 @@ use crate::policy::{
 };
 use crate::report::{Finding, Locate};
 use crate::schema::Schema;
-use crate::source::{parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
+use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 use serde_json::{Map, Value};
@@ -412,7 +412,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    lookup(v, pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 impl CompiledPolicy {
@@ -427,7 +427,7 @@ impl CompiledPolicy {
             && (m.names.is_empty() || m.names.iter().any(|p| glob(p, name)))
             && (m.namespaces.is_empty() || m.namespaces.iter().any(|p| glob(p, namespace)))
             && m.labels.iter().all(|(k, v)| {
-                doc.pointer("/metadata/labels")
+                lookup(doc, "/metadata/labels")
                     .and_then(|l| l.get(k))
                     .and_then(Value::as_str)
                     == Some(v.as_str())
@@ -438,7 +438,7 @@ impl CompiledPolicy {
     pub fn evaluate(&self, doc: &Document, input: &EvalInput) -> Vec<Finding> {
         let mut findings = Vec::new();
         if let Some(schema) = &self.schema {
-            match doc.value.pointer(&schema.path) {
+            match lookup(&doc.value, &schema.path) {
                 Some(target) => {
                     schema
                         .schema
@@ -506,7 +506,7 @@ impl CompiledPolicy {
         findings: &mut Vec<Finding>,
     ) -> Option<(Value, EmbeddedPositions)> {
         let path = &e.spec.path;
-        let text = match doc.value.pointer(path) {
+        let text = match lookup(&doc.value, path) {
             None | Some(Value::Null) => {
                 if e.spec.required {
                     findings.push(Finding::new(
@@ -680,10 +680,10 @@ fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
                 + body.find('=').map_or(0, |i| i as u32 + 1)
                 + (trimmed.len() - body.len()) as u32,
         };
-        positions.insert(pointer, value_pos);
+        positions.insert(&pointer, value_pos);
         map.insert(key, Value::String(v.to_owned()));
     }
-    positions.insert(String::new(), Pos { line: 1, column: 1 });
+    positions.insert("", Pos { line: 1, column: 1 });
     Ok((Value::Object(map), positions))
 }
 

@@ -482,7 +482,17 @@ impl<'a> FastParser<'a> {
         if indent <= parent || indent == first_line.text.len() {
             return None;
         }
-        let mut value = String::new();
+        // Sized up front: growing it line by line copies the text over and over.
+        let mut capacity = 0;
+        let mut probe = first;
+        while let Some(l) = self.line(probe) {
+            if l.indent < indent && l.indent != l.text.len() {
+                break;
+            }
+            capacity += l.text.len().saturating_sub(indent) + 1;
+            probe += 1;
+        }
+        let mut value = String::with_capacity(capacity);
         let mut leading_break = false;
         let mut trailing_breaks = 0;
         let mut leading_blank = false;

@@ -79,7 +79,7 @@ pub fn positions(patch: &Document, kind: PatchType) -> SourceMap {
                 let rebased = patch.map.rebase(&from, path);
                 map.extend(rebased);
                 if let Some(pos) = patch.map.locate(&format!("/{i}")) {
-                    map.insert(path.to_owned(), pos);
+                    map.insert(path, pos);
                 }
             }
             map

@@ -211,7 +211,7 @@ impl Schema {
         }
         for e in self.validator.iter_errors(&instance) {
             let pointer = format!("{base}{}", e.instance_path().as_str());
-            let original = target.pointer(e.instance_path().as_str());
+            let original = crate::source::lookup(target, e.instance_path().as_str());
             let shown = match original {
                 Some(o) if self.coerce.is_some() => o.clone(),
                 _ => e.instance().clone().into_owned(),

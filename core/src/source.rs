@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 pub const MAX_DEPTH: usize = 128;
 /// Upper bound on nodes per document, aliases expanded (billion-laughs guard).
 pub const MAX_NODES: usize = 1_000_000;
+/// Upper bound on the bytes of JSON pointers one source map keeps.
+pub const MAX_POINTER_BYTES: usize = 64 << 20;
 
 /// 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,17 +31,27 @@ pub struct BlockText {
 
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
-    entries: Vec<(Box<str>, Pos)>,
+    /// Every recorded pointer back to back, so recording one rarely allocates.
+    pointers: String,
+    /// `(start, end)` of a pointer in `pointers`, and its position.
+    entries: Vec<(u32, u32, Pos)>,
     blocks: Vec<(Box<str>, BlockText)>,
 }
 
 impl SourceMap {
+    fn entries(&self) -> impl Iterator<Item = (&str, Pos)> {
+        self.entries.iter().map(|&(start, end, pos)| {
+            let pointer = self.pointers.get(start as usize..end as usize);
+            (pointer.unwrap_or_default(), pos)
+        })
+    }
+
     /// Position of the value at `pointer`, or of its nearest ancestor that has one.
     pub fn locate(&self, pointer: &str) -> Option<Pos> {
         let mut p = pointer;
         loop {
-            if let Some((_, pos)) = self.entries.iter().find(|(k, _)| &**k == p) {
-                return Some(*pos);
+            if let Some((_, pos)) = self.entries().find(|(k, _)| *k == p) {
+                return Some(pos);
             }
             match p.rfind('/') {
                 Some(i) => p = &p[..i],
@@ -55,64 +67,39 @@ impl SourceMap {
             .map(|(_, b)| *b)
     }
 
-    /// Re-bases a map of an embedded file onto the outer file.
-    pub fn shifted(&self, line_offset: u32, column_offset: u32) -> SourceMap {
-        let entries = self
-            .entries
-            .iter()
-            .map(|(k, p)| {
-                let pos = Pos {
-                    line: p.line + line_offset,
-                    column: p.column + column_offset,
-                };
-                (k.clone(), pos)
-            })
-            .collect();
-        SourceMap {
-            entries,
-            blocks: Vec::new(),
-        }
-    }
-
-    /// The same positions with every pointer placed under `prefix`.
-    pub fn with_prefix(&self, prefix: &str) -> SourceMap {
-        let entries = self
-            .entries
-            .iter()
-            .map(|(k, p)| (format!("{prefix}{k}").into_boxed_str(), *p))
-            .collect();
-        SourceMap {
-            entries,
-            blocks: Vec::new(),
-        }
-    }
-
     /// The positions under `from`, moved under `to`.
     pub fn rebase(&self, from: &str, to: &str) -> SourceMap {
-        let entries = self
-            .entries
-            .iter()
-            .filter_map(|(k, p)| {
-                let rest = k.strip_prefix(from)?;
-                (rest.is_empty() || rest.starts_with('/'))
-                    .then(|| (format!("{to}{rest}").into_boxed_str(), *p))
-            })
-            .collect();
-        SourceMap {
-            entries,
-            blocks: Vec::new(),
+        let mut out = SourceMap::default();
+        for (k, pos) in self.entries() {
+            if let Some(rest) = k.strip_prefix(from) {
+                if rest.is_empty() || rest.starts_with('/') {
+                    out.insert(&format!("{to}{rest}"), pos);
+                }
+            }
         }
+        out
     }
 
     /// Adds positions of another map; its pointers are looked up first.
     pub fn extend(&mut self, other: SourceMap) {
-        let mut entries = other.entries;
-        entries.append(&mut self.entries);
-        self.entries = entries;
+        let mut merged = other;
+        for (k, pos) in self.entries() {
+            merged.insert(k, pos);
+        }
+        merged.blocks.append(&mut self.blocks);
+        *self = merged;
     }
 
-    pub fn insert(&mut self, pointer: String, pos: Pos) {
-        self.entries.push((pointer.into_boxed_str(), pos));
+    /// Records `pointer`'s position, unless the map is full: long keys over
+    /// many children would otherwise cost memory quadratic in the input, and
+    /// `locate` falls back to the nearest recorded ancestor.
+    pub fn insert(&mut self, pointer: &str, pos: Pos) {
+        if self.pointers.len() + pointer.len() > MAX_POINTER_BYTES {
+            return;
+        }
+        let start = self.pointers.len() as u32;
+        self.pointers.push_str(pointer);
+        self.entries.push((start, self.pointers.len() as u32, pos));
     }
 }
 
@@ -132,6 +119,34 @@ pub struct SyntaxError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+}
+
+/// The value at a JSON pointer, like `Value::pointer`, without allocating
+/// for segments that need no unescaping.
+pub fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    rest.split('/').try_fold(value, |target, segment| {
+        let segment: Cow<str> = if segment.contains('~') {
+            Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(segment)
+        };
+        match target {
+            Value::Object(map) => map.get(&*segment),
+            Value::Array(list) => {
+                let index = segment.parse::<usize>().ok()?;
+                // RFC 6901: no leading zeros or signs.
+                if segment.starts_with('+') || (segment.starts_with('0') && segment.len() > 1) {
+                    return None;
+                }
+                list.get(index)
+            }
+            _ => None,
+        }
+    })
 }
 
 /// Appends a JSON pointer segment (RFC 6901 escaping).
@@ -230,7 +245,7 @@ impl Builder {
 
     /// Records the position of the node the pointer now names.
     fn locate_here(&mut self, pos: Pos) {
-        self.map.entries.push((self.pointer.as_str().into(), pos));
+        self.map.insert(&self.pointer, pos);
     }
 
     /// Stores a finished value in its parent, or as the root.
@@ -692,6 +707,41 @@ mod tests {
         assert_eq!(d.map.locate("/b/1"), Some(Pos { line: 4, column: 5 }));
         assert_eq!(d.map.locate("/a"), Some(Pos { line: 1, column: 4 }));
         assert_eq!(d.map.locate("/b/7/z"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn lookup_agrees_with_serde_json_pointer() {
+        let v = serde_json::json!({"a/b": {"c~d": [1, {"e": 2}]}, "": 3, "x": [7]});
+        for p in [
+            "",
+            "/a~1b",
+            "/a~1b/c~0d/1/e",
+            "/a~1b/c~0d/0",
+            "/",
+            "/x/0",
+            "/x/00",
+            "/x/+0",
+            "/x/1",
+            "/nope",
+            "a",
+            "/a~1b/c~0d/-",
+        ] {
+            assert_eq!(lookup(&v, p), v.pointer(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn long_keys_over_many_children_do_not_blow_up_positions() {
+        let key = "k".repeat(1 << 20);
+        let children: String = (0..100).map(|i| format!("  c{i}: {i}\n")).collect();
+        // An explicit key: plain keys are limited to 1024 characters.
+        let d = one(&format!("? {key}\n:\n{children}"));
+        let first = format!("/{key}/c0");
+        let last = format!("/{key}/c99");
+        assert_eq!(d.map.locate(&first), Some(Pos { line: 3, column: 7 }));
+        // Past the budget a child is placed at its nearest recorded ancestor.
+        assert_eq!(d.map.locate(&last), Some(Pos { line: 3, column: 3 }));
+        assert!(d.map.pointers.len() <= MAX_POINTER_BYTES);
     }
 
     #[test]
