@@ -1,5 +1,6 @@
 //! Reading inputs and policies from disk.
 
+use assay_core::schema_files::SchemaFiles;
 use assay_core::{PolicyError, PolicySet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -83,7 +84,7 @@ pub fn load_policies(paths: &[PathBuf]) -> Result<PolicySet, u8> {
                 files.push((display(&f), text.to_owned()));
             }
         }
-        let set = PolicySet::load(&files);
+        let set = PolicySet::load_with(&files, &FileSystem);
         if matches!(&set, Ok(s) if s.policies.is_empty()) {
             let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
             eprintln!(
@@ -98,4 +99,29 @@ pub fn load_policies(paths: &[PathBuf]) -> Result<PolicySet, u8> {
         report_policy_errors(&errors);
         crate::EXIT_USAGE
     })
+}
+
+/// Policies' schema `$ref`s to other files, read from disk.
+struct FileSystem;
+
+impl SchemaFiles for FileSystem {
+    fn base_uri(&self, policy_file: &str) -> Option<String> {
+        let path = std::fs::canonicalize(policy_file).ok()?;
+        url::Url::from_file_path(path).ok().map(String::from)
+    }
+
+    fn read(&self, uri: &str) -> Result<(String, String), String> {
+        let path = url::Url::parse(uri)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| format!("`{uri}` is not a file"))?;
+        let name = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.clone());
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", display(&name)))?;
+        let text = assay_core::check::decode(&bytes)
+            .map_err(|e| format!("{}:{}:{}: {}", display(&name), e.line, e.column, e.message))?;
+        Ok((text.to_owned(), display(&name)))
+    }
 }

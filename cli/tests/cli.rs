@@ -1404,3 +1404,44 @@ fn assay_test_rejects_a_malformed_case_file() {
     assert_eq!(f, cases);
     assert!(lines[0].contains("expectt"), "{}", lines[0]);
 }
+
+#[test]
+fn schema_refs_to_other_files_are_read_relative_to_the_policy() {
+    let tmp = TempDir::new("schema-ref");
+    let input = tmp.write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  LOG_LEVEL: TRACE\n",
+    );
+    let run = assay(&["check", "-p", "tests/cases/schema-ref.policy.yaml", &input]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("\"TRACE\" is not one of"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn broken_schema_refs_are_every_one_reported_where_they_are_written() {
+    let tmp = TempDir::new("schema-ref-broken");
+    tmp.write("schemas/bad.yaml", "x:\n  type: [integer\n");
+    let policy = tmp.write(
+        "p.yaml",
+        "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: r}\nspec:\n  schema:\n    jsonSchema:\n      properties:\n        a: {$ref: \"schemas/missing.json\"}\n        b: {$ref: \"schemas/bad.yaml#/x\"}\n        c: {$ref: \"schemas/missing.json#/y\"}\n",
+    );
+    let run = assay(&["check", "-p", &policy, "examples/k8s/"]);
+    run.assert_code(2);
+    let lines = run.stderr_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (file, line, column, message) = split_location(lines[0]).expect("located");
+    assert!(file.ends_with("p.yaml"), "{file}");
+    assert_eq!((line, column), (8, 19));
+    assert!(
+        message.contains("`schemas/missing.json`: cannot read"),
+        "{message}"
+    );
+    let (file, line, column, message) = split_location(lines[1]).expect("located");
+    assert!(file.ends_with("schemas/bad.yaml"), "{file}");
+    assert_eq!((line, column), (3, 1));
+    assert!(message.contains("invalid schema file"), "{message}");
+}

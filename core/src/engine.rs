@@ -8,6 +8,7 @@ use crate::policy::{
 };
 use crate::report::{Finding, Locate};
 use crate::schema::Schema;
+use crate::schema_files::{read_referenced, NoFiles, SchemaFiles};
 use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
@@ -67,6 +68,14 @@ impl PolicySet {
     /// reported, not just the first.
     /// Documents that are not policies are skipped (a directory may hold other files).
     pub fn load(files: &[(String, String)]) -> Result<PolicySet, Vec<PolicyError>> {
+        Self::load_with(files, &NoFiles)
+    }
+
+    /// Like `load`, with JSON Schema `$ref`s to other files read through `host`.
+    pub fn load_with(
+        files: &[(String, String)],
+        host: &dyn SchemaFiles,
+    ) -> Result<PolicySet, Vec<PolicyError>> {
         let (sources, mut errors) = read_policy_sources(files);
         let mut policies = Vec::new();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -98,7 +107,7 @@ impl PolicySet {
                 );
             }
             match source.header.kind.as_str() {
-                "ValidationPolicy" => match compile(source) {
+                "ValidationPolicy" => match compile(source, host) {
                     Ok(p) => policies.push(p),
                     Err(mut e) => errors.append(&mut e),
                 },
@@ -150,7 +159,10 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
+fn compile(
+    source: &PolicySource,
+    host: &dyn SchemaFiles,
+) -> Result<CompiledPolicy, Vec<PolicyError>> {
     let file = source.file.as_str();
     let doc = &source.document;
     let (spec, mut errors) = typed_all::<ValidationSpec>(file, doc, "/spec", &source.header.spec);
@@ -159,19 +171,19 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
     };
     let at = |pointer: &str| doc.map.locate(pointer).unwrap_or_default();
 
+    // Reads the files a schema refers to, then compiles it.
+    let compile_schema = |schema: &Value, coerce, base: &str| {
+        let files = read_referenced(schema, file, &doc.map, base, host)?;
+        Schema::compile(schema, coerce, file, at(base), files).map_err(|e| vec![e])
+    };
     let schema = spec.schema.as_ref().and_then(|s| {
-        match Schema::compile(
-            &s.json_schema,
-            s.coerce,
-            file,
-            at("/spec/schema/jsonSchema"),
-        ) {
+        match compile_schema(&s.json_schema, s.coerce, "/spec/schema/jsonSchema") {
             Ok(schema) => Some(CompiledSchema {
                 path: s.path.clone(),
                 schema,
             }),
-            Err(e) => {
-                errors.push(e);
+            Err(mut e) => {
+                errors.append(&mut e);
                 None
             }
         }
@@ -181,11 +193,10 @@ fn compile(source: &PolicySource) -> Result<CompiledPolicy, Vec<PolicyError>> {
     for (i, e) in spec.embedded.iter().enumerate() {
         let schema = match &e.json_schema {
             Some(js) => {
-                let pos = at(&format!("/spec/embedded/{i}/jsonSchema"));
-                match Schema::compile(js, e.coerce, file, pos) {
+                match compile_schema(js, e.coerce, &format!("/spec/embedded/{i}/jsonSchema")) {
                     Ok(v) => Some(v),
-                    Err(err) => {
-                        errors.push(err);
+                    Err(mut err) => {
+                        errors.append(&mut err);
                         None
                     }
                 }

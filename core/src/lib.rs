@@ -10,6 +10,7 @@ mod k8s_cel;
 pub mod policy;
 pub mod report;
 mod schema;
+pub mod schema_files;
 pub mod source;
 
 pub use engine::{EvalInput, PolicySet};

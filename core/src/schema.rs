@@ -4,6 +4,7 @@
 
 use crate::policy::{Coerce, PolicyError, Severity};
 use crate::report::{Finding, Locate};
+use crate::schema_files::ReadFiles;
 use crate::source::Pos;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::JsonType;
@@ -174,14 +175,21 @@ impl CoercePlan {
 }
 
 impl Schema {
-    pub fn compile(
+    /// Compiles `schema`; `$ref`s to other files resolve to `files`, read beforehand.
+    pub(crate) fn compile(
         schema: &Value,
         coerce: Coerce,
         file: &str,
         pos: Pos,
+        files: ReadFiles,
     ) -> Result<Schema, PolicyError> {
-        let validator = jsonschema::draft202012::options()
+        let mut options = jsonschema::draft202012::options();
+        if let Some(base) = &files.base_uri {
+            options = options.with_base_uri(base.clone());
+        }
+        let validator = options
             .should_validate_formats(true)
+            .with_retriever(files)
             .build(schema)
             .map_err(|e| {
                 PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
@@ -297,7 +305,8 @@ mod tests {
     use serde_json::json;
 
     fn errors(schema: Value, value: Value) -> Vec<String> {
-        let s = match Schema::compile(&schema, Coerce::Strings, "p.yaml", Pos::default()) {
+        let files = ReadFiles::default();
+        let s = match Schema::compile(&schema, Coerce::Strings, "p.yaml", Pos::default(), files) {
             Ok(s) => s,
             Err(e) => unreachable!("{e}"),
         };
