@@ -1,11 +1,12 @@
 //! Policy test cases as data: YAML files of inputs and expected outcomes,
 //! run by `assay test` and by the workspace's test suite, one test per case.
 
+use crate::api::documents_of;
 use crate::check::check_documents;
 use crate::engine::PolicySet;
 use crate::policy::{typed, PolicyError, Severity};
 use crate::report::{DocResult, Finding, Verdict};
-use crate::source::{parse_stream, Document, Pos, SourceMap};
+use crate::source::{parse_stream, Pos};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -107,17 +108,6 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
             case,
         })
         .collect())
-}
-
-fn documents_of(input: &Value) -> Vec<Result<Document, crate::source::SyntaxError>> {
-    match input {
-        Value::String(text) => parse_stream(text),
-        other => vec![Ok(Document {
-            index: 0,
-            value: other.clone(),
-            map: SourceMap::default(),
-        })],
-    }
 }
 
 /// Runs one case; `Err` lists every way the outcome differs from the expectation.

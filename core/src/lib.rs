@@ -1,6 +1,7 @@
 //! assay-core: policy model, loader, compiler and evaluator. No I/O, so it
 //! builds for `wasm32-unknown-unknown` and every host shares it.
 
+pub mod api;
 mod cel_access;
 pub mod cel_lib;
 pub mod check;

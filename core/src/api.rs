@@ -1,0 +1,212 @@
+//! The JSON call/answer API every host mirrors: the compiled `.wasm` module,
+//! the JS package and the CLI's module host send a request and get an answer
+//! as JSON text, so they all decide through this one function.
+//!
+//! Request: `{"call": "check", "input": TEXT_OR_DOCUMENT, "file": NAME?,
+//! "env": NAME?, "old": TEXT_OR_DOCUMENT?}` or `{"call": "checkPatch", "base":
+//! {"file", "text"}, "patch": {"file", "text"}, "patchType": "merge"|"json",
+//! "env"}` or `{"call": "describe"}`.
+//! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"policies": [...]}`,
+//! or `{"error": {"message", "hint"?}}`.
+
+use crate::check::{check_documents, check_patch};
+use crate::engine::PolicySet;
+use crate::patch::PatchType;
+use crate::report::Report;
+use crate::source::{parse_stream, Document, SourceMap};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(tag = "call", rename_all = "camelCase", deny_unknown_fields)]
+enum Request {
+    Check {
+        /// YAML/JSON text (a stream of documents), or one document as a value.
+        input: Value,
+        #[serde(default)]
+        file: Option<String>,
+        #[serde(default)]
+        env: String,
+        /// Previous versions, as text or one document; paired by identity.
+        #[serde(default)]
+        old: Option<Value>,
+    },
+    #[serde(rename_all = "camelCase")]
+    CheckPatch {
+        base: NamedText,
+        patch: NamedText,
+        #[serde(default)]
+        patch_type: PatchKind,
+        #[serde(default)]
+        env: String,
+    },
+    Describe,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedText {
+    file: String,
+    text: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PatchKind {
+    #[default]
+    Merge,
+    Json,
+}
+
+/// One policy of a set, as `describe` and module metadata list them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    pub name: String,
+    pub kind: String,
+    pub file: String,
+}
+
+/// Answers one JSON request against `set`; never fails: problems with the
+/// request come back as `{"error": ...}`.
+pub fn call(set: &PolicySet, request: &[u8]) -> String {
+    let answer = match serde_json::from_slice::<Request>(request) {
+        Ok(request) => answer(set, request),
+        Err(e) => error(
+            &format!("bad request: {e}"),
+            "see docs/module-abi.md for the calls",
+        ),
+    };
+    answer.to_string()
+}
+
+/// The policies of a set.
+pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
+    set.policies
+        .iter()
+        .map(|p| PolicyInfo {
+            name: p.name.clone(),
+            kind: "ValidationPolicy".to_owned(),
+            file: p.file.clone(),
+        })
+        .collect()
+}
+
+fn answer(set: &PolicySet, request: Request) -> Value {
+    match request {
+        Request::Check {
+            input,
+            file,
+            env,
+            old,
+        } => {
+            let old: Vec<Value> = old
+                .as_ref()
+                .map(documents_of)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(Result::ok)
+                .map(|d| d.value)
+                .collect();
+            let outcome = check_documents(
+                set,
+                file.as_deref(),
+                documents_of(&input),
+                &env,
+                &old,
+                &[],
+            );
+            report(Report::new(
+                outcome.documents,
+                outcome.checked,
+                outcome.results,
+            ))
+        }
+        Request::CheckPatch {
+            base,
+            patch,
+            patch_type,
+            env,
+        } => {
+            let kind = match patch_type {
+                PatchKind::Merge => PatchType::Merge,
+                PatchKind::Json => PatchType::Json,
+            };
+            let outcome = check_patch(
+                set,
+                (&base.file, &base.text),
+                (&patch.file, &patch.text),
+                kind,
+                &env,
+            );
+            report(Report::new(
+                outcome.documents,
+                outcome.checked,
+                outcome.results,
+            ))
+        }
+        Request::Describe => json!({ "policies": describe(set) }),
+    }
+}
+
+fn report(report: Report) -> Value {
+    json!({ "report": report })
+}
+
+fn error(message: &str, hint: &str) -> Value {
+    json!({ "error": { "message": message, "hint": hint } })
+}
+
+/// Text is a stream of documents; any other value is one document.
+pub fn documents_of(input: &Value) -> Vec<Result<Document, crate::source::SyntaxError>> {
+    match input {
+        Value::String(text) => parse_stream(text),
+        other => vec![Ok(Document {
+            index: 0,
+            value: other.clone(),
+            map: SourceMap::default(),
+        })],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> PolicySet {
+        let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  rules:\n    - {name: small, expr: 'object.n < 10', path: /n}\n";
+        match PolicySet::load(&[("p.yaml".to_owned(), policy.to_owned())]) {
+            Ok(s) => s,
+            Err(e) => unreachable!("{e:?}"),
+        }
+    }
+
+    fn answer_of(request: &str) -> Value {
+        serde_json::from_str(&call(&set(), request.as_bytes())).unwrap_or_default()
+    }
+
+    #[test]
+    fn check_answers_the_report_of_the_cli() {
+        let a = answer_of(r#"{"call": "check", "input": "n: 12\n", "file": "x.yaml"}"#);
+        assert_eq!(a["report"]["verdict"], "fail");
+        let finding = &a["report"]["results"][0]["findings"][0];
+        assert_eq!(finding["rule"], "small");
+        assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(1), Some(4)));
+        let a = answer_of(r#"{"call": "check", "input": {"n": 3}}"#);
+        assert_eq!(a["report"]["verdict"], "pass");
+    }
+
+    #[test]
+    fn bad_requests_are_answered_with_an_error() {
+        for request in ["", "{", r#"{"call": "nope"}"#, r#"{"call": "check"}"#] {
+            let a = answer_of(request);
+            assert!(a["error"]["message"].is_string(), "{request}: {a}");
+        }
+    }
+
+    #[test]
+    fn describe_lists_the_policies() {
+        let a = answer_of(r#"{"call": "describe"}"#);
+        assert_eq!(a["policies"][0]["name"], "p");
+        assert_eq!(a["policies"][0]["kind"], "ValidationPolicy");
+    }
+}

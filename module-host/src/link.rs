@@ -1,0 +1,146 @@
+//! `assay build`: links a policy bundle into a copy of the guest runtime.
+//! The bundle goes into pages appended to the initial memory (the guest's
+//! allocator only uses memory it grows, so they stay untouched), their place
+//! into the runtime's policy slot, and the metadata into a custom section.
+
+use assay_core::api::PolicyInfo;
+use assay_runtime::{Bundle, ABI_VERSION, SLOT_MARKER};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use wasm_encoder::reencode::{self, Reencode};
+
+/// The custom section that carries `Metadata` as JSON.
+pub const METADATA_SECTION: &str = "assay.metadata";
+const PAGE: u64 = 65536;
+
+/// What a module says about itself (`assay inspect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub abi_version: u32,
+    pub assay_version: String,
+    /// `sha256:` of the linked bundle (the policy files and what they refer to).
+    pub source_hash: String,
+    pub policies: Vec<PolicyInfo>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("the guest runtime has no policy slot; rebuild assay")]
+    NoSlot,
+    #[error("the guest runtime does not read: {0}")]
+    Runtime(String),
+    #[error("the policy is too large for a 32-bit module ({0} bytes)")]
+    TooLarge(usize),
+}
+
+/// The module for `bundle`: the runtime with the bundle linked in. The same
+/// bundle and runtime give the same bytes.
+pub fn link(runtime: &[u8], bundle: &Bundle, policies: Vec<PolicyInfo>) -> Result<Vec<u8>, LinkError> {
+    let payload = serde_json::to_vec(bundle).map_err(|e| LinkError::Runtime(e.to_string()))?;
+    let metadata = Metadata {
+        abi_version: ABI_VERSION,
+        assay_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source_hash: format!("sha256:{:x}", Sha256::digest(&payload)),
+        policies,
+    };
+    let initial_pages = initial_pages(runtime)?;
+    let offset = initial_pages * PAGE;
+    let end = offset + payload.len() as u64;
+    if end > u64::from(u32::MAX) {
+        return Err(LinkError::TooLarge(payload.len()));
+    }
+    let mut patched = runtime.to_vec();
+    write_slot(&mut patched, offset as u32, payload.len() as u32)?;
+
+    let mut linker = Linker {
+        extra_pages: end.div_ceil(PAGE) - initial_pages,
+        segment: Some((offset as i32, payload)),
+    };
+    let mut module = wasm_encoder::Module::new();
+    linker
+        .parse_core_module(&mut module, wasmparser::Parser::new(0), &patched)
+        .map_err(|e| LinkError::Runtime(e.to_string()))?;
+    let json = serde_json::to_vec(&metadata).map_err(|e| LinkError::Runtime(e.to_string()))?;
+    module.section(&wasm_encoder::CustomSection {
+        name: METADATA_SECTION.into(),
+        data: json.into(),
+    });
+    Ok(module.finish())
+}
+
+/// The metadata of a module built by `link`.
+pub fn metadata(module: &[u8]) -> Result<Metadata, String> {
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| format!("not a WebAssembly module: {e}"))?;
+        if let wasmparser::Payload::CustomSection(c) = payload {
+            if c.name() == METADATA_SECTION {
+                return serde_json::from_slice(c.data())
+                    .map_err(|e| format!("its `{METADATA_SECTION}` section does not read: {e}"));
+            }
+        }
+    }
+    Err(format!("no `{METADATA_SECTION}` section: not built by `assay build`"))
+}
+
+fn initial_pages(runtime: &[u8]) -> Result<u64, LinkError> {
+    for payload in wasmparser::Parser::new(0).parse_all(runtime) {
+        if let wasmparser::Payload::MemorySection(memories) = payload.map_err(|e| LinkError::Runtime(e.to_string()))? {
+            for memory in memories {
+                return Ok(memory.map_err(|e| LinkError::Runtime(e.to_string()))?.initial);
+            }
+        }
+    }
+    Err(LinkError::Runtime("it has no memory".to_owned()))
+}
+
+/// Writes the bundle's offset and length after the slot marker, in place.
+fn write_slot(module: &mut [u8], offset: u32, len: u32) -> Result<(), LinkError> {
+    let at = module
+        .windows(SLOT_MARKER.len())
+        .position(|w| w == SLOT_MARKER)
+        .ok_or(LinkError::NoSlot)?
+        + SLOT_MARKER.len();
+    let slot = module.get_mut(at..at + 8).ok_or(LinkError::NoSlot)?;
+    slot[..4].copy_from_slice(&offset.to_le_bytes());
+    slot[4..].copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
+/// Re-encodes the runtime with room for the bundle and a data segment holding it.
+struct Linker {
+    extra_pages: u64,
+    segment: Option<(i32, Vec<u8>)>,
+}
+
+impl Reencode for Linker {
+    type Error = std::convert::Infallible;
+
+    fn memory_type(
+        &mut self,
+        memory: wasmparser::MemoryType,
+    ) -> Result<wasm_encoder::MemoryType, reencode::Error<Self::Error>> {
+        let mut memory = reencode::utils::memory_type(self, memory);
+        memory.minimum += self.extra_pages;
+        if let Some(max) = &mut memory.maximum {
+            *max = (*max).max(memory.minimum);
+        }
+        Ok(memory)
+    }
+
+    fn data_count(&mut self, count: u32) -> Result<u32, reencode::Error<Self::Error>> {
+        Ok(count + 1)
+    }
+
+    fn parse_data_section(
+        &mut self,
+        data: &mut wasm_encoder::DataSection,
+        section: wasmparser::DataSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        reencode::utils::parse_data_section(self, data, section)?;
+        if let Some((offset, bytes)) = self.segment.take() {
+            data.active(0, &wasm_encoder::ConstExpr::i32_const(offset), bytes);
+        }
+        Ok(())
+    }
+}
