@@ -85,7 +85,7 @@ pub fn load_policies(paths: &[PathBuf]) -> Result<PolicySet, u8> {
             }
         }
         let set = PolicySet::load_with(&files, &FileSystem);
-        if matches!(&set, Ok(s) if s.policies.is_empty()) {
+        if matches!(&set, Ok(s) if s.policies.is_empty() && s.rollouts.is_empty()) {
             let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
             eprintln!(
                 "{}: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)",
