@@ -161,7 +161,7 @@ fn short(v: &Value) -> String {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Promote,
@@ -181,7 +181,7 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -312,7 +312,8 @@ fn numbers(values: &[Value]) -> Option<Vec<f64>> {
     values.iter().map(finite).collect()
 }
 
-/// The check's value for a variant: the scalar, else the mean of its samples.
+/// The check's value for a variant: the scalar, else the mean of its
+/// samples, else its event count over its requests.
 fn value_of(variant: &Map<String, Value>, side: &str, metric: &str) -> Read {
     match variant.get(metric) {
         Some(Value::Null) | None => {}
@@ -333,8 +334,23 @@ fn value_of(variant: &Map<String, Value>, side: &str, metric: &str) -> Read {
                 "{side} `samples.{metric}` holds a value that is not a number"
             )),
         },
-        None => Read::Missing(format!("no `{metric}` for the {side}")),
+        None => match counts(variant, metric) {
+            // An event count reads as its proportion of requests.
+            Some(count) => match requests(variant) {
+                Some(n) if n > 0.0 => Read::Value(count / n),
+                _ => Read::Missing(format!("{side} `counts.{metric}` without `requests`")),
+            },
+            None => Read::Missing(format!("no `{metric}` for the {side}")),
+        },
     }
+}
+
+fn counts(variant: &Map<String, Value>, metric: &str) -> Option<f64> {
+    variant
+        .get("counts")
+        .and_then(Value::as_object)
+        .and_then(|c| c.get(metric))
+        .and_then(finite)
 }
 
 fn requests(variant: &Map<String, Value>) -> Option<f64> {
@@ -431,16 +447,10 @@ fn judge(
             }
         }
         Some(TestMethod::TwoProportionZ) => {
-            let count = |v: &Map<String, Value>| {
-                v.get("counts")
-                    .and_then(Value::as_object)
-                    .and_then(|c| c.get(metric))
-                    .and_then(finite)
-            };
             match (
-                count(candidate),
+                counts(candidate, metric),
                 requests(candidate),
-                count(baseline),
+                counts(baseline, metric),
                 requests(baseline),
             ) {
                 (Some(x1), Some(n1), Some(x2), Some(n2)) => Some(TestData::Counts(x1, n1, x2, n2)),
