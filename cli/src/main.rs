@@ -9,6 +9,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod check;
+mod decide;
 mod files;
 mod test_cmd;
 
@@ -27,7 +28,9 @@ struct Cli {
 enum Command {
     /// Validate files, directories or `-` (stdin) against policies
     Check(check::CheckArgs),
-    /// Run policies' YAML test cases
+    /// Decide a rollout step (promote, advance, hold, rollback) from state + metrics JSON
+    Decide(decide::DecideArgs),
+    /// Run policies' YAML test cases (validation and rollout)
     Test(test_cmd::TestArgs),
 }
 
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Decide(args) => decide::run(args),
         Command::Test(args) => test_cmd::run(args),
     };
     ExitCode::from(code)

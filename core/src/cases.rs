@@ -194,7 +194,8 @@ fn run_rollout_case(set: &PolicySet, c: &LocatedCase, rollout: &Value) -> Result
     let policy = set.rollout(c.policy.as_deref()).map_err(|e| vec![e])?;
     let e = &c.case.expect;
     let env = Some(c.case.env.as_str()).filter(|e| !e.is_empty());
-    let decided = DecisionInput::from_value(rollout).and_then(|input| policy.decide(&input, env));
+    let decided =
+        DecisionInput::from_value(rollout.clone()).and_then(|input| policy.decide(&input, env));
     let d = match (decided, &e.error) {
         (Err(err), Some(want)) if err.0.contains(want.as_str()) => return Ok(()),
         (Err(err), _) => return Err(vec![format!("input error: {err}")]),

@@ -38,12 +38,12 @@ impl DecisionInput {
     pub fn from_json(text: &str) -> Result<DecisionInput, InputError> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| input_error(format!("input is not valid JSON: {e}")))?;
-        DecisionInput::from_value(&value)
+        DecisionInput::from_value(value)
     }
 
     /// Reads an input already parsed (from YAML, a Python dict, a JS object, ...).
-    pub fn from_value(value: &Value) -> Result<DecisionInput, InputError> {
-        let top = object(value, "input", &["env", "state", "metrics"])?;
+    pub fn from_value(mut value: Value) -> Result<DecisionInput, InputError> {
+        let top = object(&value, "input", &["env", "state", "metrics"])?;
         let env = match top.get("env") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -89,24 +89,35 @@ impl DecisionInput {
             "metrics",
             &["baseline", "candidate"],
         )?;
-        let variant = |name: &str| -> Result<Map<String, Value>, InputError> {
+        for name in ["baseline", "candidate"] {
             match metrics.get(name) {
-                Some(Value::Object(m)) => Ok(m.clone()),
-                Some(other) => Err(input_error(format!(
-                    "`metrics.{name}`: {} is not an object",
-                    kind(other)
-                ))),
-                None => Err(input_error(format!("`metrics.{name}` is missing"))),
+                Some(Value::Object(_)) => {}
+                Some(other) => {
+                    return Err(input_error(format!(
+                        "`metrics.{name}`: {} is not an object",
+                        kind(other)
+                    )))
+                }
+                None => return Err(input_error(format!("`metrics.{name}` is missing"))),
             }
+        }
+        // Moved out, not copied: sample arrays can be large.
+        let mut take = |name: &str| match value
+            .pointer_mut(&format!("/metrics/{name}"))
+            .map(Value::take)
+        {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
         };
+        let (baseline, candidate) = (take("baseline"), take("candidate"));
         Ok(DecisionInput {
             env,
             state: State {
                 weight,
                 failed_checks,
             },
-            baseline: variant("baseline")?,
-            candidate: variant("candidate")?,
+            baseline,
+            candidate,
         })
     }
 }
@@ -117,6 +128,12 @@ fn object<'v>(
     fields: &[&str],
 ) -> Result<&'v Map<String, Value>, InputError> {
     let Value::Object(map) = value else {
+        if what == "input" {
+            return Err(input_error(format!(
+                "the input is {}; it must be an object with `state` and `metrics`",
+                kind(value)
+            )));
+        }
         return Err(input_error(format!(
             "`{what}`: {} is not an object",
             kind(value)
@@ -273,6 +290,11 @@ fn tidy(v: f64) -> f64 {
 /// Formats a number for messages.
 pub fn fmt_num(v: f64) -> String {
     format!("{}", tidy(v))
+}
+
+/// `a - b` for messages, from the numbers as written: `0.02 - 0.015` reads `0.005`.
+fn diff(a: f64, b: f64) -> String {
+    fmt_num(tidy(a) - tidy(b))
 }
 
 /// Relative tolerance: values this close to a bound count as at it.
@@ -589,7 +611,7 @@ fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, 
     let (cs, bs) = (fmt_num(c), fmt_num(b));
     if let Some(d) = bounds.max_increase {
         // Both readings: the difference against d, and the candidate against
-        // baseline + d, which has no cancellation in c − b.
+        // baseline + d, which has no cancellation in c - b.
         let ok = at_most(c - b, d) || at_most(c, b + d);
         let rel = if ok { "<=" } else { ">" };
         judged.push((
@@ -598,8 +620,8 @@ fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, 
                 bound: b + d,
                 worse: Alternative::Greater,
                 message: format!(
-                    "{cs} − {bs} = {} {rel} maxIncrease {}",
-                    fmt_num(c - b),
+                    "{cs} - {bs} = {} {rel} maxIncrease {}",
+                    diff(c, b),
                     fmt_num(d)
                 ),
             },
@@ -615,7 +637,7 @@ fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, 
                 bound: limit,
                 worse: Alternative::Greater,
                 message: format!(
-                    "{cs} {rel} {bs} × (1 + maxIncreaseRatio {}) = {}",
+                    "{cs} {rel} {bs} * (1 + maxIncreaseRatio {}) = {}",
                     fmt_num(r),
                     fmt_num(limit)
                 ),
@@ -631,8 +653,8 @@ fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, 
                 bound: b - d,
                 worse: Alternative::Less,
                 message: format!(
-                    "{bs} − {cs} = {} {rel} maxDecrease {}",
-                    fmt_num(b - c),
+                    "{bs} - {cs} = {} {rel} maxDecrease {}",
+                    diff(b, c),
                     fmt_num(d)
                 ),
             },
@@ -648,7 +670,7 @@ fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, 
                 bound: limit,
                 worse: Alternative::Less,
                 message: format!(
-                    "{cs} {rel} {bs} × (1 − maxDecreaseRatio {}) = {}",
+                    "{cs} {rel} {bs} * (1 - maxDecreaseRatio {}) = {}",
                     fmt_num(r),
                     fmt_num(limit)
                 ),

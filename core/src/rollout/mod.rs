@@ -5,7 +5,9 @@ mod decide;
 mod policy;
 pub mod stats;
 
-pub use decide::{Action, CheckResult, Decision, DecisionInput, InputError, Outcome, State};
+pub use decide::{
+    fmt_num, fmt_p, Action, CheckResult, Decision, DecisionInput, InputError, Outcome, State,
+};
 pub use policy::{
     compile, BaselineBounds, Check, NoData, RolloutPolicy, Settings, Test, TestMethod,
 };

@@ -16,10 +16,12 @@ struct RolloutSpec {
     min_samples: u64,
     #[serde(default)]
     failure_limit: u32,
+    /// Each check and environment is read on its own, so that one broken
+    /// check does not hide the problems of the others.
     #[serde(default)]
-    checks: Vec<CheckSpec>,
+    checks: Vec<Value>,
     #[serde(default)]
-    environments: BTreeMap<String, EnvironmentSpec>,
+    environments: BTreeMap<String, Value>,
 }
 
 /// An environment replaces the fields it names.
@@ -33,7 +35,7 @@ struct EnvironmentSpec {
     #[serde(default)]
     failure_limit: Option<u32>,
     #[serde(default)]
-    checks: Option<Vec<CheckSpec>>,
+    checks: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,8 +82,7 @@ pub enum NoData {
     Fail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestMethod {
     MannWhitney,
     TwoProportionZ,
@@ -96,10 +97,11 @@ impl TestMethod {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestSpec {
-    method: TestMethod,
+    /// Read as text so that an unknown method is one located error among others.
+    method: String,
     #[serde(default = "default_confidence")]
     confidence: f64,
 }
@@ -204,19 +206,22 @@ impl Ctx<'_> {
         out
     }
 
-    fn checks(&mut self, base: &str, checks: &[CheckSpec]) -> Vec<Check> {
+    fn checks(&mut self, base: &str, checks: &[Value]) -> Vec<Check> {
         let mut names = HashSet::new();
         let mut out = Vec::new();
-        for (i, c) in checks.iter().enumerate() {
+        for (i, value) in checks.iter().enumerate() {
             let at = format!("{base}/checks/{i}");
             let before = self.errors.len();
+            let (c, mut errors) = typed_all::<CheckSpec>(self.file, self.doc, &at, value);
+            self.errors.append(&mut errors);
+            let Some(c) = c else { continue };
             if c.name.is_empty() {
                 self.error(
                     &format!("{at}/name"),
                     "must not be empty".to_owned(),
                     "name each check",
                 );
-            } else if !names.insert(c.name.as_str()) {
+            } else if !names.insert(c.name.clone()) {
                 self.error(
                     &format!("{at}/name"),
                     format!("duplicate check name `{}`", c.name),
@@ -270,7 +275,20 @@ impl Ctx<'_> {
                     }
                 }
             }
+            let mut method = None;
             if let Some(t) = &c.test {
+                method = match t.method.as_str() {
+                    "mann-whitney" => Some(TestMethod::MannWhitney),
+                    "two-proportion-z" => Some(TestMethod::TwoProportionZ),
+                    other => {
+                        self.error(
+                            &format!("{at}/test/method"),
+                            format!("unknown method `{other}`"),
+                            "use `mann-whitney` or `two-proportion-z`",
+                        );
+                        None
+                    }
+                };
                 if c.baseline.is_none() {
                     self.error(
                         &format!("{at}/test"),
@@ -286,7 +304,7 @@ impl Ctx<'_> {
                     );
                 }
             }
-            if self.errors.len() == before {
+            if self.errors.len() == before && c.test.is_some() == method.is_some() {
                 out.push(Check {
                     name: c.name.clone(),
                     metric: c.metric.clone(),
@@ -296,8 +314,8 @@ impl Ctx<'_> {
                     min_samples: c.min_samples,
                     critical: c.critical,
                     no_data: c.no_data,
-                    test: c.test.map(|t| Test {
-                        method: t.method,
+                    test: c.test.as_ref().zip(method).map(|(t, method)| Test {
+                        method,
                         confidence: t.confidence,
                     }),
                 });
@@ -323,9 +341,12 @@ pub fn compile(source: &PolicySource) -> Result<RolloutPolicy, Vec<PolicyError>>
         checks: ctx.checks("/spec", &spec.checks),
     };
     let mut environments = BTreeMap::new();
-    for (name, e) in &spec.environments {
+    for (name, value) in &spec.environments {
         let mut base = String::from("/spec/environments");
         crate::source::push_segment(&mut base, name);
+        let (e, mut errors) = typed_all::<EnvironmentSpec>(file, doc, &base, value);
+        ctx.errors.append(&mut errors);
+        let Some(e) = e else { continue };
         let settings = Settings {
             steps: match &e.steps {
                 Some(s) => ctx.steps(&base, s),
