@@ -53,7 +53,8 @@ pub struct Expect {
     pub weight: Option<f64>,
     #[serde(default)]
     pub failed_checks: Option<u64>,
-    /// Check name → result; the checks not named are not compared.
+    /// Check name → result; the checks not named are not compared, and `{}`
+    /// means that no check was judged (too few samples).
     #[serde(default)]
     pub checks: Option<std::collections::BTreeMap<String, Outcome>>,
     /// A substring of the decision's reason.
@@ -234,6 +235,12 @@ fn run_rollout_case(set: &PolicySet, c: &LocatedCase, rollout: &Value) -> Result
         if !d.reason.contains(want.as_str()) {
             problems.push(format!("reason: expected to contain `{want}`"));
         }
+    }
+    if e.checks.as_ref().is_some_and(|c| c.is_empty()) && !d.checks.is_empty() {
+        problems.push(format!(
+            "checks: expected none judged, got {}",
+            d.checks.len()
+        ));
     }
     for (name, want) in e.checks.iter().flatten() {
         match d.checks.iter().find(|r| &r.name == name) {

@@ -287,6 +287,26 @@ mod tests {
     }
 
     #[test]
+    fn exact_method_scales_to_a_large_second_sample() {
+        // 8 against 100,000: exact (scipy's rule), close to the normal approximation.
+        let y: Vec<f64> = (0..100_000).map(|i| f64::from(i) * 2.0).collect();
+        let x: Vec<f64> = (0..8).map(|i| f64::from(i) * 25_000.0 + 1.0).collect();
+        let exact = mann_whitney_u(&x, &y, Alternative::Greater);
+        assert!(
+            matches!(exact, Ok(r) if r.method == MwuMethod::Exact),
+            "{exact:?}"
+        );
+        let p = exact.as_ref().map_or(f64::NAN, |r| r.p_value);
+        let z = asymptotic_sf(
+            exact.as_ref().map_or(f64::NAN, |r| r.u),
+            8.0,
+            100_000.0,
+            0.0,
+        );
+        assert!((p - z).abs() < 0.01, "{p} {z}");
+    }
+
+    #[test]
     fn all_values_tied_is_no_evidence() {
         let r = mann_whitney_u(&[1.0; 20], &[1.0; 20], Alternative::Greater);
         assert_eq!(r.map(|r| r.p_value), Ok(1.0));
