@@ -19,6 +19,11 @@ pub enum FailOn {
 }
 
 #[derive(Args)]
+#[command(after_help = "\
+Input: JSON {\"env\"?, \"state\": {\"weight\", \"failedChecks\"?}, \"metrics\": {\"baseline\": {...}, \"candidate\": {...}}}.
+Without -p the built-in library decides; name its policy with --policy-name (fraud-v2-canary, inference-canary).
+Exit codes: 0 any decision; 1 when --fail-on matches; 2 input, usage or policy error.
+See docs/rollout.md.")]
 pub struct DecideArgs {
     /// Rollout policy file or directory (repeatable); default: the built-in library
     #[arg(short, long = "policy")]
