@@ -7,7 +7,13 @@ use std::process::Command;
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let root = manifest.join("..");
-    for dir in ["core/src", "core/Cargo.toml", "runtime/src", "runtime/Cargo.toml", "Cargo.lock"] {
+    for dir in [
+        "core/src",
+        "core/Cargo.toml",
+        "runtime/src",
+        "runtime/Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
@@ -31,6 +37,11 @@ fn main() {
     ] {
         build.env_remove(var);
     }
+    // No JS glue: getrandom's seeds come from the runtime (see runtime/Cargo.toml).
+    build.env(
+        "CARGO_ENCODED_RUSTFLAGS",
+        "--cfg\x1fgetrandom_backend=\"custom\"",
+    );
     let status = build.status();
     let built = target_dir.join("wasm32-unknown-unknown/runtime/assay_runtime.wasm");
     match status {

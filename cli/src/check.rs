@@ -1,7 +1,7 @@
 //! `assay check`.
 
-use crate::files::{display, load_policies, read_stdin, walk};
-use assay_core::check::{check_bytes, check_patch, decode, old_versions, FileOutcome};
+use crate::files::{display, read_stdin, walk};
+use assay_core::check::{decode, old_versions, FileOutcome};
 use assay_core::patch::PatchType;
 use assay_core::{Report, Verdict};
 use clap::{Args, ValueEnum};
@@ -107,7 +107,7 @@ pub fn run(args: CheckArgs) -> u8 {
 }
 
 fn run_inner(args: CheckArgs) -> Result<u8, u8> {
-    let set = load_policies(&args.policy)?;
+    let mut policies = crate::policies::load(&args.policy)?;
     let mut total = FileOutcome::default();
     let mut old = Vec::new();
     if let Some(p) = &args.old {
@@ -128,13 +128,12 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         };
         let base_text = read_text(base)?;
         let patch_text = read_text(patch)?;
-        total.append(check_patch(
-            &set,
-            (&display(base), &base_text),
-            (&display(patch), &patch_text),
-            kind,
-            &args.env,
-        ));
+        let (base, patch) = (display(base), display(patch));
+        let outcomes = policies
+            .iter_mut()
+            .map(|p| p.check_patch((&base, &base_text), (&patch, &patch_text), kind, &args.env))
+            .collect();
+        total.append(crate::policies::merge(outcomes));
     }
     for input in read_inputs(&args.inputs)? {
         let bytes = match input.bytes {
@@ -144,13 +143,11 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
                 return Err(crate::EXIT_USAGE);
             }
         };
-        total.append(check_bytes(
-            &set,
-            Some(&input.label),
-            &bytes,
-            &args.env,
-            &old,
-        ));
+        let outcomes = policies
+            .iter_mut()
+            .map(|p| p.check(&input.label, &bytes, &args.env, &old))
+            .collect();
+        total.append(crate::policies::merge(outcomes));
     }
     let report = Report::new(total.documents, total.checked, total.results);
     let text = match args.output {

@@ -61,48 +61,65 @@ pub fn report_policy_errors(errors: &[PolicyError]) {
     }
 }
 
-/// Loads the policies named by `-p` (files or directories), or the built-in library.
-pub fn load_policies(paths: &[PathBuf]) -> Result<PolicySet, u8> {
-    let loaded = if paths.is_empty() {
-        assay_core::library::defaults()
-    } else {
-        let mut files = Vec::new();
-        for p in paths {
-            let listed = walk(p, true).map_err(|e| {
-                eprintln!("{}: cannot read policy path: {e}", display(p));
+/// The text of every policy file under `paths`, named as the user sees them.
+pub fn read_policy_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>, u8> {
+    let mut files = Vec::new();
+    for p in paths {
+        let listed = walk(p, true).map_err(|e| {
+            eprintln!("{}: cannot read policy path: {e}", display(p));
+            crate::EXIT_USAGE
+        })?;
+        for f in listed {
+            let bytes = std::fs::read(&f).map_err(|e| {
+                eprintln!("{}: cannot read: {e}", display(&f));
                 crate::EXIT_USAGE
             })?;
-            for f in listed {
-                let bytes = std::fs::read(&f).map_err(|e| {
-                    eprintln!("{}: cannot read: {e}", display(&f));
-                    crate::EXIT_USAGE
-                })?;
-                let text = assay_core::check::decode(&bytes).map_err(|e| {
-                    eprintln!("{}:{}:{}: {}", display(&f), e.line, e.column, e.message);
-                    crate::EXIT_USAGE
-                })?;
-                files.push((display(&f), text.to_owned()));
-            }
+            let text = assay_core::check::decode(&bytes).map_err(|e| {
+                eprintln!("{}:{}:{}: {}", display(&f), e.line, e.column, e.message);
+                crate::EXIT_USAGE
+            })?;
+            files.push((display(&f), text.to_owned()));
         }
-        let set = PolicySet::load_with(&files, &FileSystem);
-        if matches!(&set, Ok(s) if s.policies.is_empty()) {
-            let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
-            eprintln!(
-                "{}: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)",
-                names.join(", ")
-            );
-            return Err(crate::EXIT_USAGE);
-        }
-        set
-    };
-    loaded.map_err(|errors| {
+    }
+    Ok(files)
+}
+
+/// Compiles policy files; every problem is printed (exit 2), and so is
+/// finding no policies at all.
+pub fn compile_policy_files(
+    paths: &[PathBuf],
+    files: &[(String, String)],
+    schema_files: &dyn SchemaFiles,
+) -> Result<PolicySet, u8> {
+    let set = PolicySet::load_with(files, schema_files).map_err(|errors| {
         report_policy_errors(&errors);
         crate::EXIT_USAGE
-    })
+    })?;
+    if set.policies.is_empty() && set.rollouts.is_empty() {
+        let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
+        eprintln!(
+            "{}: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)",
+            names.join(", ")
+        );
+        return Err(crate::EXIT_USAGE);
+    }
+    Ok(set)
+}
+
+/// Loads the YAML policies named by `-p` (files or directories), or the built-in library.
+pub fn load_policy_set(paths: &[PathBuf]) -> Result<PolicySet, u8> {
+    if paths.is_empty() {
+        return assay_core::library::defaults().map_err(|errors| {
+            report_policy_errors(&errors);
+            crate::EXIT_USAGE
+        });
+    }
+    let files = read_policy_files(paths)?;
+    compile_policy_files(paths, &files, &FileSystem)
 }
 
 /// Policies' schema `$ref`s to other files, read from disk.
-struct FileSystem;
+pub struct FileSystem;
 
 impl SchemaFiles for FileSystem {
     fn base_uri(&self, policy_file: &str) -> Option<String> {

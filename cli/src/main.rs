@@ -8,8 +8,11 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod build;
 mod check;
+mod decide;
 mod files;
+mod policies;
 mod test_cmd;
 
 #[derive(Parser)]
@@ -27,8 +30,14 @@ struct Cli {
 enum Command {
     /// Validate files, directories or `-` (stdin) against policies
     Check(check::CheckArgs),
-    /// Run policies' YAML test cases
+    /// Decide a rollout step (promote, advance, hold, rollback) from state + metrics JSON
+    Decide(decide::DecideArgs),
+    /// Run policies' YAML test cases (validation and rollout)
     Test(test_cmd::TestArgs),
+    /// Compile policies into one portable .wasm module (no imports, JSON in and out)
+    Build(build::BuildArgs),
+    /// Show what a module built by `assay build` holds
+    Inspect(build::InspectArgs),
 }
 
 /// Exit code for usage errors, unreadable paths and invalid policies.
@@ -44,7 +53,10 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Decide(args) => decide::run(args),
         Command::Test(args) => test_cmd::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Inspect(args) => build::inspect(args),
     };
     ExitCode::from(code)
 }

@@ -1,6 +1,6 @@
 //! `assay test`: run policies' YAML test cases.
 
-use crate::files::{display, load_policies, report_policy_errors, walk};
+use crate::files::{display, load_policy_set, report_policy_errors, walk};
 use assay_core::cases::{read_case_file, run_case};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 pub fn run(args: TestArgs) -> u8 {
-    let set = match load_policies(std::slice::from_ref(&args.path)) {
+    let set = match load_policy_set(std::slice::from_ref(&args.path)) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -3,16 +3,19 @@
 //! as JSON text, so they all decide through this one function.
 //!
 //! Request: `{"call": "check", "input": TEXT_OR_DOCUMENT, "file": NAME?,
-//! "env": NAME?, "old": TEXT_OR_DOCUMENT?}` or `{"call": "checkPatch", "base":
+//! "env": NAME?, "old": TEXT_OR_DOCUMENT?}`, `{"call": "checkPatch", "base":
 //! {"file", "text"}, "patch": {"file", "text"}, "patchType": "merge"|"json",
-//! "env"}` or `{"call": "describe"}`.
-//! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"policies": [...]}`,
-//! or `{"error": {"message", "hint"?}}`.
+//! "env"}`, `{"call": "decide", "input": {"state", "metrics", "env"?},
+//! "env"?, "policy"?}` or `{"call": "describe"}`.
+//! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"decision":
+//! DECISION}` (`assay decide -o json`), `{"policies": [...]}`, or `{"error":
+//! {"message", "hint"?}}`.
 
 use crate::check::{check_documents, check_patch};
 use crate::engine::PolicySet;
 use crate::patch::PatchType;
 use crate::report::Report;
+use crate::rollout::DecisionInput;
 use crate::source::{parse_stream, Document, SourceMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -27,7 +30,8 @@ enum Request {
         file: Option<String>,
         #[serde(default)]
         env: String,
-        /// Previous versions, as text or one document; paired by identity.
+        /// Previous versions: text, a list of documents, or one document;
+        /// paired with the inputs by apiVersion/kind/namespace/name.
         #[serde(default)]
         old: Option<Value>,
     },
@@ -39,6 +43,16 @@ enum Request {
         patch_type: PatchKind,
         #[serde(default)]
         env: String,
+    },
+    /// A rollout decision: `input` is ROLLOUT.md's `{env?, state, metrics}`.
+    Decide {
+        input: Value,
+        /// Wins over the input's `env`.
+        #[serde(default)]
+        env: Option<String>,
+        /// The rollout policy's name; needed when the set has several.
+        #[serde(default)]
+        policy: Option<String>,
     },
     Describe,
 }
@@ -81,14 +95,20 @@ pub fn call(set: &PolicySet, request: &[u8]) -> String {
 
 /// The policies of a set.
 pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
-    set.policies
+    let info = |name: &str, kind: &str, file: &str| PolicyInfo {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        file: file.to_owned(),
+    };
+    let validation = set
+        .policies
         .iter()
-        .map(|p| PolicyInfo {
-            name: p.name.clone(),
-            kind: "ValidationPolicy".to_owned(),
-            file: p.file.clone(),
-        })
-        .collect()
+        .map(|p| info(&p.name, "ValidationPolicy", &p.file));
+    let rollout = set
+        .rollouts
+        .iter()
+        .map(|p| info(&p.name, "RolloutPolicy", &p.file));
+    validation.chain(rollout).collect()
 }
 
 fn answer(set: &PolicySet, request: Request) -> Value {
@@ -99,22 +119,18 @@ fn answer(set: &PolicySet, request: Request) -> Value {
             env,
             old,
         } => {
-            let old: Vec<Value> = old
-                .as_ref()
-                .map(documents_of)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(Result::ok)
-                .map(|d| d.value)
-                .collect();
-            let outcome = check_documents(
-                set,
-                file.as_deref(),
-                documents_of(&input),
-                &env,
-                &old,
-                &[],
-            );
+            let old: Vec<Value> = match old {
+                // A list of documents, as hosts that parsed them pass them.
+                Some(Value::Array(documents)) => documents,
+                Some(other) => documents_of(&other)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .map(|d| d.value)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let outcome =
+                check_documents(set, file.as_deref(), documents_of(&input), &env, &old, &[]);
             report(Report::new(
                 outcome.documents,
                 outcome.checked,
@@ -143,6 +159,17 @@ fn answer(set: &PolicySet, request: Request) -> Value {
                 outcome.checked,
                 outcome.results,
             ))
+        }
+        Request::Decide { input, env, policy } => {
+            let decided = set.rollout(policy.as_deref()).and_then(|p| {
+                DecisionInput::from_value(input)
+                    .and_then(|input| p.decide(&input, env.as_deref()))
+                    .map_err(|e| e.to_string())
+            });
+            match decided {
+                Ok(decision) => json!({ "decision": decision }),
+                Err(message) => error(&message, "see docs/rollout.md for the input"),
+            }
         }
         Request::Describe => json!({ "policies": describe(set) }),
     }
@@ -190,7 +217,10 @@ mod tests {
         assert_eq!(a["report"]["verdict"], "fail");
         let finding = &a["report"]["results"][0]["findings"][0];
         assert_eq!(finding["rule"], "small");
-        assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(1), Some(4)));
+        assert_eq!(
+            (finding["line"].as_u64(), finding["column"].as_u64()),
+            (Some(1), Some(4))
+        );
         let a = answer_of(r#"{"call": "check", "input": {"n": 3}}"#);
         assert_eq!(a["report"]["verdict"], "pass");
     }

@@ -1,11 +1,14 @@
 //! Policy test cases as data: YAML files of inputs and expected outcomes,
 //! run by `assay test` and by the workspace's test suite, one test per case.
+//! A case has either an `input` document (validation: expected verdict and
+//! findings) or a `rollout` input (state + metrics: expected decision).
 
 use crate::api::documents_of;
 use crate::check::check_documents;
 use crate::engine::PolicySet;
 use crate::policy::{typed, PolicyError, Severity};
 use crate::report::{DocResult, Finding, Verdict};
+use crate::rollout::{Action, DecisionInput, Outcome};
 use crate::source::{parse_stream, Pos};
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,19 +29,41 @@ pub struct Case {
     #[serde(default)]
     pub env: String,
     /// The document: YAML text (lines then count from its first line) or a mapping.
-    pub input: Value,
+    #[serde(default)]
+    pub input: Option<Value>,
     #[serde(default)]
     pub old: Option<Value>,
+    /// A rollout decision's input (`state`, `metrics`, optional `env`), as
+    /// `assay decide` reads it; the case's `env` wins, like `--env`.
+    #[serde(default)]
+    pub rollout: Option<Value>,
     pub expect: Expect,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Expect {
-    pub verdict: Verdict,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
     /// When given, the findings must be exactly these, in any order.
     #[serde(default)]
     pub findings: Option<Vec<ExpectedFinding>>,
+    #[serde(default)]
+    pub decision: Option<Action>,
+    #[serde(default)]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub failed_checks: Option<u64>,
+    /// Check name → result; the checks not named are not compared, and `{}`
+    /// means that no check was judged (too few samples).
+    #[serde(default)]
+    pub checks: Option<std::collections::BTreeMap<String, Outcome>>,
+    /// A substring of the decision's reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The rollout input is rejected with a message containing this.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +122,16 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
         None => return Ok(Vec::new()),
     };
     let parsed: CaseFile = typed(file, &doc, "", &doc.value)?;
+    for (i, case) in parsed.cases.iter().enumerate() {
+        if let Some(problem) = shape_problem(case) {
+            let pos = doc.map.locate(&format!("/cases/{i}")).unwrap_or_default();
+            return Err(
+                PolicyError::at(file, pos, format!("case `{}`: {problem}", case.name)).with_hint(
+                    "a case has `input` and `expect.verdict`, or `rollout` and `expect.decision`",
+                ),
+            );
+        }
+    }
     Ok(parsed
         .cases
         .into_iter()
@@ -110,8 +145,117 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
         .collect())
 }
 
+/// What is wrong with the shape of a case, if anything.
+fn shape_problem(case: &Case) -> Option<&'static str> {
+    let e = &case.expect;
+    let rollout_expected = e.decision.is_some()
+        || e.weight.is_some()
+        || e.failed_checks.is_some()
+        || e.checks.is_some()
+        || e.reason.is_some()
+        || e.error.is_some();
+    match (&case.input, &case.rollout) {
+        (Some(_), Some(_)) => Some("has both `input` and `rollout`"),
+        (None, None) => Some("has neither `input` nor `rollout`"),
+        (Some(_), None) if e.verdict.is_none() => Some("`expect.verdict` is missing"),
+        (Some(_), None) if rollout_expected => {
+            Some("expects a rollout decision but has a validation `input`")
+        }
+        (None, Some(_)) if case.old.is_some() => Some("`old` applies to validation inputs only"),
+        (None, Some(_)) if e.verdict.is_some() || e.findings.is_some() => {
+            Some("expects a verdict but has a `rollout` input")
+        }
+        (None, Some(_)) if e.decision.is_none() && e.error.is_none() => {
+            Some("`expect.decision` (or `expect.error`) is missing")
+        }
+        _ => None,
+    }
+}
+
 /// Runs one case; `Err` lists every way the outcome differs from the expectation.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
+    match (&c.case.input, &c.case.rollout) {
+        (Some(input), _) => run_validation_case(set, c, input),
+        (None, Some(rollout)) => run_rollout_case(set, c, rollout),
+        (None, None) => Err(vec!["the case has neither `input` nor `rollout`".to_owned()]),
+    }
+}
+
+fn run_rollout_case(set: &PolicySet, c: &LocatedCase, rollout: &Value) -> Result<(), Vec<String>> {
+    let policy = set.rollout(c.policy.as_deref()).map_err(|e| vec![e])?;
+    let e = &c.case.expect;
+    let env = Some(c.case.env.as_str()).filter(|e| !e.is_empty());
+    let decided =
+        DecisionInput::from_value(rollout.clone()).and_then(|input| policy.decide(&input, env));
+    let d = match (decided, &e.error) {
+        (Err(err), Some(want)) if err.0.contains(want.as_str()) => return Ok(()),
+        (Err(err), _) => return Err(vec![format!("input error: {err}")]),
+        (Ok(d), Some(want)) => {
+            return Err(vec![format!(
+                "expected an input error containing `{want}`, got decision {}",
+                d.decision.as_str()
+            )])
+        }
+        (Ok(d), None) => d,
+    };
+    let mut problems = Vec::new();
+    if let Some(want) = e.decision {
+        if want != d.decision {
+            problems.push(format!(
+                "decision: expected {}, got {}",
+                want.as_str(),
+                d.decision.as_str()
+            ));
+        }
+    }
+    if let Some(want) = e.weight {
+        if want != d.weight {
+            problems.push(format!("weight: expected {want}, got {}", d.weight));
+        }
+    }
+    if let Some(want) = e.failed_checks {
+        if want != d.state.failed_checks {
+            problems.push(format!(
+                "failedChecks: expected {want}, got {}",
+                d.state.failed_checks
+            ));
+        }
+    }
+    if let Some(want) = &e.reason {
+        if !d.reason.contains(want.as_str()) {
+            problems.push(format!("reason: expected to contain `{want}`"));
+        }
+    }
+    if e.checks.as_ref().is_some_and(|c| c.is_empty()) && !d.checks.is_empty() {
+        problems.push(format!(
+            "checks: expected none judged, got {}",
+            d.checks.len()
+        ));
+    }
+    for (name, want) in e.checks.iter().flatten() {
+        match d.checks.iter().find(|r| &r.name == name) {
+            Some(r) if r.result == *want => {}
+            Some(r) => problems.push(format!(
+                "check `{name}`: expected {}, got {} ({})",
+                want.as_str(),
+                r.result.as_str(),
+                r.message
+            )),
+            None => problems.push(format!(
+                "check `{name}`: expected {}, but it was not judged",
+                want.as_str()
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.push(format!("reason was: {}", d.reason));
+        Err(problems)
+    }
+}
+
+fn run_validation_case(set: &PolicySet, c: &LocatedCase, input: &Value) -> Result<(), Vec<String>> {
     let old: Vec<Value> = match &c.case.old {
         Some(o) => documents_of(o)
             .into_iter()
@@ -120,14 +264,7 @@ pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
             .collect(),
         None => Vec::new(),
     };
-    let outcome = check_documents(
-        set,
-        None,
-        documents_of(&c.case.input),
-        &c.case.env,
-        &old,
-        &[],
-    );
+    let outcome = check_documents(set, None, documents_of(input), &c.case.env, &old, &[]);
     let results: Vec<&DocResult> = outcome
         .results
         .iter()
@@ -145,12 +282,14 @@ pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
         .max()
         .unwrap_or(Verdict::Pass);
     let findings: Vec<&Finding> = results.iter().flat_map(|r| &r.findings).collect();
-    if verdict != c.case.expect.verdict {
-        problems.push(format!(
-            "verdict: expected {}, got {}",
-            c.case.expect.verdict.as_str(),
-            verdict.as_str()
-        ));
+    if let Some(want) = c.case.expect.verdict {
+        if verdict != want {
+            problems.push(format!(
+                "verdict: expected {}, got {}",
+                want.as_str(),
+                verdict.as_str()
+            ));
+        }
     }
     if let Some(expected) = &c.case.expect.findings {
         let mut unmatched: Vec<&Finding> = findings.clone();

@@ -7,6 +7,7 @@ use crate::policy::{
     PolicySource, RuleSpec, Severity, ValidationSpec,
 };
 use crate::report::{Finding, Locate};
+use crate::rollout::RolloutPolicy;
 use crate::schema::Schema;
 use crate::schema_files::{read_referenced, NoFiles, SchemaFiles};
 use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
@@ -18,6 +19,8 @@ use std::collections::{BTreeMap, HashSet};
 /// A set of compiled policies.
 pub struct PolicySet {
     pub policies: Vec<CompiledPolicy>,
+    /// Rollout policies: `decide` uses them, `check` does not.
+    pub rollouts: Vec<RolloutPolicy>,
 }
 
 pub struct CompiledPolicy {
@@ -78,6 +81,7 @@ impl PolicySet {
     ) -> Result<PolicySet, Vec<PolicyError>> {
         let (sources, mut errors) = read_policy_sources(files);
         let mut policies = Vec::new();
+        let mut rollouts = Vec::new();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for source in &sources {
             let name = &source.header.metadata.name;
@@ -111,6 +115,10 @@ impl PolicySet {
                     Ok(p) => policies.push(p),
                     Err(mut e) => errors.append(&mut e),
                 },
+                "RolloutPolicy" => match crate::rollout::compile(source) {
+                    Ok(p) => rollouts.push(p),
+                    Err(mut e) => errors.append(&mut e),
+                },
                 other => {
                     let pos = source.document.map.locate("/kind").unwrap_or_default();
                     errors.push(
@@ -119,15 +127,47 @@ impl PolicySet {
                             pos,
                             format!("`kind`: unsupported kind `{other}`"),
                         )
-                        .with_hint("use `ValidationPolicy`"),
+                        .with_hint("use `ValidationPolicy` or `RolloutPolicy`"),
                     );
                 }
             }
         }
         if errors.is_empty() {
-            Ok(PolicySet { policies })
+            Ok(PolicySet { policies, rollouts })
         } else {
             Err(errors)
+        }
+    }
+
+    /// The rollout policy called `name`, or the only one when no name is given.
+    pub fn rollout(&self, name: Option<&str>) -> Result<&RolloutPolicy, String> {
+        let names = || {
+            let all: Vec<String> = self
+                .rollouts
+                .iter()
+                .map(|r| format!("`{}`", r.name))
+                .collect();
+            all.join(", ")
+        };
+        match name {
+            Some(n) => self.rollouts.iter().find(|r| r.name == n).ok_or_else(|| {
+                match self.rollouts.len() {
+                    0 => format!("no rollout policy `{n}`: no rollout policies are loaded"),
+                    _ => format!("no rollout policy `{n}`; loaded: {}", names()),
+                }
+            }),
+            None => match self.rollouts.as_slice() {
+                [one] => Ok(one),
+                [] => Err(
+                    "no rollout policy loaded (a rollout policy has `kind: RolloutPolicy`)"
+                        .to_owned(),
+                ),
+                _ => Err(format!(
+                    "{} rollout policies are loaded ({}); name one",
+                    self.rollouts.len(),
+                    names()
+                )),
+            },
         }
     }
 

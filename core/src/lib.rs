@@ -10,6 +10,7 @@ mod fast_yaml;
 mod k8s_cel;
 pub mod policy;
 pub mod report;
+pub mod rollout;
 mod schema;
 pub mod schema_files;
 pub mod source;

@@ -3,10 +3,10 @@
 
 use crate::policy::Severity;
 use crate::source::{Pos, SourceMap};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub severity: Severity,
@@ -95,7 +95,7 @@ impl Verdict {
 }
 
 /// The findings of one policy on one document (or a parse failure).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -111,11 +111,11 @@ pub struct DocResult {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     /// Keys a patch changed (`check --base --patch`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub documents: usize,
     pub checked: usize,
@@ -123,7 +123,7 @@ pub struct Summary {
     pub warnings: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub version: u32,
     pub verdict: Verdict,

@@ -39,7 +39,9 @@ pub enum ModuleError {
     Invalid(String),
     #[error("module ABI version {found}, but this assay speaks version {ABI_VERSION}; rebuild it with this assay")]
     Abi { found: u32 },
-    #[error("evaluation stopped at the fuel limit ({0} units): the input or policy does too much work")]
+    #[error(
+        "evaluation stopped at the fuel limit ({0} units): the input or policy does too much work"
+    )]
     Fuel(u64),
     #[error("evaluation stopped at the memory limit ({0} MiB)")]
     Memory(usize),
@@ -111,7 +113,9 @@ impl Host {
             return Module::new(&self.engine, bytes).map_err(invalid);
         };
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
         let digest = Sha256::digest(bytes);
         let path = dir.join(format!("{digest:x}-{:016x}.cwasm", engine_hash.finish()));
         if let Ok(precompiled) = std::fs::read(&path) {
@@ -260,7 +264,8 @@ impl LoadedModule {
         store
             .set_fuel(limits.fuel)
             .map_err(|e| ModuleError::Trap(e.to_string()))?;
-        let len = u32::try_from(request.len()).map_err(|_| ModuleError::Memory(limits.memory >> 20))?;
+        let len =
+            u32::try_from(request.len()).map_err(|_| ModuleError::Memory(limits.memory >> 20))?;
         let fail = |e: wasmtime::Error, store: &Store<State>| trap_error(e, store, limits);
         let ptr = alloc.call(&mut *store, len).map_err(|e| fail(e, store))?;
         memory
@@ -269,7 +274,8 @@ impl LoadedModule {
         let packed = evaluate
             .call(&mut *store, (ptr, len))
             .map_err(|e| fail(e, store))?;
-        free.call(&mut *store, (ptr, len)).map_err(|e| fail(e, store))?;
+        free.call(&mut *store, (ptr, len))
+            .map_err(|e| fail(e, store))?;
         let (answer_ptr, answer_len) = ((packed >> 32) as u32, packed as u32);
         let mut answer = vec![0u8; answer_len as usize];
         memory
@@ -277,7 +283,8 @@ impl LoadedModule {
             .map_err(|e| ModuleError::Trap(format!("its answer is out of bounds: {e}")))?;
         free.call(&mut *store, (answer_ptr, answer_len))
             .map_err(|e| fail(e, store))?;
-        String::from_utf8(answer).map_err(|e| ModuleError::Trap(format!("its answer is not UTF-8: {e}")))
+        String::from_utf8(answer)
+            .map_err(|e| ModuleError::Trap(format!("its answer is not UTF-8: {e}")))
     }
 }
 

@@ -36,7 +36,11 @@ pub enum LinkError {
 
 /// The module for `bundle`: the runtime with the bundle linked in. The same
 /// bundle and runtime give the same bytes.
-pub fn link(runtime: &[u8], bundle: &Bundle, policies: Vec<PolicyInfo>) -> Result<Vec<u8>, LinkError> {
+pub fn link(
+    runtime: &[u8],
+    bundle: &Bundle,
+    policies: Vec<PolicyInfo>,
+) -> Result<Vec<u8>, LinkError> {
     let payload = serde_json::to_vec(bundle).map_err(|e| LinkError::Runtime(e.to_string()))?;
     let metadata = Metadata {
         abi_version: ABI_VERSION,
@@ -44,7 +48,8 @@ pub fn link(runtime: &[u8], bundle: &Bundle, policies: Vec<PolicyInfo>) -> Resul
         source_hash: format!("sha256:{:x}", Sha256::digest(&payload)),
         policies,
     };
-    let initial_pages = initial_pages(runtime)?;
+    let shape = Shape::of(runtime).map_err(|e| LinkError::Runtime(e.to_string()))?;
+    let initial_pages = shape.initial_pages;
     let offset = initial_pages * PAGE;
     let end = offset + payload.len() as u64;
     if end > u64::from(u32::MAX) {
@@ -56,11 +61,16 @@ pub fn link(runtime: &[u8], bundle: &Bundle, policies: Vec<PolicyInfo>) -> Resul
     let mut linker = Linker {
         extra_pages: end.div_ceil(PAGE) - initial_pages,
         segment: Some((offset as i32, payload)),
+        stubbed_imports: shape.function_imports,
+        defined_functions: shape.defined_functions,
     };
     let mut module = wasm_encoder::Module::new();
     linker
         .parse_core_module(&mut module, wasmparser::Parser::new(0), &patched)
         .map_err(|e| LinkError::Runtime(e.to_string()))?;
+    if linker.segment.is_some() {
+        return Err(LinkError::Runtime("it has no data section".to_owned()));
+    }
     let json = serde_json::to_vec(&metadata).map_err(|e| LinkError::Runtime(e.to_string()))?;
     module.section(&wasm_encoder::CustomSection {
         name: METADATA_SECTION.into(),
@@ -80,18 +90,55 @@ pub fn metadata(module: &[u8]) -> Result<Metadata, String> {
             }
         }
     }
-    Err(format!("no `{METADATA_SECTION}` section: not built by `assay build`"))
+    Err(format!(
+        "no `{METADATA_SECTION}` section: not built by `assay build`"
+    ))
 }
 
-fn initial_pages(runtime: &[u8]) -> Result<u64, LinkError> {
-    for payload in wasmparser::Parser::new(0).parse_all(runtime) {
-        if let wasmparser::Payload::MemorySection(memories) = payload.map_err(|e| LinkError::Runtime(e.to_string()))? {
-            for memory in memories {
-                return Ok(memory.map_err(|e| LinkError::Runtime(e.to_string()))?.initial);
+/// What linking needs to know about the runtime before re-encoding it.
+struct Shape {
+    initial_pages: u64,
+    /// Type index of each imported function, in order.
+    function_imports: Vec<u32>,
+    defined_functions: u32,
+}
+
+impl Shape {
+    fn of(runtime: &[u8]) -> Result<Shape, String> {
+        let mut shape = Shape {
+            initial_pages: 0,
+            function_imports: Vec::new(),
+            defined_functions: 0,
+        };
+        let mut has_memory = false;
+        for payload in wasmparser::Parser::new(0).parse_all(runtime) {
+            match payload.map_err(|e| e.to_string())? {
+                wasmparser::Payload::MemorySection(memories) => {
+                    if let Some(memory) = memories.into_iter().next() {
+                        shape.initial_pages = memory.map_err(|e| e.to_string())?.initial;
+                        has_memory = true;
+                    }
+                }
+                wasmparser::Payload::ImportSection(imports) => {
+                    for import in imports.into_imports() {
+                        let import = import.map_err(|e| e.to_string())?;
+                        match import.ty {
+                            wasmparser::TypeRef::Func(ty) => shape.function_imports.push(ty),
+                            _ => return Err(format!("it imports `{}`", import.name)),
+                        }
+                    }
+                }
+                wasmparser::Payload::FunctionSection(functions) => {
+                    shape.defined_functions = functions.count();
+                }
+                _ => {}
             }
         }
+        if !has_memory {
+            return Err("it has no memory".to_owned());
+        }
+        Ok(shape)
     }
-    Err(LinkError::Runtime("it has no memory".to_owned()))
 }
 
 /// Writes the bundle's offset and length after the slot marker, in place.
@@ -107,10 +154,20 @@ fn write_slot(module: &mut [u8], offset: u32, len: u32) -> Result<(), LinkError>
     Ok(())
 }
 
-/// Re-encodes the runtime with room for the bundle and a data segment holding it.
+/// Re-encodes the runtime with room for the bundle and a data segment
+/// holding it, and makes it self-contained: a dependency's unused glue for
+/// JS hosts (wasm-bindgen) leaves imports behind, which become functions
+/// that trap, and only the module's own exports are kept.
 struct Linker {
     extra_pages: u64,
     segment: Option<(i32, Vec<u8>)>,
+    stubbed_imports: Vec<u32>,
+    defined_functions: u32,
+}
+
+/// Exports of the module ABI (docs/module-abi.md).
+fn is_abi_export(name: &str) -> bool {
+    name == "memory" || name.starts_with("assay_")
 }
 
 impl Reencode for Linker {
@@ -126,6 +183,73 @@ impl Reencode for Linker {
             *max = (*max).max(memory.minimum);
         }
         Ok(memory)
+    }
+
+    fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<Self::Error>> {
+        let imported = self.stubbed_imports.len() as u32;
+        Ok(if func < imported {
+            self.defined_functions + func
+        } else {
+            func - imported
+        })
+    }
+
+    fn parse_import_section(
+        &mut self,
+        _imports: &mut wasm_encoder::ImportSection,
+        _section: wasmparser::ImportSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        Ok(())
+    }
+
+    fn parse_function_section(
+        &mut self,
+        functions: &mut wasm_encoder::FunctionSection,
+        section: wasmparser::FunctionSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        reencode::utils::parse_function_section(self, functions, section)?;
+        for ty in &self.stubbed_imports {
+            functions.function(*ty);
+        }
+        Ok(())
+    }
+
+    fn parse_code_section(
+        &mut self,
+        code: &mut wasm_encoder::CodeSection,
+        section: wasmparser::CodeSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        reencode::utils::parse_code_section(self, code, section)?;
+        for _ in &self.stubbed_imports {
+            let mut stub = wasm_encoder::Function::new([]);
+            stub.instruction(&wasm_encoder::Instruction::Unreachable);
+            stub.instruction(&wasm_encoder::Instruction::End);
+            code.function(&stub);
+        }
+        Ok(())
+    }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut wasm_encoder::ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        for export in section {
+            let export = export?;
+            if is_abi_export(export.name) {
+                self.parse_export(exports, export)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_custom_section(
+        &mut self,
+        _module: &mut wasm_encoder::Module,
+        _section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        // Names and producers would need renumbering; the metadata is added after.
+        Ok(())
     }
 
     fn data_count(&mut self, count: u32) -> Result<u32, reencode::Error<Self::Error>> {

@@ -72,7 +72,9 @@ fn linked_bundle() -> Result<Bundle, String> {
     };
     let (offset, len) = (word(24), word(28));
     if len == 0 {
-        return Err("no policy is linked into this module; build one with `assay build`".to_owned());
+        return Err(
+            "no policy is linked into this module; build one with `assay build`".to_owned(),
+        );
     }
     // The pages `assay build` appended hold the bundle.
     let bytes = unsafe { std::slice::from_raw_parts(offset as *const u8, len) };
@@ -86,12 +88,26 @@ thread_local! {
 
 /// Answers one request (see `assay_core::api`).
 pub fn evaluate(request: &[u8]) -> String {
-    POLICY.with(|cell| {
-        match cell.get_or_init(|| linked_bundle().and_then(|b| b.load())) {
+    POLICY.with(
+        |cell| match cell.get_or_init(|| linked_bundle().and_then(|b| b.load())) {
             Ok(set) => assay_core::api::call(set, request),
             Err(message) => serde_json::json!({"error": {"message": message}}).to_string(),
-        }
-    })
+        },
+    )
+}
+
+/// Seeds for jsonschema's hash maps: a policy needs no randomness, and fixed
+/// seeds make every run of a module the same.
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+unsafe extern "Rust" fn __getrandom_v03_custom(
+    dest: *mut u8,
+    len: usize,
+) -> Result<(), getrandom::Error> {
+    for i in 0..len {
+        unsafe { dest.add(i).write(0x5a ^ i as u8) };
+    }
+    Ok(())
 }
 
 /// ABI: the version of the exports.
@@ -129,7 +145,11 @@ pub unsafe extern "C" fn assay_free(ptr: *mut u8, len: usize) {
 /// `ptr[..len]` must be memory the host wrote (from `assay_alloc`).
 #[no_mangle]
 pub unsafe extern "C" fn assay_evaluate(ptr: *const u8, len: usize) -> u64 {
-    let request = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let request = if ptr.is_null() {
+        &[][..]
+    } else {
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    };
     let answer = evaluate(request).into_bytes();
     // Capacity == length, so `assay_free(ptr, len)` frees it exactly.
     let answer = answer.into_boxed_slice();

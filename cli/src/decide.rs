@@ -1,0 +1,200 @@
+//! `assay decide`: one rollout decision from state + metrics JSON (ROLLOUT.md).
+
+use crate::files::{display, read_stdin};
+use crate::policies::Policy;
+use assay_core::rollout::{Action, Decision, DecisionInput};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Decisions that make the exit code 1; `hold` includes `rollback`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Rollback,
+    Hold,
+}
+
+#[derive(Args)]
+#[command(after_help = "\
+Input: JSON {\"env\"?, \"state\": {\"weight\", \"failedChecks\"?}, \"metrics\": {\"baseline\": {...}, \"candidate\": {...}}}.
+Without -p the built-in library decides; name its policy with --policy-name (fraud-v2-canary, inference-canary).
+Exit codes: 0 any decision; 1 when --fail-on matches; 2 input, usage or policy error.
+See docs/rollout.md.")]
+pub struct DecideArgs {
+    /// Rollout policy file or directory (repeatable); default: the built-in library
+    #[arg(short, long = "policy")]
+    policy: Vec<PathBuf>,
+    /// Which rollout policy decides, by `metadata.name`; needed when several are loaded
+    #[arg(long)]
+    policy_name: Option<String>,
+    /// Environment name (selects per-environment steps, limits, checks); wins over the input's "env"
+    #[arg(long)]
+    env: Option<String>,
+    /// Output format
+    #[arg(short, long, value_enum, default_value = "human")]
+    output: Format,
+    /// Exit 1 on this decision: `rollback`, or `hold` (hold or rollback); default: exit 0 for any decision
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// JSON input with `state` and `metrics` (and optionally `env`); `-` or nothing reads stdin
+    input: Option<PathBuf>,
+}
+
+pub fn run(args: DecideArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_inner(args: DecideArgs) -> Result<u8, u8> {
+    let (label, bytes) = match &args.input {
+        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
+        _ => ("<stdin>".to_owned(), read_stdin()),
+    };
+    let bytes = bytes.map_err(|e| {
+        eprintln!("{label}: cannot read: {e}");
+        crate::EXIT_USAGE
+    })?;
+    let text = assay_core::check::decode(&bytes).map_err(|e| {
+        eprintln!("{label}:{}:{}: {}", e.line, e.column, e.message);
+        crate::EXIT_USAGE
+    })?;
+    let mut policies = crate::policies::load(&args.policy)?;
+    let decision = decide(&mut policies, &args, text).map_err(|failure| {
+        match failure {
+            Failure::Policy(e) => eprintln!("{e}"),
+            Failure::Input(e) => eprintln!("{label}: {e}"),
+        }
+        crate::EXIT_USAGE
+    })?;
+    match args.output {
+        Format::Human => print!("{}", human(&decision)),
+        Format::Json => println!("{}", decision.to_json()),
+    }
+    let failed = match args.fail_on {
+        None => false,
+        Some(FailOn::Rollback) => decision.decision == Action::Rollback,
+        Some(FailOn::Hold) => matches!(decision.decision, Action::Hold | Action::Rollback),
+    };
+    Ok(u8::from(failed))
+}
+
+/// Why no decision came: no policy to decide with, or an input that cannot
+/// be decided on (this one names the input).
+enum Failure {
+    Policy(String),
+    Input(String),
+}
+
+/// The decision of the one rollout policy among `policies` that
+/// `--policy-name` names (or the only one).
+fn decide(policies: &mut [Policy], args: &DecideArgs, text: &str) -> Result<Decision, Failure> {
+    match policies {
+        [Policy::Native(set)] => {
+            let policy = set.rollout(args.policy_name.as_deref()).map_err(|e| {
+                if args.policy_name.is_none() && set.rollouts.len() > 1 {
+                    Failure::Policy(format!("{e} (hint: pick one with --policy-name NAME)"))
+                } else {
+                    Failure::Policy(e)
+                }
+            })?;
+            DecisionInput::from_json(text)
+                .and_then(|input| policy.decide(&input, args.env.as_deref()))
+                .map_err(|e| Failure::Input(e.to_string()))
+        }
+        [policy] => {
+            let input: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| Failure::Input(format!("not JSON: {e}")))?;
+            let decision = policy
+                .decide(input, args.env.as_deref(), args.policy_name.as_deref())
+                .map_err(Failure::Input)?;
+            serde_json::from_value(decision).map_err(|e| Failure::Input(e.to_string()))
+        }
+        _ => Err(Failure::Policy(
+            "decide takes one policy source: YAML files or one module".to_owned(),
+        )),
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), assay_core::rollout::fmt_num)
+}
+
+/// Decision, weight and reason, then one row per check.
+fn human(d: &Decision) -> String {
+    let mut out = String::new();
+    let env = if d.env.is_empty() {
+        String::new()
+    } else {
+        format!(", env {}", d.env)
+    };
+    let step = match d.decision {
+        Action::Hold => "at",
+        _ => "to",
+    };
+    out.push_str(&format!(
+        "decision: {} {step} {}% (policy {}{env})\n",
+        d.decision.as_str(),
+        assay_core::rollout::fmt_num(d.weight),
+        d.policy
+    ));
+    out.push_str(&format!("reason:   {}\n", d.reason));
+    out.push_str(&format!(
+        "state:    weight {}, failedChecks {}\n",
+        assay_core::rollout::fmt_num(d.state.weight),
+        d.state.failed_checks
+    ));
+    if d.checks.is_empty() {
+        out.push_str("checks:   none judged\n");
+        return out;
+    }
+    let rows: Vec<[String; 7]> = d
+        .checks
+        .iter()
+        .map(|c| {
+            [
+                if c.critical {
+                    format!("{} (critical)", c.name)
+                } else {
+                    c.name.clone()
+                },
+                c.result.as_str().to_owned(),
+                num(c.value),
+                num(c.bound),
+                num(c.baseline),
+                c.p_value
+                    .map_or_else(|| "-".to_owned(), assay_core::rollout::fmt_p),
+                c.message.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "CHECK", "RESULT", "VALUE", "BOUND", "BASELINE", "P-VALUE", "DETAIL",
+    ]
+    .map(str::to_owned);
+    let mut widths = [0usize; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    out.push('\n');
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

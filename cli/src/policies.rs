@@ -1,0 +1,196 @@
+//! The policies a command runs: YAML policies evaluated natively, and
+//! compiled `.wasm` modules run through wasmtime. Both answer the same
+//! questions; modules through core's JSON call API.
+
+use crate::files::{display, load_policy_set};
+use assay_core::check::{check_bytes, check_patch, decode, parse_failure, FileOutcome};
+use assay_core::patch::PatchType;
+use assay_core::report::{DocResult, Finding, Report, Verdict};
+use assay_core::{PolicySet, Severity};
+use assay_module_host::{Host, Limits, LoadedModule};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub enum Policy {
+    Native(PolicySet),
+    Module {
+        path: String,
+        module: Box<LoadedModule>,
+    },
+}
+
+pub fn is_module(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "wasm")
+}
+
+/// Loads `-p` paths: YAML files and directories into one native set, each
+/// `.wasm` into a module. No paths: the built-in library.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Policy>, u8> {
+    let (modules, yaml): (Vec<&PathBuf>, Vec<&PathBuf>) = paths.iter().partition(|p| is_module(p));
+    let mut out = Vec::new();
+    if !yaml.is_empty() || modules.is_empty() {
+        let yaml: Vec<PathBuf> = yaml.into_iter().cloned().collect();
+        out.push(Policy::Native(load_policy_set(&yaml)?));
+    }
+    if !modules.is_empty() {
+        let host = Host::new(Host::default_cache_dir(), Limits::default()).map_err(|e| {
+            eprintln!("{e}");
+            crate::EXIT_USAGE
+        })?;
+        for p in modules {
+            let bytes = std::fs::read(p).map_err(|e| {
+                eprintln!("{}: cannot read: {e}", display(p));
+                crate::EXIT_USAGE
+            })?;
+            let module = host.load(&bytes).map_err(|e| {
+                eprintln!("{}: {e}", display(p));
+                crate::EXIT_USAGE
+            })?;
+            out.push(Policy::Module {
+                path: display(p),
+                module: Box::new(module),
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Policy {
+    /// `check` of one input.
+    pub fn check(&mut self, label: &str, bytes: &[u8], env: &str, old: &[Value]) -> FileOutcome {
+        match self {
+            Policy::Native(set) => check_bytes(set, Some(label), bytes, env, old),
+            Policy::Module { path, module } => {
+                let text = match decode(bytes) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return FileOutcome {
+                            documents: 1,
+                            checked: 0,
+                            results: vec![parse_failure(Some(label), &e)],
+                        }
+                    }
+                };
+                let request = json!({"call": "check", "input": text, "file": label,
+                                     "env": env, "old": old});
+                report_outcome(call(path, module, &request), label)
+            }
+        }
+    }
+
+    /// `check --base --patch`.
+    pub fn check_patch(
+        &mut self,
+        base: (&str, &str),
+        patch: (&str, &str),
+        kind: PatchType,
+        env: &str,
+    ) -> FileOutcome {
+        match self {
+            Policy::Native(set) => check_patch(set, base, patch, kind, env),
+            Policy::Module { path, module } => {
+                let patch_type = match kind {
+                    PatchType::Merge => "merge",
+                    PatchType::Json => "json",
+                };
+                let request = json!({"call": "checkPatch",
+                    "base": {"file": base.0, "text": base.1},
+                    "patch": {"file": patch.0, "text": patch.1},
+                    "patchType": patch_type, "env": env});
+                report_outcome(call(path, module, &request), patch.0)
+            }
+        }
+    }
+
+    /// A rollout decision as `assay decide -o json` gives it, or an error message.
+    pub fn decide(
+        &mut self,
+        input: Value,
+        env: Option<&str>,
+        policy: Option<&str>,
+    ) -> Result<Value, String> {
+        let request = json!({"call": "decide", "input": input, "env": env, "policy": policy});
+        let answer = match self {
+            Policy::Native(set) => {
+                serde_json::from_str(&assay_core::api::call(set, request.to_string().as_bytes()))
+                    .map_err(|e| e.to_string())
+            }
+            Policy::Module { path, module } => call(path, module, &request),
+        }?;
+        match (answer.get("decision"), answer.pointer("/error/message")) {
+            (Some(decision), _) => Ok(decision.clone()),
+            (None, Some(message)) => Err(message.as_str().unwrap_or_default().to_owned()),
+            (None, None) => Err(format!("unexpected answer: {answer}")),
+        }
+    }
+}
+
+/// Calls a module; a failure (a limit hit, a trap) is an error naming the module.
+fn call(path: &str, module: &mut LoadedModule, request: &Value) -> Result<Value, String> {
+    let answer = module
+        .call(request.to_string().as_bytes())
+        .map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&answer).map_err(|e| format!("{path}: its answer is not JSON: {e}"))
+}
+
+/// A module's `{"report": ...}` answer as an outcome; an error is a finding
+/// on the input, so the other inputs are still checked and reported.
+fn report_outcome(answer: Result<Value, String>, label: &str) -> FileOutcome {
+    let report = answer.and_then(|a| match (a.get("report"), a.pointer("/error/message")) {
+        (Some(r), _) => serde_json::from_value::<Report>(r.clone()).map_err(|e| e.to_string()),
+        (None, Some(m)) => Err(m.as_str().unwrap_or_default().to_owned()),
+        (None, None) => Err(format!("unexpected answer: {a}")),
+    });
+    match report {
+        Ok(r) => FileOutcome {
+            documents: r.summary.documents,
+            checked: r.summary.checked,
+            results: r.results,
+        },
+        Err(message) => FileOutcome {
+            documents: 1,
+            checked: 0,
+            results: vec![DocResult {
+                file: Some(label.to_owned()),
+                document: 0,
+                kind: None,
+                name: None,
+                namespace: None,
+                policy: None,
+                verdict: Verdict::Fail,
+                findings: vec![Finding {
+                    rule: "module".to_owned(),
+                    severity: Severity::Error,
+                    message,
+                    path: String::new(),
+                    line: None,
+                    column: None,
+                }],
+                changed: Vec::new(),
+            }],
+        },
+    }
+}
+
+/// The outcomes of several policies on the same input, as one: each
+/// document counts once.
+pub fn merge(mut outcomes: Vec<FileOutcome>) -> FileOutcome {
+    if outcomes.len() == 1 {
+        return outcomes.pop().unwrap_or_default();
+    }
+    let documents = outcomes.iter().map(|o| o.documents).max().unwrap_or(0);
+    let mut results: Vec<DocResult> = outcomes.into_iter().flat_map(|o| o.results).collect();
+    results.sort_by_key(|r| r.document);
+    let checked = results
+        .iter()
+        .filter(|r| r.policy.is_some())
+        .map(|r| r.document)
+        .collect::<BTreeSet<_>>()
+        .len();
+    FileOutcome {
+        documents,
+        checked,
+        results,
+    }
+}

@@ -1,0 +1,900 @@
+//! `decide`: state and metrics in, one decision and the new state out. Pure:
+//! every host decides identically (ROLLOUT.md).
+
+use super::policy::{BaselineBounds, Check, NoData, RolloutPolicy, TestMethod};
+use super::stats::{self, Alternative};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// An input that cannot be decided on: exit code 2 in the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+fn input_error(message: impl Into<String>) -> InputError {
+    InputError(message.into())
+}
+
+/// The rollout's state, as the caller keeps it between analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    #[serde(serialize_with = "number")]
+    pub weight: f64,
+    pub failed_checks: u64,
+}
+
+/// What one analysis is decided on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionInput {
+    pub env: Option<String>,
+    pub state: State,
+    pub baseline: Map<String, Value>,
+    pub candidate: Map<String, Value>,
+}
+
+impl DecisionInput {
+    /// Reads the JSON input of ROLLOUT.md.
+    pub fn from_json(text: &str) -> Result<DecisionInput, InputError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| input_error(format!("input is not valid JSON: {e}")))?;
+        DecisionInput::from_value(value)
+    }
+
+    /// Reads an input already parsed (from YAML, a Python dict, a JS object, ...).
+    pub fn from_value(mut value: Value) -> Result<DecisionInput, InputError> {
+        let top = object(&value, "input", &["env", "state", "metrics"])?;
+        let env = match top.get("env") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(input_error(format!(
+                    "`env`: {} is not a string",
+                    kind(other)
+                )))
+            }
+        };
+        let state = object(
+            top.get("state").ok_or_else(|| {
+                input_error("`state` is missing (hint: {\"weight\": 10, \"failedChecks\": 0})")
+            })?,
+            "state",
+            &["weight", "failedChecks"],
+        )?;
+        let weight = match state.get("weight") {
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+            Some(other) => {
+                return Err(input_error(format!(
+                    "`state.weight`: {} is not a number",
+                    kind(other)
+                )))
+            }
+            None => return Err(input_error("`state.weight` is missing")),
+        };
+        let failed_checks = match state.get("failedChecks") {
+            None | Some(Value::Null) => 0,
+            Some(v) => v.as_u64().ok_or_else(|| {
+                input_error(format!(
+                    "`state.failedChecks`: {} is not a whole number of at least 0",
+                    short(v)
+                ))
+            })?,
+        };
+        let metrics = object(
+            top.get("metrics").ok_or_else(|| {
+                input_error(
+                    "`metrics` is missing (hint: {\"baseline\": {...}, \"candidate\": {...}})",
+                )
+            })?,
+            "metrics",
+            &["baseline", "candidate"],
+        )?;
+        for name in ["baseline", "candidate"] {
+            match metrics.get(name) {
+                Some(Value::Object(_)) => {}
+                Some(other) => {
+                    return Err(input_error(format!(
+                        "`metrics.{name}`: {} is not an object",
+                        kind(other)
+                    )))
+                }
+                None => return Err(input_error(format!("`metrics.{name}` is missing"))),
+            }
+        }
+        // Moved out, not copied: sample arrays can be large.
+        let mut take = |name: &str| match value
+            .pointer_mut(&format!("/metrics/{name}"))
+            .map(Value::take)
+        {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let (baseline, candidate) = (take("baseline"), take("candidate"));
+        Ok(DecisionInput {
+            env,
+            state: State {
+                weight,
+                failed_checks,
+            },
+            baseline,
+            candidate,
+        })
+    }
+}
+
+fn object<'v>(
+    value: &'v Value,
+    what: &str,
+    fields: &[&str],
+) -> Result<&'v Map<String, Value>, InputError> {
+    let Value::Object(map) = value else {
+        if what == "input" {
+            return Err(input_error(format!(
+                "the input is {}; it must be an object with `state` and `metrics`",
+                kind(value)
+            )));
+        }
+        return Err(input_error(format!(
+            "`{what}`: {} is not an object",
+            kind(value)
+        )));
+    };
+    if let Some(unknown) = map.keys().find(|k| !fields.contains(&k.as_str())) {
+        let prefix = if what == "input" {
+            String::new()
+        } else {
+            format!("{what}.")
+        };
+        return Err(input_error(format!(
+            "`{prefix}{unknown}`: unknown field, expected one of {}",
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(map)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value for a message, cut short.
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Promote,
+    Advance,
+    Hold,
+    Rollback,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Promote => "promote",
+            Action::Advance => "advance",
+            Action::Hold => "hold",
+            Action::Rollback => "rollback",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Nodata,
+    Inconclusive,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Nodata => "nodata",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResult {
+    pub name: String,
+    pub metric: String,
+    pub result: Outcome,
+    /// The candidate's value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_number"
+    )]
+    pub value: Option<f64>,
+    /// The limit on the candidate's value that decided (for baseline bounds,
+    /// computed from the baseline's value).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_number"
+    )]
+    pub bound: Option<f64>,
+    /// The baseline's value, for checks relative to it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_number"
+    )]
+    pub baseline: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub critical: bool,
+    pub message: String,
+}
+
+/// The answer to one analysis; hosts that get it as JSON read it back.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub decision: Action,
+    #[serde(serialize_with = "number")]
+    pub weight: f64,
+    pub state: State,
+    pub checks: Vec<CheckResult>,
+    pub reason: String,
+    pub policy: String,
+    pub env: String,
+}
+
+impl Decision {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Whole numbers are written without a fraction (`20`, not `20.0`).
+fn number<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
+fn opt_number<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => number(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A computed number as a person would write it: 15 significant digits, so
+/// `0.015 + 0.005` reads `0.02`.
+fn tidy(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.14e}").parse().unwrap_or(v)
+}
+
+/// Formats a number for messages.
+pub fn fmt_num(v: f64) -> String {
+    format!("{}", tidy(v))
+}
+
+/// `a - b` for messages, from the numbers as written: `0.02 - 0.015` reads `0.005`.
+fn diff(a: f64, b: f64) -> String {
+    fmt_num(tidy(a) - tidy(b))
+}
+
+/// Relative tolerance: values this close to a bound count as at it.
+const TOLERANCE: f64 = 1e-9;
+
+fn at_bound(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
+}
+
+fn at_most(a: f64, b: f64) -> bool {
+    a <= b || at_bound(a, b)
+}
+
+fn at_least(a: f64, b: f64) -> bool {
+    a >= b || at_bound(a, b)
+}
+
+/// A metric of one variant, read as a number.
+enum Read {
+    Value(f64),
+    Missing(String),
+}
+
+fn finite(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|f| f.is_finite())
+}
+
+fn samples<'m>(variant: &'m Map<String, Value>, metric: &str) -> Option<&'m Vec<Value>> {
+    variant
+        .get("samples")
+        .and_then(Value::as_object)
+        .and_then(|s| s.get(metric))
+        .and_then(Value::as_array)
+}
+
+fn numbers(values: &[Value]) -> Option<Vec<f64>> {
+    values.iter().map(finite).collect()
+}
+
+/// The check's value for a variant: the scalar, else the mean of its
+/// samples, else its event count over its requests.
+fn value_of(variant: &Map<String, Value>, side: &str, metric: &str) -> Read {
+    match variant.get(metric) {
+        Some(Value::Null) | None => {}
+        Some(v) => {
+            return match finite(v) {
+                Some(f) => Read::Value(f),
+                None => Read::Missing(format!("{side} `{metric}` is {}, not a number", kind(v))),
+            }
+        }
+    }
+    match samples(variant, metric) {
+        Some(list) if list.is_empty() => {
+            Read::Missing(format!("{side} `samples.{metric}` is empty"))
+        }
+        Some(list) => match numbers(list) {
+            Some(nums) => Read::Value(nums.iter().sum::<f64>() / nums.len() as f64),
+            None => Read::Missing(format!(
+                "{side} `samples.{metric}` holds a value that is not a number"
+            )),
+        },
+        None => match counts(variant, metric) {
+            // An event count reads as its proportion of requests.
+            Some(count) => match requests(variant) {
+                Some(n) if n > 0.0 => Read::Value(count / n),
+                _ => Read::Missing(format!("{side} `counts.{metric}` without `requests`")),
+            },
+            None => Read::Missing(format!("no `{metric}` for the {side}")),
+        },
+    }
+}
+
+fn counts(variant: &Map<String, Value>, metric: &str) -> Option<f64> {
+    variant
+        .get("counts")
+        .and_then(Value::as_object)
+        .and_then(|c| c.get(metric))
+        .and_then(finite)
+}
+
+fn requests(variant: &Map<String, Value>) -> Option<f64> {
+    variant.get("requests").and_then(finite)
+}
+
+/// Which way a baseline bound counts the candidate as worse.
+#[derive(Clone)]
+struct Broken {
+    bound: f64,
+    worse: Alternative,
+    message: String,
+}
+
+struct Judge<'a> {
+    check: &'a Check,
+    result: CheckResult,
+}
+
+impl<'a> Judge<'a> {
+    fn new(check: &'a Check) -> Judge<'a> {
+        Judge {
+            check,
+            result: CheckResult {
+                name: check.name.clone(),
+                metric: check.metric.clone(),
+                result: Outcome::Pass,
+                value: None,
+                bound: None,
+                baseline: None,
+                p_value: None,
+                critical: check.critical,
+                message: String::new(),
+            },
+        }
+    }
+
+    fn done(mut self, outcome: Outcome, message: String) -> CheckResult {
+        self.result.result = outcome;
+        self.result.message = message;
+        self.result
+    }
+
+    fn no_data(self, message: String) -> CheckResult {
+        match self.check.no_data {
+            NoData::Hold => self.done(Outcome::Nodata, format!("no data: {message}")),
+            NoData::Fail => self.done(Outcome::Fail, format!("no data: {message} (noData: fail)")),
+        }
+    }
+}
+
+fn judge(
+    check: &Check,
+    candidate: &Map<String, Value>,
+    baseline: &Map<String, Value>,
+) -> CheckResult {
+    let mut j = Judge::new(check);
+    let metric = check.metric.as_str();
+    let c = match value_of(candidate, "candidate", metric) {
+        Read::Value(v) => v,
+        Read::Missing(m) => return j.no_data(m),
+    };
+    j.result.value = Some(tidy(c));
+    let b = match &check.baseline {
+        Some(_) => match value_of(baseline, "baseline", metric) {
+            Read::Value(v) => {
+                j.result.baseline = Some(tidy(v));
+                Some(v)
+            }
+            Read::Missing(m) => return j.no_data(m),
+        },
+        None => None,
+    };
+
+    // The test's data, needed before anything is judged: a test that cannot
+    // run is no data.
+    let test_data = match check.test.map(|t| t.method) {
+        Some(TestMethod::MannWhitney) => {
+            match (samples(candidate, metric), samples(baseline, metric)) {
+                (Some(x), Some(y)) => match (numbers(x), numbers(y)) {
+                    (Some(x), Some(y)) if !x.is_empty() && !y.is_empty() => {
+                        Some(TestData::Samples(x, y))
+                    }
+                    (Some(_), Some(_)) => {
+                        return j.no_data(format!("`samples.{metric}` is empty on one side"))
+                    }
+                    _ => {
+                        return j.no_data(format!(
+                            "`samples.{metric}` holds a value that is not a number"
+                        ))
+                    }
+                },
+                _ => return j.no_data(format!("`samples.{metric}` is missing on one side")),
+            }
+        }
+        Some(TestMethod::TwoProportionZ) => {
+            match (
+                counts(candidate, metric),
+                requests(candidate),
+                counts(baseline, metric),
+                requests(baseline),
+            ) {
+                (Some(x1), Some(n1), Some(x2), Some(n2)) => Some(TestData::Counts(x1, n1, x2, n2)),
+                _ => {
+                    return j.no_data(format!(
+                        "`counts.{metric}` or `requests` missing on one side"
+                    ))
+                }
+            }
+        }
+        None => None,
+    };
+
+    if let Some(min) = check.min_samples {
+        let (nc, nb) = match &test_data {
+            Some(TestData::Samples(x, y)) => (x.len() as f64, y.len() as f64),
+            _ => (
+                requests(candidate).unwrap_or(0.0),
+                requests(baseline).unwrap_or(0.0),
+            ),
+        };
+        let low = if b.is_some() { nc.min(nb) } else { nc };
+        if low < min as f64 {
+            return j.done(
+                Outcome::Inconclusive,
+                format!("too few samples: {} < minSamples {min}", fmt_num(low)),
+            );
+        }
+    }
+
+    if let Some(min) = check.min {
+        if !at_least(c, min) {
+            j.result.bound = Some(min);
+            return j.done(
+                Outcome::Fail,
+                format!("{} < min {}", fmt_num(c), fmt_num(min)),
+            );
+        }
+    }
+    if let Some(max) = check.max {
+        if !at_most(c, max) {
+            j.result.bound = Some(max);
+            return j.done(
+                Outcome::Fail,
+                format!("{} > max {}", fmt_num(c), fmt_num(max)),
+            );
+        }
+    }
+    let (Some(bounds), Some(b)) = (&check.baseline, b) else {
+        j.result.bound = check.max.or(check.min);
+        let message = match (check.min, check.max) {
+            (Some(min), Some(max)) => {
+                format!("{} within [{}, {}]", fmt_num(c), fmt_num(min), fmt_num(max))
+            }
+            (Some(min), None) => format!("{} >= min {}", fmt_num(c), fmt_num(min)),
+            (None, Some(max)) => format!("{} <= max {}", fmt_num(c), fmt_num(max)),
+            (None, None) => String::new(),
+        };
+        return j.done(Outcome::Pass, message);
+    };
+
+    let uses_ratio = bounds.max_increase_ratio.is_some() || bounds.max_decrease_ratio.is_some();
+    if uses_ratio && b == 0.0 {
+        return j.no_data("a ratio against a zero baseline".to_owned());
+    }
+    let (broken, first) = baseline_bounds(bounds, c, b);
+    let shown = broken.as_ref().unwrap_or(&first);
+    j.result.bound = Some(tidy(shown.bound));
+
+    let Some(data) = test_data else {
+        return match broken {
+            Some(br) => j.done(Outcome::Fail, br.message),
+            None => j.done(Outcome::Pass, first.message),
+        };
+    };
+    let Some(test) = check.test else {
+        return j.done(Outcome::Pass, first.message);
+    };
+    let worse = shown.worse;
+    let p = match data {
+        TestData::Samples(x, y) => stats::mann_whitney_u(&x, &y, worse).map(|r| r.p_value),
+        TestData::Counts(x1, n1, x2, n2) => {
+            stats::two_proportion_z(x1, n1, x2, n2, worse).map(|r| r.p_value)
+        }
+    };
+    let p = match p {
+        Ok(p) if p.is_finite() => p,
+        Ok(_) => return j.no_data(format!("the {} test gave no p-value", test.method.as_str())),
+        Err(e) => return j.no_data(format!("the {} test cannot run: {e}", test.method.as_str())),
+    };
+    j.result.p_value = Some(p);
+    let alpha = 1.0 - test.confidence;
+    match broken {
+        None => j.done(
+            Outcome::Pass,
+            format!("{} (p = {})", first.message, fmt_p(p)),
+        ),
+        Some(br) if p < alpha => j.done(
+            Outcome::Fail,
+            format!(
+                "{}, significant: p = {} < {}",
+                br.message,
+                fmt_p(p),
+                fmt_num(alpha)
+            ),
+        ),
+        Some(br) => j.done(
+            Outcome::Inconclusive,
+            format!(
+                "{}, not significant: p = {} >= {}",
+                br.message,
+                fmt_p(p),
+                fmt_num(alpha)
+            ),
+        ),
+    }
+}
+
+enum TestData {
+    Samples(Vec<f64>, Vec<f64>),
+    Counts(f64, f64, f64, f64),
+}
+
+pub fn fmt_p(p: f64) -> String {
+    if p != 0.0 && p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{}", (p * 1e4).round() / 1e4)
+    }
+}
+
+/// Judges each baseline bound; gives the first broken one, and the first
+/// bound (to report when none is broken).
+fn baseline_bounds(bounds: &BaselineBounds, c: f64, b: f64) -> (Option<Broken>, Broken) {
+    let mut judged: Vec<(bool, Broken)> = Vec::with_capacity(4);
+    let (cs, bs) = (fmt_num(c), fmt_num(b));
+    if let Some(d) = bounds.max_increase {
+        // Both readings: the difference against d, and the candidate against
+        // baseline + d, which has no cancellation in c - b.
+        let ok = at_most(c - b, d) || at_most(c, b + d);
+        let rel = if ok { "<=" } else { ">" };
+        judged.push((
+            ok,
+            Broken {
+                bound: b + d,
+                worse: Alternative::Greater,
+                message: format!(
+                    "{cs} - {bs} = {} {rel} maxIncrease {}",
+                    diff(c, b),
+                    fmt_num(d)
+                ),
+            },
+        ));
+    }
+    if let Some(r) = bounds.max_increase_ratio {
+        let limit = b * (1.0 + r);
+        let ok = at_most(c, limit);
+        let rel = if ok { "<=" } else { ">" };
+        judged.push((
+            ok,
+            Broken {
+                bound: limit,
+                worse: Alternative::Greater,
+                message: format!(
+                    "{cs} {rel} {bs} * (1 + maxIncreaseRatio {}) = {}",
+                    fmt_num(r),
+                    fmt_num(limit)
+                ),
+            },
+        ));
+    }
+    if let Some(d) = bounds.max_decrease {
+        let ok = at_most(b - c, d) || at_least(c, b - d);
+        let rel = if ok { "<=" } else { ">" };
+        judged.push((
+            ok,
+            Broken {
+                bound: b - d,
+                worse: Alternative::Less,
+                message: format!(
+                    "{bs} - {cs} = {} {rel} maxDecrease {}",
+                    diff(b, c),
+                    fmt_num(d)
+                ),
+            },
+        ));
+    }
+    if let Some(r) = bounds.max_decrease_ratio {
+        let limit = b * (1.0 - r);
+        let ok = at_least(c, limit);
+        let rel = if ok { ">=" } else { "<" };
+        judged.push((
+            ok,
+            Broken {
+                bound: limit,
+                worse: Alternative::Less,
+                message: format!(
+                    "{cs} {rel} {bs} * (1 - maxDecreaseRatio {}) = {}",
+                    fmt_num(r),
+                    fmt_num(limit)
+                ),
+            },
+        ));
+    }
+    let broken = judged.iter().find(|(ok, _)| !ok).map(|(_, b)| b.clone());
+    // With bounds on both sides and none broken, the test looks the way the
+    // candidate leans.
+    let mut first = judged.first().map(|(_, b)| b.clone()).unwrap_or(Broken {
+        bound: b,
+        worse: Alternative::Greater,
+        message: String::new(),
+    });
+    let both = judged.iter().any(|(_, x)| x.worse == Alternative::Greater)
+        && judged.iter().any(|(_, x)| x.worse == Alternative::Less);
+    if both {
+        first.worse = if c >= b {
+            Alternative::Greater
+        } else {
+            Alternative::Less
+        };
+    }
+    (broken, first)
+}
+
+impl RolloutPolicy {
+    /// Decides one analysis. `env` (the CLI's `--env`, the API's `env=`) wins
+    /// over the input's `"env"`.
+    pub fn decide(&self, input: &DecisionInput, env: Option<&str>) -> Result<Decision, InputError> {
+        let env = env
+            .filter(|e| !e.is_empty())
+            .or(input.env.as_deref())
+            .unwrap_or("");
+        let settings = self.settings(env);
+        let weight = input.state.weight;
+        let Some(step) = settings.steps.iter().position(|&s| f64::from(s) == weight) else {
+            let steps: Vec<String> = settings.steps.iter().map(u32::to_string).collect();
+            return Err(input_error(format!(
+                "`state.weight`: {} is not a step of policy `{}`{} (steps: {})",
+                fmt_num(weight),
+                self.name,
+                if env.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in environment `{env}`")
+                },
+                steps.join(", ")
+            )));
+        };
+        let failed = input.state.failed_checks;
+        let at = format!("{}%", fmt_num(weight));
+        let decision =
+            |action: Action, weight: f64, failed: u64, checks: Vec<CheckResult>, reason: String| {
+                Decision {
+                    decision: action,
+                    weight,
+                    state: State {
+                        weight,
+                        failed_checks: failed,
+                    },
+                    checks,
+                    reason,
+                    policy: self.name.clone(),
+                    env: env.to_owned(),
+                }
+            };
+
+        // 1. Samples.
+        let (rc, rb) = (requests(&input.candidate), requests(&input.baseline));
+        let min = settings.min_samples as f64;
+        let short_of = match (rc, rb) {
+            (None, _) => Some("the candidate has no `requests`".to_owned()),
+            (_, None) => Some("the baseline has no `requests`".to_owned()),
+            (Some(c), Some(b)) if c < min || b < min => Some(format!(
+                "too few samples: candidate {} and baseline {} requests, {} needed each",
+                fmt_num(c),
+                fmt_num(b),
+                settings.min_samples
+            )),
+            _ => None,
+        };
+        if let Some(why) = short_of {
+            return Ok(decision(
+                Action::Hold,
+                weight,
+                failed,
+                Vec::new(),
+                format!("{why}; holding at {at}"),
+            ));
+        }
+
+        let checks: Vec<CheckResult> = settings
+            .checks
+            .iter()
+            .map(|c| judge(c, &input.candidate, &input.baseline))
+            .collect();
+        let names = |f: &dyn Fn(&CheckResult) -> bool| -> Vec<String> {
+            checks
+                .iter()
+                .filter(|c| f(c))
+                .map(|c| format!("`{}`", c.name))
+                .collect()
+        };
+
+        // 2. Critical failure.
+        let critical = names(&|c| c.critical && c.result == Outcome::Fail);
+        if !critical.is_empty() {
+            let reason = format!(
+                "critical {} {} failed at {at}; rolling back",
+                plural(&critical, "check", "checks"),
+                critical.join(", ")
+            );
+            return Ok(decision(Action::Rollback, 0.0, failed, checks, reason));
+        }
+        // 3. Failure: one analysis counts once.
+        let failing = names(&|c| c.result == Outcome::Fail);
+        if !failing.is_empty() {
+            let count = failed.saturating_add(1);
+            let what = format!(
+                "{} {} failed at {at}",
+                plural(&failing, "check", "checks"),
+                failing.join(", ")
+            );
+            let limit = settings.failure_limit;
+            return Ok(if count > u64::from(limit) {
+                let reason = format!("{what}; {count} failed analyses exceed the failure limit {limit}; rolling back");
+                decision(Action::Rollback, 0.0, count, checks, reason)
+            } else {
+                let reason = format!(
+                    "{what}; {count} of {limit} tolerated failed analyses used; holding at {at}"
+                );
+                decision(Action::Hold, weight, count, checks, reason)
+            });
+        }
+        // 4. No data / inconclusive.
+        let missing = names(&|c| c.result == Outcome::Nodata);
+        let unsure = names(&|c| c.result == Outcome::Inconclusive);
+        if !missing.is_empty() || !unsure.is_empty() {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("no data for {}", missing.join(", ")));
+            }
+            if !unsure.is_empty() {
+                parts.push(format!("{} inconclusive", unsure.join(", ")));
+            }
+            let reason = format!("{}; holding at {at}", parts.join("; "));
+            return Ok(decision(Action::Hold, weight, failed, checks, reason));
+        }
+        // 5. Pass.
+        Ok(match settings.steps.get(step + 1) {
+            Some(&next) => {
+                let reason = format!("all checks passed at {at}; advancing to {next}%");
+                decision(Action::Advance, f64::from(next), failed, checks, reason)
+            }
+            None => {
+                let reason = format!("all checks passed at the last step ({at}); promoting");
+                decision(Action::Promote, 100.0, failed, checks, reason)
+            }
+        })
+    }
+}
+
+fn plural<'s>(items: &[String], one: &'s str, many: &'s str) -> &'s str {
+    if items.len() == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_read_as_written() {
+        // Binary floating point says 0.02 - 0.015 > 0.005.
+        let (c, b) = (std::hint::black_box(0.02), 0.015);
+        assert!(c - b > 0.005);
+        assert!(at_most(c - b, 0.005));
+        assert!(at_most(0.3, 0.1 + 0.2) && at_least(0.1 + 0.2, 0.3));
+        // Beyond the 1e-9 relative tolerance a bound is broken.
+        assert!(!at_most(0.005 * (1.0 + 1e-8), 0.005));
+        assert!(!at_least(299.99, 300.0));
+        assert_eq!(diff(0.02, 0.015), "0.005");
+        assert_eq!(fmt_num(0.015 + 0.005), "0.02");
+    }
+
+    #[test]
+    fn baseline_bound_with_large_operands_is_at_the_bound() {
+        // c - b carries the rounding of 1e6-sized numbers; c vs b + d does not.
+        let (c, b) = (1_000_000.005, 1_000_000.0);
+        let bounds = BaselineBounds {
+            max_increase: Some(0.005),
+            ..BaselineBounds::default()
+        };
+        let (broken, _) = baseline_bounds(&bounds, c, b);
+        assert!(broken.is_none());
+        let (broken, _) = baseline_bounds(&bounds, 1_000_000.006, b);
+        assert!(broken.is_some());
+    }
+
+    #[test]
+    fn whole_numbers_serialize_without_a_fraction() {
+        let s = State {
+            weight: 20.0,
+            failed_checks: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap_or_default(),
+            r#"{"weight":20,"failedChecks":1}"#
+        );
+    }
+}
