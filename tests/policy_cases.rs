@@ -3,8 +3,8 @@
 //! one test.
 
 use assay_core::cases::{read_case_file, run_case};
-use assay_core::schema_files::SchemaFiles;
 use assay_core::PolicySet;
+use assay_module_host::FileSystem;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::Path;
 use std::sync::Arc;
@@ -23,25 +23,6 @@ fn yaml_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| format!("unreadable {}: {e}", path.display()))
-}
-
-/// Schema `$ref`s to other files, read from disk as the CLI does.
-struct FileSystem;
-
-impl SchemaFiles for FileSystem {
-    fn base_uri(&self, policy_file: &str) -> Option<String> {
-        let path = std::fs::canonicalize(policy_file).ok()?;
-        url::Url::from_file_path(path).ok().map(String::from)
-    }
-
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
-        let path = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.to_file_path().ok())
-            .ok_or_else(|| format!("`{uri}` is not a file"))?;
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-        Ok((text, path.display().to_string()))
-    }
 }
 
 fn trials_for(set: Arc<PolicySet>, file: &str, text: &str) -> Vec<Trial> {

@@ -2,6 +2,7 @@
 
 use assay_core::schema_files::SchemaFiles;
 use assay_core::{PolicyError, PolicySet};
+use assay_module_host::FileSystem;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -96,14 +97,19 @@ pub fn compile_policy_files(
         crate::EXIT_USAGE
     })?;
     if set.policies.is_empty() && set.rollouts.is_empty() {
-        let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
-        eprintln!(
-            "{}: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)",
-            names.join(", ")
-        );
-        return Err(crate::EXIT_USAGE);
+        return Err(no_policies(paths));
     }
     Ok(set)
+}
+
+/// Says that `paths` hold no policies; the exit code for it.
+pub fn no_policies(paths: &[PathBuf]) -> u8 {
+    let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
+    eprintln!(
+        "{}: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)",
+        names.join(", ")
+    );
+    crate::EXIT_USAGE
 }
 
 /// Loads the YAML policies named by `-p` (files or directories), or the built-in library.
@@ -116,29 +122,4 @@ pub fn load_policy_set(paths: &[PathBuf]) -> Result<PolicySet, u8> {
     }
     let files = read_policy_files(paths)?;
     compile_policy_files(paths, &files, &FileSystem)
-}
-
-/// Policies' schema `$ref`s to other files, read from disk.
-pub struct FileSystem;
-
-impl SchemaFiles for FileSystem {
-    fn base_uri(&self, policy_file: &str) -> Option<String> {
-        let path = std::fs::canonicalize(policy_file).ok()?;
-        url::Url::from_file_path(path).ok().map(String::from)
-    }
-
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
-        let path = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.to_file_path().ok())
-            .ok_or_else(|| format!("`{uri}` is not a file"))?;
-        let name = std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-            .unwrap_or_else(|| path.clone());
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", display(&name)))?;
-        let text = assay_core::check::decode(&bytes)
-            .map_err(|e| format!("{}:{}:{}: {}", display(&name), e.line, e.column, e.message))?;
-        Ok((text.to_owned(), display(&name)))
-    }
 }

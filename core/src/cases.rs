@@ -172,6 +172,19 @@ fn shape_problem(case: &Case) -> Option<&'static str> {
     }
 }
 
+/// The call-API request (`crate::api`) a case stands for, so every host can
+/// be checked against native evaluation on the same cases.
+pub fn request_of(c: &LocatedCase) -> Value {
+    let env = &c.case.env;
+    match (&c.case.input, &c.case.rollout) {
+        (Some(input), _) => {
+            serde_json::json!({"call": "check", "input": input, "env": env, "old": c.case.old})
+        }
+        (None, rollout) => serde_json::json!({"call": "decide", "input": rollout,
+            "env": Some(env).filter(|e| !e.is_empty()), "policy": c.policy}),
+    }
+}
+
 /// Runs one case; `Err` lists every way the outcome differs from the expectation.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
     match (&c.case.input, &c.case.rollout) {

@@ -17,6 +17,11 @@ pub fn defaults() -> Result<PolicySet, Vec<PolicyError>> {
     PolicySet::load(&owned(POLICIES))
 }
 
+/// The library's policy files (name, text).
+pub fn files() -> Vec<(String, String)> {
+    owned(POLICIES)
+}
+
 /// The library's test case files.
 pub fn case_files() -> Vec<(String, String)> {
     owned(CASES)

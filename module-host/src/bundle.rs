@@ -1,0 +1,112 @@
+//! What `assay build` links into a module: the policy files, compiled once
+//! here so a module never holds a policy that does not load, and the files
+//! their schemas refer to, read from disk.
+
+use assay_core::schema_files::SchemaFiles;
+use assay_core::{PolicyError, PolicySet};
+use assay_runtime::Bundle;
+use std::cell::RefCell;
+use std::path::Path;
+
+/// Schema `$ref`s to other files, read from disk relative to the policy file.
+pub struct FileSystem;
+
+impl SchemaFiles for FileSystem {
+    fn base_uri(&self, policy_file: &str) -> Option<String> {
+        let path = std::fs::canonicalize(policy_file).ok()?;
+        url::Url::from_file_path(path).ok().map(String::from)
+    }
+
+    fn read(&self, uri: &str) -> Result<(String, String), String> {
+        let path = url::Url::parse(uri)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| format!("`{uri}` is not a file"))?;
+        let name = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.clone());
+        let name = name.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
+        let text = assay_core::check::decode(&bytes)
+            .map_err(|e| format!("{name}:{}:{}: {}", e.line, e.column, e.message))?;
+        Ok((text.to_owned(), name))
+    }
+}
+
+/// Reads through another host and keeps what it read.
+struct Recording<'h> {
+    inner: &'h dyn SchemaFiles,
+    bundle: RefCell<Bundle>,
+}
+
+impl SchemaFiles for Recording<'_> {
+    fn base_uri(&self, policy_file: &str) -> Option<String> {
+        let uri = self.inner.base_uri(policy_file)?;
+        let mut bundle = self.bundle.borrow_mut();
+        bundle.base_uris.insert(policy_file.to_owned(), uri.clone());
+        Some(uri)
+    }
+
+    fn read(&self, uri: &str) -> Result<(String, String), String> {
+        let read = self.inner.read(uri)?;
+        let mut bundle = self.bundle.borrow_mut();
+        bundle.referenced.insert(uri.to_owned(), read.clone());
+        Ok(read)
+    }
+}
+
+/// Compiles `files` (name, text) and bundles the ones that hold policies
+/// with the files their schemas refer to.
+pub fn bundle(
+    files: Vec<(String, String)>,
+    schema_files: &dyn SchemaFiles,
+) -> Result<(Bundle, PolicySet), Vec<PolicyError>> {
+    let recording = Recording {
+        inner: schema_files,
+        bundle: RefCell::default(),
+    };
+    let set = PolicySet::load_with(&files, &recording)?;
+    let mut bundle = recording.bundle.into_inner();
+    // A policy directory may hold other YAML: only policy files go in.
+    let policy_files: std::collections::BTreeSet<&str> = set
+        .policies
+        .iter()
+        .map(|p| p.file.as_str())
+        .chain(set.rollouts.iter().map(|p| p.file.as_str()))
+        .collect();
+    bundle.files = files
+        .into_iter()
+        .filter(|(name, _)| policy_files.contains(name.as_str()))
+        .collect();
+    Ok((rerooted(bundle), set))
+}
+
+/// The bundle's file URIs re-rooted at the working directory, so the same
+/// policies built anywhere give the same module.
+fn rerooted(mut bundle: Bundle) -> Bundle {
+    let Some(cwd) = std::env::current_dir()
+        .ok()
+        .and_then(|d| url::Url::from_directory_path(d).ok())
+        .map(String::from)
+    else {
+        return bundle;
+    };
+    let reroot = |uri: &str| match uri.strip_prefix(&cwd) {
+        Some(rest) => format!("file:///{rest}"),
+        None => uri.to_owned(),
+    };
+    for uri in bundle.base_uris.values_mut() {
+        *uri = reroot(uri);
+    }
+    bundle.referenced = std::mem::take(&mut bundle.referenced)
+        .into_iter()
+        .map(|(uri, file)| (reroot(&uri), file))
+        .collect();
+    bundle
+}
+
+/// The module for a bundle of `set`.
+pub fn build(bundle: &Bundle, set: &PolicySet) -> Result<Vec<u8>, crate::link::LinkError> {
+    crate::link::link(crate::RUNTIME, bundle, assay_core::api::describe(set))
+}
