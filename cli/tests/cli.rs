@@ -1845,3 +1845,136 @@ fn help_lists_decide() {
         assert!(run.stdout.contains(flag), "{flag}\n{}", run.stdout);
     }
 }
+
+/// The built-in library built into a module in `tmp`.
+fn library_module(tmp: &TempDir) -> String {
+    let out = format!("{}/library.wasm", tmp.path());
+    let run = assay(&["build", "policies/", "-o", &out]);
+    run.assert_code(0);
+    out
+}
+
+#[test]
+fn build_writes_a_deterministic_module_that_inspect_describes() {
+    let tmp = TempDir::new("build");
+    let first = library_module(&tmp);
+    let second = format!("{}/again.wasm", tmp.path());
+    assay(&["build", "policies/", "-o", &second]).assert_code(0);
+    let (a, b) = (
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+    );
+    assert_eq!(a, b, "same policies, same bytes");
+    assert!(a.len() < 8 << 20, "module is {} bytes", a.len());
+    let run = assay(&["inspect", &first, "-o", "json"]);
+    run.assert_code(0);
+    let meta = run.json();
+    assert_eq!(meta["abiVersion"], 1);
+    assert!(meta["sourceHash"].as_str().unwrap().starts_with("sha256:"));
+    let names: Vec<&str> = meta["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ml-pipeline-config") && names.contains(&"fraud-v2-canary"),
+        "{names:?}"
+    );
+    let run = assay(&["inspect", "README.md"]);
+    run.assert_code(2);
+}
+
+#[test]
+fn build_reports_policy_errors_with_locations() {
+    let tmp = TempDir::new("build-bad");
+    let out = format!("{}/bad.wasm", tmp.path());
+    let run = assay(&["build", &format!("{FIX}/bad-policy-one"), "-o", &out]);
+    run.assert_code(2);
+    assert!(
+        split_location(run.stderr_lines()[0]).is_some(),
+        "{}",
+        run.stderr
+    );
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn a_module_checks_exactly_as_the_yaml_policies_do() {
+    let tmp = TempDir::new("module-check");
+    let module = library_module(&tmp);
+    let upgrade = format!("{FIX}/upgrade");
+    let runs: Vec<Vec<String>> = vec![
+        vec!["examples/k8s/".into()],
+        vec!["--env".into(), "production".into(), "examples/k8s/".into()],
+        vec![
+            "--old".into(),
+            format!("{upgrade}/old.yaml"),
+            format!("{upgrade}/new-env-removed.yaml"),
+        ],
+        vec![
+            "--base".into(),
+            "examples/k8s/ml-pipeline-config.yaml".into(),
+            "--patch".into(),
+            format!("{FIX}/ml-pipeline-interval-10.yaml"),
+        ],
+    ];
+    for args in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let native = assay(&[&["check", "-o", "json"][..], &args].concat());
+        let through_module = assay(&[&["check", "-p", &module, "-o", "json"][..], &args].concat());
+        assert_eq!(native.code, through_module.code, "{args:?}");
+        assert_eq!(native.stdout, through_module.stdout, "{args:?}");
+    }
+}
+
+#[test]
+fn a_module_decides_exactly_as_the_yaml_policies_do() {
+    let tmp = TempDir::new("module-decide");
+    let module = library_module(&tmp);
+    for extra in [&[][..], &["--env", "staging"][..]] {
+        let base = ["decide", "--policy-name", "fraud-v2-canary", "-o", "json"];
+        let native = assay(&[&base[..], extra, &[ROLLOUT_EXAMPLE]].concat());
+        let through_module =
+            assay(&[&base[..], &["-p", &module], extra, &[ROLLOUT_EXAMPLE]].concat());
+        assert_eq!(native.code, through_module.code);
+        assert_eq!(native.stdout, through_module.stdout);
+        // An input error (weight 10 is no staging step) reads the same too.
+        assert_eq!(native.stderr, through_module.stderr);
+    }
+}
+
+#[test]
+fn node_runs_a_module_with_plain_webassembly_and_gets_the_cli_report() {
+    let tmp = TempDir::new("module-node");
+    let module = library_module(&tmp);
+    let input = "examples/k8s/ml-pipeline-config-bad-patch.yaml";
+    let node = Command::new("node")
+        .current_dir(workspace_root())
+        .args([
+            "examples/module/run-module.mjs",
+            &module,
+            input,
+            "production",
+        ])
+        .output()
+        .expect("node runs (it is part of the test setup)");
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&node.stdout).unwrap();
+    let cli = assay(&["check", "--env", "production", "-o", "json", input]);
+    cli.assert_code(1);
+    assert_eq!(answer["report"], cli.json());
+}
+
+#[test]
+fn a_module_is_refused_when_it_is_not_one() {
+    let tmp = TempDir::new("module-bad");
+    let fake = tmp.write("fake.wasm", "not a module");
+    let run = assay(&["check", "-p", &fake, "examples/k8s/"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not a policy module"), "{}", run.stderr);
+}

@@ -1,0 +1,119 @@
+//! Hostile modules and inputs hit a limit and get an error naming it; the
+//! host neither hangs nor crashes, and the next call works again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assay_module_host::{build, bundle, FileSystem, Host, Limits, ModuleError};
+use std::time::{Duration, Instant};
+
+/// A hand-written module with the ABI's exports whose `assay_evaluate`
+/// never returns, with the metadata `assay build` would add.
+fn looping_module() -> Vec<u8> {
+    let mut bytes = wat::parse_str(
+        r#"(module
+            (memory (export "memory") 1)
+            (func (export "assay_alloc") (param i32) (result i32) (i32.const 1024))
+            (func (export "assay_free") (param i32 i32))
+            (func (export "assay_evaluate") (param i32 i32) (result i64)
+              (loop $forever (br $forever))
+              (i64.const 0)))"#,
+    )
+    .expect("valid WAT");
+    let metadata = format!(
+        r#"{{"abiVersion": {}, "assayVersion": "test", "sourceHash": "sha256:0", "policies": []}}"#,
+        assay_runtime::ABI_VERSION
+    );
+    let name = assay_module_host::link::METADATA_SECTION;
+    let mut content = leb128(name.len());
+    content.extend_from_slice(name.as_bytes());
+    content.extend_from_slice(metadata.as_bytes());
+    bytes.push(0); // custom section
+    bytes.extend(leb128(content.len()));
+    bytes.extend(content);
+    bytes
+}
+
+fn leb128(mut n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn library_module() -> Vec<u8> {
+    let (bundle, set) = bundle(assay_core::library::files(), &FileSystem).expect("library loads");
+    build(&bundle, &set).expect("library links")
+}
+
+fn cache() -> Option<std::path::PathBuf> {
+    Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("modules"))
+}
+
+#[test]
+fn a_module_that_loops_forever_stops_at_the_fuel_limit() {
+    let limits = Limits {
+        fuel: 50_000_000,
+        ..Limits::default()
+    };
+    let host = Host::new(None, limits).unwrap();
+    let mut module = host.load(&looping_module()).unwrap();
+    let started = Instant::now();
+    let err = module.call(b"{}").unwrap_err();
+    assert!(matches!(err, ModuleError::Fuel(50_000_000)), "{err}");
+    assert!(err.to_string().contains("fuel limit"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // The next call gets a fresh instance, and stops again.
+    assert!(matches!(module.call(b"{}"), Err(ModuleError::Fuel(_))));
+}
+
+#[test]
+fn a_huge_input_stops_at_the_memory_limit_and_the_module_recovers() {
+    let limits = Limits {
+        memory: 64 << 20,
+        ..Limits::default()
+    };
+    let host = Host::new(cache(), limits).unwrap();
+    let mut module = host.load(&library_module()).unwrap();
+    let huge = format!(
+        r#"{{"call": "check", "input": "data: {}"}}"#,
+        "x".repeat(80 << 20)
+    );
+    let err = module.call(huge.as_bytes()).unwrap_err();
+    assert!(matches!(err, ModuleError::Memory(64)), "{err}");
+    assert!(err.to_string().contains("memory limit (64 MiB)"), "{err}");
+    let answer = module
+        .call(br#"{"call": "check", "input": "a: 1\n"}"#)
+        .unwrap();
+    assert!(answer.contains(r#""verdict":"pass""#), "{answer}");
+}
+
+#[test]
+fn much_work_stops_at_the_fuel_limit_with_the_real_runtime() {
+    let limits = Limits {
+        fuel: 5_000_000,
+        ..Limits::default()
+    };
+    let host = Host::new(cache(), limits).unwrap();
+    let mut module = host.load(&library_module()).unwrap();
+    let many: String = (0..2000)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ml-pipeline-config-{i}}}\ndata: {{LOG_LEVEL: INFO}}\n"))
+        .collect();
+    let request = serde_json::json!({"call": "check", "input": many}).to_string();
+    let err = module.call(request.as_bytes()).unwrap_err();
+    assert!(matches!(err, ModuleError::Fuel(5_000_000)), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_module_is_refused() {
+    let host = Host::new(None, Limits::default()).unwrap();
+    for bytes in [&b""[..], b"not wasm", &wat::parse_str("(module)").unwrap()] {
+        let err = host.load(bytes).err().expect("refused");
+        assert!(matches!(err, ModuleError::Invalid(_)), "{err}");
+    }
+}
