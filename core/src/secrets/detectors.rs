@@ -422,6 +422,12 @@ impl Scanner {
 }
 
 impl Entry {
+    /// Whether its first characters are a public format prefix (`ghp_`,
+    /// `hf_`), safe to show; not for passwords, keys or custom patterns.
+    pub fn show_prefix(&self) -> bool {
+        self.bounded && matches!(self.id, Cow::Borrowed(_))
+    }
+
     /// Whether a match is a secret: its shape, and not a placeholder,
     /// reference or documented example.
     fn accepts(&self, secret: &str) -> bool {

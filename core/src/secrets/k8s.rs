@@ -2,7 +2,7 @@
 
 use super::detectors::Hit;
 use super::filters::{not_a_secret, NotSecret};
-use super::redact::redact;
+use super::redact::{redact, redact_token};
 use super::CompiledSecrets;
 use crate::engine::EvalInput;
 use crate::policy::Severity;
@@ -125,15 +125,16 @@ impl Ctx<'_> {
         let hits = self.cfg.scanner.scan(key, text);
         let mut embedded = Embedded::Unparsed;
         for h in hits {
-            let Some((secret, id, description)) = self.hit_parts(&h, text) else {
+            let Some((shown, id, description)) = self.hit_parts(&h, text) else {
                 continue;
             };
+            let secret = text.get(h.start..h.end).unwrap_or("");
             let (pointer, at) = if text.contains('\n') {
                 self.locate_in_text(path, text, &h, secret, &mut embedded)
             } else {
                 (path.to_owned(), None)
             };
-            let message = place.message(&description, &redact(secret), &id);
+            let message = place.message(&description, &shown, &id);
             self.push(
                 "secret-in-configmap",
                 Severity::Error,
@@ -150,21 +151,26 @@ impl Ctx<'_> {
             return;
         }
         for h in self.cfg.scanner.scan(key, text) {
-            let Some((secret, id, description)) = self.hit_parts(&h, text) else {
+            let Some((shown, id, description)) = self.hit_parts(&h, text) else {
                 continue;
             };
-            let message = place.message(&description, &redact(secret), &id);
+            let message = place.message(&description, &shown, &id);
             self.push("secret-in-configmap", Severity::Error, message, path, None);
         }
     }
 
-    fn hit_parts<'t>(&self, h: &Hit, text: &'t str) -> Option<(&'t str, String, String)> {
+    fn hit_parts(&self, h: &Hit, text: &str) -> Option<(String, String, String)> {
         let entry = self.cfg.scanner.entries.get(h.detector)?;
         let secret = text.get(h.start..h.end)?;
         if !self.cfg.enabled(&entry.id) || self.cfg.allowed_value(secret) {
             return None;
         }
-        Some((secret, entry.id.to_string(), entry.description.to_string()))
+        let shown = if entry.show_prefix() {
+            redact_token(secret)
+        } else {
+            redact(secret)
+        };
+        Some((shown, entry.id.to_string(), entry.description.to_string()))
     }
 
     /// A hit in a multi-line value: inside the parsed embedded file when it

@@ -14,12 +14,23 @@ use sha2::{Digest, Sha256};
 const MIN_SEARCHED: usize = 6;
 const MAX_DEPTH: usize = 64;
 
-/// `ghp_*** (40 chars, sha256:1a2b3c4d)`; no prefix for short values.
+/// `*** (18 chars, sha256:1a2b3c4d)`: passwords and other values whose
+/// start is as secret as the rest show no prefix.
 pub fn redact(secret: &str) -> String {
+    redacted(secret, false)
+}
+
+/// `ghp_*** (40 chars, sha256:1a2b3c4d)`: a token format's first 4
+/// characters (mostly its public vendor prefix); none for short values.
+pub fn redact_token(secret: &str) -> String {
+    redacted(secret, true)
+}
+
+fn redacted(secret: &str, show_prefix: bool) -> String {
     let n = secret.chars().count();
     let digest = Sha256::digest(secret.as_bytes());
     let fp: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let prefix: String = if n >= 16 {
+    let prefix: String = if show_prefix && n >= 16 {
         secret.chars().take(4).collect()
     } else {
         String::new()
@@ -48,7 +59,11 @@ fn replace_hits(scanner: &Scanner, text: &str) -> String {
         }
         if let (Some(before), Some(secret)) = (text.get(last..h.start), text.get(h.start..h.end)) {
             out.push_str(before);
-            out.push_str(&redact(secret));
+            let prefixed = scanner
+                .entries
+                .get(h.detector)
+                .is_some_and(|e| e.show_prefix());
+            out.push_str(&redacted(secret, prefixed));
             last = h.end;
         }
     }
@@ -159,9 +174,13 @@ mod tests {
 
     #[test]
     fn redacted_form() {
-        let r = redact("abcdefghijklmnopqrstuvwxyz");
+        let r = redact_token("abcdefghijklmnopqrstuvwxyz");
         assert!(r.starts_with("abcd*** (26 chars, sha256:"), "{r}");
         assert_eq!(redact("hunter2").split(' ').next(), Some("***"));
+        assert_eq!(
+            redact("a-long-password-value").split(' ').next(),
+            Some("***")
+        );
     }
 
     #[test]
