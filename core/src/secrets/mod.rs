@@ -314,6 +314,44 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::PolicySet;
+
+    fn errors(spec: &str) -> Vec<String> {
+        let text = format!(
+            "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {{name: p}}\nspec:\n  secrets:\n{spec}"
+        );
+        match PolicySet::load(&[("p.yaml".to_owned(), text)]) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn spec_errors_are_located() {
+        let got = errors(
+            "    disable: [secret-env-var, no-such-rule]\n    patterns:\n      - {id: github-token, regex: 'x'}\n      - {id: mine, regex: '(unclosed'}\n      - {id: empty, regex: 'a*'}\n      - {id: grp, regex: 'a(b)', secretGroup: 2}\n    allowlist:\n      regexes: ['[']\n      paths: [data/X]\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "p.yaml:8:14: `secrets.patterns[0].id`: `github-token` is already taken",
+                "p.yaml:9:27: `secrets.patterns[1].regex`: invalid regex: unclosed group",
+                "p.yaml:10:28: `secrets.patterns[2].regex`: matches the empty string",
+                "p.yaml:11:47: `secrets.patterns[3].secretGroup`: the regex has no group 2",
+                "p.yaml:6:31: `secrets.disable[1]`: unknown rule or detector id `no-such-rule`",
+                "p.yaml:13:17: `secrets.allowlist.regexes[0]`: invalid regex: unclosed character class",
+                "p.yaml:14:15: `secrets.allowlist.paths[0]`: `data/X` is not a JSON pointer",
+            ]
+        );
+        let unknown = errors("    enable: true\n");
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        assert!(
+            unknown[0].starts_with("p.yaml:6:5: `spec.secrets.enable`: unknown field `enable`"),
+            "{unknown:?}"
+        );
+        assert!(errors("    enabled: false\n    disable: [jwt]\n").is_empty());
+    }
+
     #[test]
     fn globs() {
         assert!(super::glob("/data/TEST_*", "/data/TEST_TOKEN"));
