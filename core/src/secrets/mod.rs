@@ -346,7 +346,7 @@ mod tests {
         let unknown = errors("    enable: true\n");
         assert_eq!(unknown.len(), 1, "{unknown:?}");
         assert!(
-            unknown[0].starts_with("p.yaml:6:5: `spec.secrets.enable`: unknown field `enable`"),
+            unknown[0].starts_with("p.yaml:6:13: `spec.secrets.enable`: unknown field `enable`"),
             "{unknown:?}"
         );
         assert!(errors("    enabled: false\n    disable: [jwt]\n").is_empty());
