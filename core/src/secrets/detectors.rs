@@ -233,6 +233,9 @@ pub struct Custom {
 }
 
 const SIZE_LIMIT: usize = 8 << 20;
+/// Hits kept per scanned value: enough to report a leaky file, and a bound
+/// on the work a hostile value full of tokens can cause.
+pub const MAX_HITS: usize = 64;
 
 impl Scanner {
     /// The built-in detectors, compiled on first use.
@@ -321,6 +324,9 @@ impl Scanner {
                 continue;
             };
             for caps in re.captures_iter(text) {
+                if hits.len() >= MAX_HITS {
+                    break;
+                }
                 let Some(m) = caps.get(entry.group).or_else(|| caps.get(0)) else {
                     continue;
                 };
@@ -367,6 +373,9 @@ impl Scanner {
         }
         if keyword && text.contains('\n') {
             for (k, start, end) in filters::line_pairs(text) {
+                if hits.len() >= MAX_HITS {
+                    break;
+                }
                 if let Some(v) = text.get(start..end) {
                     self.keyed(k, v, start, &mut hits);
                 }
@@ -376,10 +385,45 @@ impl Scanner {
         hits
     }
 
+    /// Single-line values under their keys (a ConfigMap's data), scanned
+    /// as one text so the set runs once, not once per value: `\n` cannot be
+    /// part of a token, so no match spans two values.
+    pub fn scan_values(&self, items: &[(&str, &str)]) -> Vec<Vec<Hit>> {
+        let total = items.iter().map(|(_, v)| v.len() + 1).sum();
+        let mut joined = String::with_capacity(total);
+        let mut starts = Vec::with_capacity(items.len());
+        for (_, v) in items {
+            starts.push(joined.len());
+            joined.push_str(v);
+            joined.push('\n');
+        }
+        let mut all = Vec::new();
+        self.tokens_in(&joined, &mut all);
+        let mut out: Vec<Vec<Hit>> = items.iter().map(|_| Vec::new()).collect();
+        for h in all {
+            let i = starts.partition_point(|s| *s <= h.start).saturating_sub(1);
+            let (Some(base), Some((_, v)), Some(hits)) =
+                (starts.get(i), items.get(i), out.get_mut(i))
+            else {
+                continue;
+            };
+            hits.push(Hit {
+                detector: h.detector,
+                start: h.start - base,
+                end: h.end.min(base + v.len()) - base,
+            });
+        }
+        for ((k, v), hits) in items.iter().zip(out.iter_mut()) {
+            self.keyed(k, v, 0, hits);
+            dedup(hits);
+        }
+        out
+    }
+
     /// Key-name detectors on one value (`offset`: where it is in the text).
     fn keyed(&self, key: &str, value: &str, offset: usize, hits: &mut Vec<Hit>) {
-        let class = filters::key_class(key);
         let segments = filters::segments(key);
+        let class = filters::class_of(&segments);
         let has = |s: &str| segments.iter().any(|x| x == s);
         let v = value.trim();
         if v.is_empty()
@@ -539,6 +583,20 @@ mod tests {
         assert!(ids(None, "postgresql://u:${DB_PASSWORD}@db:5432/x").is_empty());
         assert!(ids(None, "AKIAIOSFODNN7EXAMPLE").is_empty());
         assert!(ids(None, &fake("ghp_", "x", 36)).is_empty());
+    }
+
+    #[test]
+    fn hostile_values_are_bounded() {
+        let Some(s) = Scanner::builtin() else {
+            return;
+        };
+        let gh = fake("ghp_", "Fak3T0kenAbcd9", 36);
+        let many = format!("{gh} ").repeat(20_000);
+        assert_eq!(s.scan(None, &many).len(), MAX_HITS);
+        let lines = "password: Zq8#v2Lr!9wT\n".repeat(20_000);
+        assert_eq!(s.scan(None, &lines).len(), MAX_HITS);
+        let huge = "A".repeat(4 << 20) + "\n-----BEGIN PRIVATE KEY-----";
+        assert!(s.scan(Some("key"), &huge).is_empty());
     }
 
     #[test]

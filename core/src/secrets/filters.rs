@@ -182,7 +182,11 @@ pub fn segments(key: &str) -> Vec<String> {
 }
 
 pub fn key_class(key: &str) -> KeyClass {
-    let s = segments(key);
+    class_of(&segments(key))
+}
+
+/// The class of a key already split into segments.
+pub fn class_of(s: &[String]) -> KeyClass {
     let Some(last) = s.last() else {
         return KeyClass::None;
     };

@@ -95,10 +95,28 @@ impl Ctx<'_> {
 
     fn configmap(&mut self) {
         if let Some(Value::Object(data)) = self.doc.value.get("data") {
+            if !self.cfg.enabled("secret-in-configmap") {
+                return;
+            }
+            let mut single: Vec<(&str, &str)> = Vec::new();
             for (k, v) in data {
                 if let Value::String(text) = v {
-                    let path = child("/data", k);
-                    self.scan(&path, Some(k), text, Where::ConfigMap);
+                    if text.contains('\n') {
+                        let path = child("/data", k);
+                        self.scan(&path, Some(k), text, Where::ConfigMap);
+                    } else {
+                        single.push((k, text));
+                    }
+                }
+            }
+            let hits = self.cfg.scanner.scan_values(&single);
+            for ((k, text), hits) in single.iter().zip(hits) {
+                let path = child("/data", k);
+                for h in hits {
+                    if let Some((shown, id, description)) = self.hit_parts(&h, text) {
+                        let message = Where::ConfigMap.message(&description, &shown, &id);
+                        self.push("secret-in-configmap", Severity::Error, message, &path, None);
+                    }
                 }
             }
         }
