@@ -41,6 +41,27 @@ fn benches(c: &mut Criterion) {
     c.bench_function("evaluate_parsed_with_secrets", |b| {
         b.iter(|| secrets.evaluate(black_box(&doc), &input))
     });
+    // The parts: the data values (one text), the embedded config.yaml.
+    let Some(scanner) = assay_core::secrets::detectors::Scanner::builtin() else {
+        return;
+    };
+    let data = doc.value.get("data").and_then(|d| d.as_object());
+    let values: Vec<(&str, &str)> = data
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+        .filter(|(_, v)| !v.contains('\n'))
+        .collect();
+    let config = data
+        .and_then(|d| d.get("config.yaml"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    c.bench_function("scan_data_values", |b| {
+        b.iter(|| scanner.scan_values(black_box(&values)))
+    });
+    c.bench_function("scan_embedded_config", |b| {
+        b.iter(|| scanner.scan(Some("config.yaml"), black_box(config)))
+    });
     c.bench_function("check_end_to_end_with_secrets", |b| {
         b.iter(|| {
             check_text(

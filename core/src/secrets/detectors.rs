@@ -422,6 +422,9 @@ impl Scanner {
 
     /// Key-name detectors on one value (`offset`: where it is in the text).
     fn keyed(&self, key: &str, value: &str, offset: usize, hits: &mut Vec<Hit>) {
+        if !filters::may_be_credential(key) {
+            return;
+        }
         let segments = filters::segments(key);
         let class = filters::class_of(&segments);
         let has = |s: &str| segments.iter().any(|x| x == s);

@@ -181,7 +181,28 @@ pub fn segments(key: &str) -> Vec<String> {
     out
 }
 
+/// Every credential-like name holds one of these (case aside); checked
+/// first because most keys hold none and splitting them allocates.
+const KEY_MARKS: &[&[u8]] = &[
+    b"pass", b"pwd", b"secret", b"token", b"key", b"cred", b"auth", b"bearer", b"wandb",
+];
+
+/// Cheap test: false means the key is surely not credential-like.
+pub fn may_be_credential(key: &str) -> bool {
+    let k = key.as_bytes();
+    KEY_MARKS.iter().any(|m| {
+        k.windows(m.len()).any(|w| {
+            w.iter()
+                .zip(m.iter())
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+    })
+}
+
 pub fn key_class(key: &str) -> KeyClass {
+    if !may_be_credential(key) {
+        return KeyClass::None;
+    }
     class_of(&segments(key))
 }
 
