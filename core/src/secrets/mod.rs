@@ -274,7 +274,12 @@ impl CompiledSecrets {
 
     /// Adds the secret rules' findings on one document.
     pub fn evaluate(&self, doc: &Document, input: &EvalInput, out: &mut Vec<Finding>) {
+        let first = out.len();
         k8s::check(self, doc, input, out);
+        // In file order, whatever order the rules ran in.
+        if let Some(added) = out.get_mut(first..) {
+            added.sort_by_key(|f| (f.line.unwrap_or(u32::MAX), f.column.unwrap_or(u32::MAX)));
+        }
     }
 
     fn enabled(&self, id: &str) -> bool {
