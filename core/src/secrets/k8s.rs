@@ -779,3 +779,46 @@ fn find_string(v: &Value, needle: &str, pointer: &mut String, depth: usize) -> b
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::document_of;
+    use crate::{EvalInput, PolicySet};
+    use serde_json::json;
+
+    /// Odd shapes and values give findings or nothing, never a panic.
+    #[test]
+    fn odd_documents_do_not_panic() {
+        let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: s}\nspec:\n  secrets: {enabled: true}\n";
+        let Ok(set) = PolicySet::load(&[("p.yaml".to_owned(), policy.to_owned())]) else {
+            unreachable!("policy loads");
+        };
+        let mut deep = json!("x");
+        for _ in 0..200 {
+            deep = json!({"token": deep});
+        }
+        let docs = [
+            json!({"kind": "ConfigMap", "data": ["not", "a", "map"], "binaryData": {"k": "%%%"}}),
+            json!({"kind": "ConfigMap", "data": {"a": null, "b": 1, "c": {"x": 1}, "d": "\u{0}\n\u{ffff}"}}),
+            json!({"kind": "ConfigMap", "binaryData": {"k": "/w=="}}),
+            json!({"kind": "ConfigMap", "data": {"config.yaml": "a: [\n  password: \"x\n"}}),
+            json!({"kind": "ConfigMap", "data": {"nested": deep}}),
+            json!({"kind": "Secret", "data": {"a": [1], "b": "===="}, "stringData": "x", "type": "kubernetes.io/dockerconfigjson"}),
+            json!({"kind": "Secret", "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": "/w=="}}),
+            json!({"kind": "Pod", "spec": {"containers": "x", "volumes": [1, {"secret": 1}, {"secret": {"defaultMode": -1, "items": [{"mode": 1.5}]}}]}}),
+            json!({"kind": "Pod", "spec": {"containers": [{"env": [1, {"name": 2, "value": 3}, {"valueFrom": {"secretKeyRef": 1}}], "envFrom": [{"secretRef": null}]}]}}),
+            json!({"kind": "Role", "rules": [1, {"resources": "secrets"}, {"resources": ["secrets"], "verbs": [1, "*"]}]}),
+            json!({"kind": "CronJob", "spec": {"jobTemplate": 1}}),
+            json!({"kind": 7}),
+            json!(null),
+        ];
+        for d in docs {
+            let _ = set.evaluate(&document_of(d), &EvalInput::default());
+        }
+        let huge = "ghp_".to_owned() + &"A1b2".repeat(1 << 18);
+        let doc = document_of(
+            json!({"kind": "ConfigMap", "data": {"K": huge, "L": "x".repeat(1 << 20)}}),
+        );
+        let _ = set.evaluate(&doc, &EvalInput::default());
+    }
+}
