@@ -289,7 +289,7 @@ fn run_validation_case(set: &PolicySet, c: &LocatedCase, input: &Value) -> Resul
         // document is out of a policy's scope); anything else needs the policy.
         // Policies without `match` (secret-hygiene) apply to every document,
         // so whether another policy checked it tells nothing.
-        let expects_findings = c.case.expect.verdict != Verdict::Pass
+        let expects_findings = c.case.expect.verdict.is_some_and(|v| v != Verdict::Pass)
             || c.case
                 .expect
                 .findings
