@@ -238,6 +238,10 @@ fn check_examples_reports_known_findings_with_locations() {
         "examples/k8s/app-config.yaml:15:18: error[app-config/embedded] 200 is greater than the maximum of 100 (/data/config.yaml/database/pool_size)",
         "examples/k8s/app-config.yaml:15:18: error[app-config/pool-size-for-environment] database.pool_size 200 exceeds 100",
         "examples/k8s/model-engine.yaml:20:9: error[upgrade-guard/readiness-probe] container(s) model-engine have no readinessProbe",
+        "examples/k8s/ml-inference-secrets.yaml:14:13: error[secret-hygiene/secret-in-configmap] Hugging Face token (hf_A*** (37 chars, sha256:",
+        "examples/k8s/ml-inference-secrets.yaml:20:12: error[secret-hygiene/secret-in-configmap] password in a connection string or URL (*** (18 chars, sha256:",
+        "examples/k8s/ml-inference-secrets.yaml:45:31: warning[secret-hygiene/secret-env-var] env var `OPENAI_API_KEY`",
+        "examples/k8s/ml-inference-secrets.yaml:56:13: error[secret-hygiene/secret-file-mode] secret volume `credentials` has no defaultMode",
     ] {
         run.assert_stdout_has_line_starting(prefix);
     }
@@ -254,7 +258,7 @@ fn check_examples_reports_known_findings_with_locations() {
     }
     assert!(
         run.summary_line()
-            .starts_with("fail: 6 document(s), 6 checked, 6 error(s), 0 warning(s)"),
+            .starts_with("fail: 8 document(s), 8 checked, 9 error(s), 1 warning(s)"),
         "{}",
         run.stdout
     );
@@ -841,7 +845,7 @@ fn sarif_report_is_valid_2_1_0() {
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["tool"]["driver"]["name"], "assay");
     let results = run0["results"].as_array().expect("runs[0].results");
-    assert_eq!(results.len(), 6, "{results:#?}");
+    assert_eq!(results.len(), 10, "{results:#?}");
     let rule_ids: Vec<&str> = run0["tool"]["driver"]["rules"]
         .as_array()
         .expect("driver.rules")
@@ -890,10 +894,20 @@ fn github_annotations() {
     let run = assay(&["check", "-o", "github", "examples/k8s/"]);
     run.assert_code(1);
     let lines = run.stdout_lines();
-    assert_eq!(lines.len(), 6, "{}", run.stdout);
+    assert_eq!(lines.len(), 10, "{}", run.stdout);
     for l in &lines {
-        assert!(l.starts_with("::error file="), "{l}");
+        assert!(
+            l.starts_with("::error file=") || l.starts_with("::warning file="),
+            "{l}"
+        );
     }
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("::warning")).count(),
+        1
+    );
+    // Secrets are redacted in annotations too.
+    assert!(!run.stdout.contains("AssayFakeToken"), "{}", run.stdout);
+    assert!(!run.stdout.contains("ssW0rd-synthetic"), "{}", run.stdout);
     assert!(
         lines.iter().any(|l| l.starts_with(
             "::error file=examples/k8s/ml-pipeline-config-bad-patch.yaml,line=11,col=14,title=ml-pipeline-config/schema::\"TRACE\" is not one of"

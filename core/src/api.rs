@@ -179,7 +179,10 @@ fn report(report: Report) -> Value {
     json!({ "report": report })
 }
 
+/// An error answer; serde's messages quote the values they reject, so the
+/// message is redacted like a finding's.
 fn error(message: &str, hint: &str) -> Value {
+    let message = crate::secrets::redact::redact_text(message);
     json!({ "error": { "message": message, "hint": hint } })
 }
 
@@ -231,6 +234,16 @@ mod tests {
             let a = answer_of(request);
             assert!(a["error"]["message"].is_string(), "{request}: {a}");
         }
+    }
+
+    #[test]
+    fn error_answers_do_not_echo_secrets() {
+        let token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n";
+        let request = format!(r#"{{"call": "{token}"}}"#);
+        let a = answer_of(&request);
+        let message = a["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("unknown variant"), "{message}");
+        assert!(!message.contains(token), "{message}");
     }
 
     #[test]

@@ -285,7 +285,17 @@ fn run_validation_case(set: &PolicySet, c: &LocatedCase, input: &Value) -> Resul
         .collect();
     let mut problems = Vec::new();
     if let Some(p) = &c.policy {
-        if outcome.checked > 0 && !results.iter().any(|r| r.policy.as_ref() == Some(p)) {
+        // A clean pass may mean "not applied" (that is how a case says a
+        // document is out of a policy's scope); anything else needs the policy.
+        // Policies without `match` (secret-hygiene) apply to every document,
+        // so whether another policy checked it tells nothing.
+        let expects_findings = c.case.expect.verdict.is_some_and(|v| v != Verdict::Pass)
+            || c.case
+                .expect
+                .findings
+                .as_ref()
+                .is_some_and(|f| !f.is_empty());
+        if expects_findings && !results.iter().any(|r| r.policy.as_ref() == Some(p)) {
             problems.push(format!("policy `{p}` did not apply to the input"));
         }
     }

@@ -71,7 +71,8 @@ fn failure(
         findings: vec![Finding {
             rule: rule.to_owned(),
             severity: Severity::Error,
-            message,
+            // Parser and patch errors may quote input; no token-shaped secret passes.
+            message: crate::secrets::redact_text(&message),
             path: String::new(),
             line: Some(line),
             column: Some(column),

@@ -34,6 +34,7 @@ pub struct CompiledPolicy {
     rules: Vec<CompiledRule>,
     /// The parts of the variables that `rules` can reach.
     reaches: Reaches,
+    secrets: Option<crate::secrets::CompiledSecrets>,
 }
 
 struct CompiledSchema {
@@ -283,6 +284,12 @@ fn compile(
         })
         .collect();
 
+    let secrets = crate::secrets::CompiledSecrets::compile(spec.secrets.as_ref(), file, doc)
+        .unwrap_or_else(|mut e| {
+            errors.append(&mut e);
+            None
+        });
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -296,6 +303,7 @@ fn compile(
         embedded,
         reaches: reaches_of(&rules),
         rules,
+        secrets,
     })
 }
 
@@ -547,6 +555,10 @@ impl CompiledPolicy {
                 findings.push(f);
             }
         }
+        if let Some(secrets) = &self.secrets {
+            secrets.evaluate(doc, input, &mut findings);
+        }
+        crate::secrets::redact_findings(&mut findings, &doc.value);
         findings
     }
 

@@ -13,6 +13,7 @@ pub mod report;
 pub mod rollout;
 mod schema;
 pub mod schema_files;
+pub mod secrets;
 pub mod source;
 
 pub use engine::{EvalInput, PolicySet};

@@ -78,6 +78,8 @@ pub struct ValidationSpec {
     pub embedded: Vec<EmbeddedSpec>,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    #[serde(default)]
+    pub secrets: Option<crate::secrets::SecretsSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -237,7 +239,8 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
         };
         let relative = pointer_of(e.path());
         let pointer = format!("{base}{relative}");
-        let inner = e.into_inner().to_string();
+        // serde quotes the offending value; a secret must not reach the error.
+        let inner = crate::secrets::redact_text(&e.into_inner().to_string());
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
             String::from("the policy")

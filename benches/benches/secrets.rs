@@ -1,0 +1,79 @@
+//! What the secret rules add to the per-document check of the 2 KB ML
+//! ConfigMap of `evaluate.rs`: the same policy with and without
+//! `spec.secrets`, on a parsed document and end to end.
+
+use assay_benches::{ML_CONFIGMAP, ML_POLICY};
+use assay_core::check::check_text;
+use assay_core::source::parse_stream;
+use assay_core::{EvalInput, PolicySet};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+
+fn load(text: String) -> Option<PolicySet> {
+    PolicySet::load(&[("ml-policy.yaml".to_owned(), text)]).ok()
+}
+
+fn benches(c: &mut Criterion) {
+    let with_secrets = format!("{ML_POLICY}  secrets:\n    enabled: true\n");
+    let (Some(plain), Some(secrets)) = (load(ML_POLICY.to_owned()), load(with_secrets)) else {
+        eprintln!("benchmark policies do not load");
+        return;
+    };
+    for set in [&plain, &secrets] {
+        let outcome = check_text(set, None, ML_CONFIGMAP, "production", &[]);
+        assert_eq!(outcome.checked, 1);
+        assert!(
+            outcome.results.iter().all(|r| r.findings.is_empty()),
+            "fixture must pass: {:?}",
+            outcome.results
+        );
+    }
+    let Some(Ok(doc)) = parse_stream(ML_CONFIGMAP).into_iter().next() else {
+        return;
+    };
+    let input = EvalInput {
+        env: "production",
+        ..EvalInput::default()
+    };
+    c.bench_function("evaluate_parsed_without_secrets", |b| {
+        b.iter(|| plain.evaluate(black_box(&doc), &input))
+    });
+    c.bench_function("evaluate_parsed_with_secrets", |b| {
+        b.iter(|| secrets.evaluate(black_box(&doc), &input))
+    });
+    // The parts: the data values (one text), the embedded config.yaml.
+    let Some(scanner) = assay_core::secrets::detectors::Scanner::builtin() else {
+        return;
+    };
+    let data = doc.value.get("data").and_then(|d| d.as_object());
+    let values: Vec<(&str, &str)> = data
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+        .filter(|(_, v)| !v.contains('\n'))
+        .collect();
+    let config = data
+        .and_then(|d| d.get("config.yaml"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    c.bench_function("scan_data_values", |b| {
+        b.iter(|| scanner.scan_values(black_box(&values)))
+    });
+    c.bench_function("scan_embedded_config", |b| {
+        b.iter(|| scanner.scan(Some("config.yaml"), black_box(config)))
+    });
+    c.bench_function("check_end_to_end_with_secrets", |b| {
+        b.iter(|| {
+            check_text(
+                &secrets,
+                Some("cm.yaml"),
+                black_box(ML_CONFIGMAP),
+                "production",
+                &[],
+            )
+        })
+    });
+}
+
+criterion_group!(group, benches);
+criterion_main!(group);

@@ -1,0 +1,581 @@
+//! What is a credential-like key name, and which values are not secrets
+//! (placeholders, references, documented examples, ids and digests).
+//! The lists here are the ones `docs/secrets.md` documents.
+
+/// Name segments that make a key a password (SPEC §4).
+pub const PASSWORD_SEGMENTS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "passcode",
+];
+
+/// Name segments that make a key a credential on their own.
+pub const CREDENTIAL_SEGMENTS: &[&str] = &[
+    "secret",
+    "secrets",
+    "token",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "secretkey",
+    "apitoken",
+    "authtoken",
+    "accesstoken",
+    "credentials",
+    "credential",
+    "creds",
+    "auth",
+    "bearer",
+];
+
+/// Adjacent segment pairs that make a key a credential (`api_key`, `accessKey`, …).
+pub const CREDENTIAL_PAIRS: &[(&str, &str)] = &[
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("client", "secret"),
+    ("signing", "key"),
+    ("encryption", "key"),
+    ("master", "key"),
+    ("account", "key"),
+];
+
+/// A last segment that makes the key about a credential, not one:
+/// `PASSWORD_MIN_LENGTH`, `TOKEN_TTL`, `SECRET_NAME`, `AUTH_URL`.
+pub const MODIFIER_SEGMENTS: &[&str] = &[
+    "file",
+    "path",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "hostname",
+    "port",
+    "type",
+    "kind",
+    "method",
+    "mode",
+    "enabled",
+    "enable",
+    "disabled",
+    "required",
+    "length",
+    "len",
+    "size",
+    "min",
+    "max",
+    "count",
+    "ttl",
+    "timeout",
+    "expiry",
+    "expires",
+    "expiration",
+    "lifetime",
+    "age",
+    "header",
+    "prefix",
+    "ref",
+    "env",
+    "var",
+    "id",
+    "version",
+    "policy",
+    "rules",
+    "complexity",
+    "strength",
+    "hash",
+    "algorithm",
+    "algo",
+    "scheme",
+    "format",
+    "encoding",
+    "hint",
+    "provider",
+    "issuer",
+    "audience",
+    "scope",
+    "scopes",
+    "location",
+    "mount",
+    "store",
+    "backend",
+    "rotation",
+    "interval",
+    "days",
+    "seconds",
+    "duration",
+    "field",
+    "sha",
+    "digest",
+    "checksum",
+    "fingerprint",
+    "label",
+    "user",
+    "username",
+    "email",
+    "region",
+    "level",
+    "limit",
+    "cache",
+    "server",
+    "realm",
+    "domain",
+];
+
+/// Entropy floor (Shannon, bits per character) for values under
+/// credential-like names other than passwords, and their minimum length.
+pub const TOKEN_MIN_ENTROPY: f64 = 3.0;
+pub const TOKEN_MIN_LEN: usize = 16;
+/// Passwords are shorter and less random than tokens.
+pub const PASSWORD_MIN_ENTROPY: f64 = 2.0;
+pub const PASSWORD_MIN_LEN: usize = 6;
+/// Longer values under a credential name are files or blobs, not one secret.
+const MAX_VALUE_LEN: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyClass {
+    None,
+    Password,
+    Credential,
+}
+
+/// Why a value is not a leak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSecret {
+    Placeholder,
+    Reference,
+    Example,
+}
+
+/// A key name split at `_`, `-`, `.`, `/`, spaces and camelCase, lowercased.
+pub fn segments(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().take(256).collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if matches!(c, '_' | '-' | '.' | '/' | ' ') {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev = chars.get(i.wrapping_sub(1)).copied().unwrap_or(' ');
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Every credential-like name holds one of these (case aside); checked
+/// first because most keys hold none and splitting them allocates.
+const KEY_MARKS: &[&[u8]] = &[
+    b"pass", b"pwd", b"secret", b"token", b"key", b"cred", b"auth", b"bearer", b"wandb",
+];
+
+/// Cheap test: false means the key is surely not credential-like.
+pub fn may_be_credential(key: &str) -> bool {
+    let k = key.as_bytes();
+    KEY_MARKS.iter().any(|m| {
+        k.windows(m.len()).any(|w| {
+            w.iter()
+                .zip(m.iter())
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+    })
+}
+
+pub fn key_class(key: &str) -> KeyClass {
+    if !may_be_credential(key) {
+        return KeyClass::None;
+    }
+    class_of(&segments(key))
+}
+
+/// The class of a key already split into segments.
+pub fn class_of(s: &[String]) -> KeyClass {
+    let Some(last) = s.last() else {
+        return KeyClass::None;
+    };
+    if s.len() > 1 && MODIFIER_SEGMENTS.contains(&last.as_str()) {
+        return KeyClass::None;
+    }
+    if s.iter().any(|x| PASSWORD_SEGMENTS.contains(&x.as_str())) {
+        return KeyClass::Password;
+    }
+    let single = s.iter().any(|x| CREDENTIAL_SEGMENTS.contains(&x.as_str()));
+    let pair = s.windows(2).any(|w| {
+        CREDENTIAL_PAIRS
+            .iter()
+            .any(|(a, b)| w[0] == *a && w[1] == *b)
+    });
+    if single || pair {
+        KeyClass::Credential
+    } else {
+        KeyClass::None
+    }
+}
+
+/// Shannon entropy of the value's bytes, in bits per byte.
+pub fn entropy(s: &str) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// A value under a credential-like name that looks like a real secret.
+pub fn high_entropy(class: KeyClass, v: &str) -> bool {
+    if v.len() > MAX_VALUE_LEN || v.contains('\n') || not_a_secret(v).is_some() {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    if v.parse::<f64>().is_ok()
+        || matches!(
+            lower.as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off"
+        )
+        || is_uuid(v)
+        || is_digest(&lower)
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("~/")
+        || is_url(&lower)
+        || is_email(v)
+    {
+        return false;
+    }
+    match class {
+        KeyClass::None => false,
+        KeyClass::Password => v.len() >= PASSWORD_MIN_LEN && entropy(v) >= PASSWORD_MIN_ENTROPY,
+        KeyClass::Credential => {
+            v.len() >= TOKEN_MIN_LEN && entropy(v) >= TOKEN_MIN_ENTROPY && !is_words(v)
+        }
+    }
+}
+
+fn is_uuid(v: &str) -> bool {
+    v.len() == 36
+        && v.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
+}
+
+fn is_digest(lower: &str) -> bool {
+    ["sha1:", "sha256:", "sha384:", "sha512:", "md5:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || lower.contains("@sha256:")
+}
+
+fn is_url(lower: &str) -> bool {
+    lower.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+    })
+}
+
+fn is_email(v: &str) -> bool {
+    v.split_once('@').is_some_and(|(user, domain)| {
+        !user.is_empty()
+            && domain.contains('.')
+            && !v.contains(char::is_whitespace)
+            && domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    })
+}
+
+/// Lowercase words or numbers joined by `-`, `.` or `_` (`ml-api-keys`,
+/// `vault.default.svc`): names, not tokens.
+fn is_words(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(['-', '.', '_']).collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && (p.bytes().all(|b| b.is_ascii_lowercase())
+                    || p.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// Words that stand for a secret rather than being one.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "changeit",
+    "test",
+    "none",
+    "null",
+    "empty",
+    "todo",
+    "tbd",
+    "fixme",
+    "dummy",
+    "sample",
+    "default",
+    "undefined",
+    "nil",
+    "apikey",
+    "api_key",
+];
+
+/// Parts of a value that make it a placeholder wherever they appear.
+const PLACEHOLDER_MARKS: &[&str] = &[
+    "changeme",
+    "change_me",
+    "change-me",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "placeholder",
+    "redacted",
+    "...",
+    "…",
+    "xxxx",
+];
+
+/// Placeholders, references to a secret kept elsewhere, and documented examples.
+pub fn not_a_secret(v: &str) -> Option<NotSecret> {
+    let t = v.trim();
+    if (t.starts_with("${") && t.ends_with('}'))
+        || (t.starts_with("$(") && t.ends_with(')'))
+        || (t.contains("{{") && t.contains("}}"))
+        || [
+            "vault:",
+            "ref+",
+            "op://",
+            "secretref:",
+            "arn:aws:secretsmanager:",
+            "arn:aws:ssm:",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+    {
+        return Some(NotSecret::Reference);
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("example") {
+        return Some(NotSecret::Example);
+    }
+    let angle = t
+        .split_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .is_some_and(|(inner, _)| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.'))
+        });
+    let identifier = t.len() >= 3
+        && t.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && (t.contains('_') || PLACEHOLDER_WORDS.contains(&lower.as_str()))
+        && (key_class(t) != KeyClass::None || lower.ends_with("_here"));
+    let placeholder = angle
+        || identifier
+        || PLACEHOLDER_MARKS.iter().any(|m| lower.contains(m))
+        || PLACEHOLDER_WORDS.contains(&lower.as_str())
+        || ["your-", "your_", "your ", "your."]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        || ["-here", "_here", " here", ".here"]
+            .iter()
+            .any(|s| lower.ends_with(s))
+        || (t.chars().count() >= 3 && one_char(t))
+        || repeated_after_prefix(t);
+    placeholder.then_some(NotSecret::Placeholder)
+}
+
+fn one_char(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| chars.all(|d| d == c))
+}
+
+/// A known prefix followed by one repeated character: `ghp_xxxxxxxx…`,
+/// `sk-proj-aaaa…`, `AKIAXXXXXXXXXXXXXXXX`.
+pub fn repeated_after_prefix(v: &str) -> bool {
+    let after_separator = v.rfind(['-', '_']).and_then(|i| v.get(i + 1..));
+    let after_four = v.get(4..);
+    [after_separator, after_four]
+        .into_iter()
+        .flatten()
+        .any(|rest| rest.chars().count() >= 4 && one_char(rest))
+}
+
+/// `key: value` and `KEY=VALUE` lines of a text (YAML, JSON, .env, INI,
+/// code): each key with the byte range of its value, quotes and trailing
+/// commas and comments removed.
+pub fn line_pairs(text: &str) -> Vec<(&str, usize, usize)> {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let base = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        if let Some((k, s, e)) = pair(body) {
+            out.push((k, base + s, base + e));
+        }
+    }
+    out
+}
+
+fn pair(line: &str) -> Option<(&str, usize, usize)> {
+    let b = line.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while b.get(i).is_some_and(|c| *c == b' ' || *c == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) == Some(&b'-') && b.get(i + 1) == Some(&b' ') {
+        i = skip_ws(i + 2);
+    }
+    if line.get(i..).is_some_and(|r| r.starts_with("export ")) {
+        i = skip_ws(i + 7);
+    }
+    let quote = b.get(i).copied().filter(|c| *c == b'"' || *c == b'\'');
+    if quote.is_some() {
+        i += 1;
+    }
+    let ks = i;
+    while b
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+    {
+        i += 1;
+    }
+    let ke = i;
+    if ke == ks {
+        return None;
+    }
+    if let Some(q) = quote {
+        if b.get(i) != Some(&q) {
+            return None;
+        }
+        i += 1;
+    }
+    i = skip_ws(i);
+    if !matches!(b.get(i), Some(b':' | b'=')) {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    let mut end = line.len();
+    while end > i && matches!(b.get(end - 1), Some(b' ' | b'\t' | b',' | b';')) {
+        end -= 1;
+    }
+    let mut start = i;
+    match b.get(start).copied() {
+        Some(q @ (b'"' | b'\'')) => {
+            start += 1;
+            if let Some(close) = line.get(start..end).and_then(|r| r.rfind(q as char)) {
+                end = start + close;
+            }
+        }
+        _ => {
+            // A comment starts at ` #` in an unquoted value.
+            if let Some(c) = line.get(start..end).and_then(|r| r.find(" #")) {
+                end = start + c;
+            }
+            while end > start && matches!(b.get(end - 1), Some(b' ' | b'\t')) {
+                end -= 1;
+            }
+        }
+    }
+    let key = line.get(ks..ke)?;
+    (end > start).then_some((key, start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_segments() {
+        assert_eq!(segments("APIKey"), ["api", "key"]);
+        assert_eq!(segments("s3SecretKey"), ["s3", "secret", "key"]);
+        assert_eq!(segments("MAX_TOKENS"), ["max", "tokens"]);
+        assert_eq!(key_class("MAX_TOKENS"), KeyClass::None);
+        assert_eq!(key_class("TOKENIZER"), KeyClass::None);
+        assert_eq!(key_class("PASSWORD_MIN_LENGTH"), KeyClass::None);
+        assert_eq!(key_class("db.password"), KeyClass::Password);
+        assert_eq!(key_class("openaiApiKey"), KeyClass::Credential);
+        assert_eq!(key_class("clientSecret"), KeyClass::Credential);
+        assert_eq!(key_class("OAUTH_ENABLED"), KeyClass::None);
+        assert_eq!(key_class("author"), KeyClass::None);
+    }
+
+    #[test]
+    fn placeholders() {
+        for v in [
+            "CHANGE_ME_IN_PRODUCTION",
+            "your-256-bit-secret-key-here",
+            "AES256-encryption-key-here",
+            "${DB_PASSWORD}",
+            "$(DB_PASSWORD)",
+            "<BASE64_ENCODED_32_BYTE_KEY>",
+            "sk-...",
+            "hf_…",
+            "REDACTED",
+            "{{ .Values.password }}",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "AKIAIOSFODNN7EXAMPLE",
+            "MLFLOW_TOKEN_HERE",
+            "AWS_SECRET_KEY",
+        ] {
+            assert!(not_a_secret(v).is_some(), "{v}");
+        }
+        for v in ["P@ssw0rd!Complex#2024", "redis-secret-password", "hunter2"] {
+            assert!(not_a_secret(v).is_none(), "{v}");
+        }
+    }
+
+    #[test]
+    fn pairs() {
+        let text =
+            "a: 1\n  password: \"s3cr3t\" # x\nexport API_KEY=abc # c\n{\"token\": \"t0k\",\n";
+        let got: Vec<(&str, &str)> = line_pairs(text)
+            .into_iter()
+            .map(|(k, s, e)| (k, &text[s..e]))
+            .collect();
+        assert_eq!(
+            got,
+            [("a", "1"), ("password", "s3cr3t"), ("API_KEY", "abc")]
+        );
+    }
+}
