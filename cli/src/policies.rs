@@ -3,10 +3,10 @@
 //! questions; modules through core's JSON call API.
 
 use crate::files::{display, load_policy_set};
-use assay_core::check::{check_bytes, check_patch, decode, parse_failure, FileOutcome};
+use assay_core::check::{check_bytes, check_patch, decode, failure, parse_failure, FileOutcome};
 use assay_core::patch::PatchType;
-use assay_core::report::{DocResult, Finding, Report, Verdict};
-use assay_core::{PolicySet, Severity};
+use assay_core::report::{DocResult, Report};
+use assay_core::PolicySet;
 use assay_module_host::{Host, Limits, LoadedModule};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -151,24 +151,7 @@ fn report_outcome(answer: Result<Value, String>, label: &str) -> FileOutcome {
         Err(message) => FileOutcome {
             documents: 1,
             checked: 0,
-            results: vec![DocResult {
-                file: Some(label.to_owned()),
-                document: 0,
-                kind: None,
-                name: None,
-                namespace: None,
-                policy: None,
-                verdict: Verdict::Fail,
-                findings: vec![Finding {
-                    rule: "module".to_owned(),
-                    severity: Severity::Error,
-                    message,
-                    path: String::new(),
-                    line: None,
-                    column: None,
-                }],
-                changed: Vec::new(),
-            }],
+            results: vec![failure(Some(label), 0, "module", message, None)],
         },
     }
 }

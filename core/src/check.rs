@@ -48,17 +48,18 @@ pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
         e.index,
         "parse",
         format!("does not parse: {}", e.message),
-        (e.line, e.column),
+        Some((e.line, e.column)),
     )
 }
 
-/// A document that could not be checked at all: one error finding.
-fn failure(
+/// A document that could not be checked at all: one error finding, at
+/// `at` (line, column) when it is known.
+pub fn failure(
     file: Option<&str>,
     document: usize,
     rule: &str,
     message: String,
-    (line, column): (u32, u32),
+    at: Option<(u32, u32)>,
 ) -> DocResult {
     DocResult {
         file: file.map(str::to_owned),
@@ -74,8 +75,8 @@ fn failure(
             // Parser and patch errors may quote input; no token-shaped secret passes.
             message: crate::secrets::redact_text(&message),
             path: String::new(),
-            line: Some(line),
-            column: Some(column),
+            line: at.map(|(line, _)| line),
+            column: at.map(|(_, column)| column),
         }],
         changed: Vec::new(),
     }
@@ -192,7 +193,7 @@ fn first_document(file: &str, text: &str) -> Result<Document, Box<DocResult>> {
             0,
             "parse",
             "holds no document".to_owned(),
-            (1, 1),
+            Some((1, 1)),
         ))),
     }
 }
@@ -228,7 +229,7 @@ pub fn check_patch(
                 0,
                 "patch",
                 format!("patch does not apply: {message}"),
-                (1, 1),
+                Some((1, 1)),
             )))
         }
     };
