@@ -13,6 +13,7 @@ mod check;
 mod decide;
 mod files;
 mod policies;
+mod review;
 mod test_cmd;
 
 #[derive(Parser)]
@@ -32,6 +33,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Decide a rollout step (promote, advance, hold, rollback) from state + metrics JSON
     Decide(decide::DecideArgs),
+    /// Answer an AdmissionReview v1 request (stdin or a file) as a validating webhook would
+    Review(review::ReviewArgs),
     /// Run policies' YAML test cases (validation and rollout)
     Test(test_cmd::TestArgs),
     /// Compile policies into one portable .wasm module (no imports, JSON in and out)
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Decide(args) => decide::run(args),
+        Command::Review(args) => review::run(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Build(args) => build::run(args),
         Command::Inspect(args) => build::inspect(args),

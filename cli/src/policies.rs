@@ -6,6 +6,7 @@ use crate::files::{display, load_policy_set};
 use assay_core::check::{check_bytes, check_patch, decode, failure, parse_failure, FileOutcome};
 use assay_core::patch::PatchType;
 use assay_core::report::{DocResult, Report};
+use assay_core::review::Admission;
 use assay_core::PolicySet;
 use assay_module_host::{Host, Limits, LoadedModule};
 use serde_json::{json, Value};
@@ -99,6 +100,23 @@ impl Policy {
                     "patch": {"file": patch.0, "text": patch.1},
                     "patchType": patch_type, "env": env});
                 report_outcome(call(path, module, &request), patch.0)
+            }
+        }
+    }
+
+    /// The results of reviewing an AdmissionReview (given as `text` to modules).
+    pub fn review(
+        &mut self,
+        admission: &Admission,
+        text: &str,
+        label: &str,
+        env: &str,
+    ) -> FileOutcome {
+        match self {
+            Policy::Native(set) => admission.check(set, Some(label), env),
+            Policy::Module { path, module } => {
+                let request = json!({"call": "review", "review": text, "file": label, "env": env});
+                report_outcome(call(path, module, &request), label)
             }
         }
     }

@@ -6,17 +6,20 @@
 //! "env": NAME?, "old": TEXT_OR_DOCUMENT?}`, `{"call": "checkPatch", "base":
 //! {"file", "text"}, "patch": {"file", "text"}, "patchType": "merge"|"json",
 //! "env"}`, `{"call": "decide", "input": {"state", "metrics", "env"?},
-//! "env"?, "policy"?}` or `{"call": "describe"}`.
+//! "env"?, "policy"?}`, `{"call": "review", "review": ADMISSION_REVIEW
+//! (text or object), "file"?, "env"?}` or `{"call": "describe"}`.
 //! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"decision":
-//! DECISION}` (`assay decide -o json`), `{"policies": [...]}`, or `{"error":
-//! {"message", "hint"?}}`.
+//! DECISION}` (`assay decide -o json`), `{"review": ADMISSION_RESPONSE,
+//! "report": REPORT}`, `{"policies": [...]}`, or `{"error": {"message",
+//! "hint"?, "file"?, "line"?, "column"?}}`.
 
 use crate::check::{check_documents, check_patch};
 use crate::engine::PolicySet;
 use crate::patch::PatchType;
 use crate::report::Report;
+use crate::review::ReviewError;
 use crate::rollout::DecisionInput;
-use crate::source::{parse_stream, Document, SourceMap};
+use crate::source::{parse_stream, Document, Pos, SourceMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -53,6 +56,14 @@ enum Request {
         /// The rollout policy's name; needed when the set has several.
         #[serde(default)]
         policy: Option<String>,
+    },
+    /// An AdmissionReview v1 request: text or the object.
+    Review {
+        review: Value,
+        #[serde(default)]
+        file: Option<String>,
+        #[serde(default)]
+        env: String,
     },
     Describe,
 }
@@ -171,6 +182,27 @@ fn answer(set: &PolicySet, request: Request) -> Value {
                 Err(message) => error(&message, "see docs/rollout.md for the input"),
             }
         }
+        Request::Review { review, file, env } => {
+            let file = file.as_deref();
+            let reviewed = match documents_of(&review).into_iter().next() {
+                Some(Ok(doc)) => crate::review::review(set, doc, file, &env),
+                Some(Err(e)) => Err(ReviewError {
+                    message: format!("does not parse: {}", e.message),
+                    at: Some(Pos {
+                        line: e.line,
+                        column: e.column,
+                    }),
+                }),
+                None => Err(ReviewError {
+                    message: "holds no document".to_owned(),
+                    at: None,
+                }),
+            };
+            match reviewed {
+                Ok((response, report)) => json!({ "review": response, "report": report }),
+                Err(e) => error_at(&e.message, ReviewError::HINT, file, e.at),
+            }
+        }
         Request::Describe => json!({ "policies": describe(set) }),
     }
 }
@@ -182,8 +214,21 @@ fn report(report: Report) -> Value {
 /// An error answer; serde's messages quote the values they reject, so the
 /// message is redacted like a finding's.
 fn error(message: &str, hint: &str) -> Value {
+    error_at(message, hint, None, None)
+}
+
+/// An error answer located in the request's input, when that is known.
+fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Value {
     let message = crate::secrets::redact::redact_text(message);
-    json!({ "error": { "message": message, "hint": hint } })
+    let mut error = json!({ "message": message, "hint": hint });
+    if let Some(file) = file {
+        error["file"] = json!(file);
+    }
+    if let Some(at) = at {
+        error["line"] = json!(at.line);
+        error["column"] = json!(at.column);
+    }
+    json!({ "error": error })
 }
 
 /// Text is a stream of documents; any other value is one document.
@@ -244,6 +289,25 @@ mod tests {
         let message = a["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains("unknown variant"), "{message}");
         assert!(!message.contains(token), "{message}");
+    }
+
+    #[test]
+    fn review_answers_an_admission_response_and_its_report() {
+        let review = r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u1", "object": {"n": 12}}}"#;
+        let request = json!({"call": "review", "review": review}).to_string();
+        let a = answer_of(&request);
+        assert_eq!(a["review"]["response"]["uid"], "u1");
+        assert_eq!(a["review"]["response"]["allowed"], false);
+        assert_eq!(a["report"]["verdict"], "fail");
+        let request = json!({"call": "review", "review": {"kind": "AdmissionReview"}});
+        let a = answer_of(&request.to_string());
+        assert!(a["error"]["message"].is_string(), "{a}");
+        let request = json!({"call": "review", "file": "r.yaml",
+            "review": "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest: [\n"});
+        let a = answer_of(&request.to_string());
+        assert_eq!(a["error"]["file"], "r.yaml", "{a}");
+        assert!(a["error"]["line"].is_u64(), "{a}");
     }
 
     #[test]

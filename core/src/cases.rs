@@ -1,7 +1,8 @@
 //! Policy test cases as data: YAML files of inputs and expected outcomes,
 //! run by `assay test` and by the workspace's test suite, one test per case.
-//! A case has either an `input` document (validation: expected verdict and
-//! findings) or a `rollout` input (state + metrics: expected decision).
+//! A case has an `input` document (validation: expected verdict and
+//! findings), a `rollout` input (state + metrics: expected decision) or a
+//! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
 
 use crate::api::documents_of;
 use crate::check::check_documents;
@@ -37,6 +38,9 @@ pub struct Case {
     /// `assay decide` reads it; the case's `env` wins, like `--env`.
     #[serde(default)]
     pub rollout: Option<Value>,
+    /// An AdmissionReview request, as `assay review` reads it.
+    #[serde(default)]
+    pub review: Option<Value>,
     pub expect: Expect,
 }
 
@@ -45,6 +49,9 @@ pub struct Case {
 pub struct Expect {
     #[serde(default)]
     pub verdict: Option<Verdict>,
+    /// A review's answer: whether the API server is told to admit the object.
+    #[serde(default)]
+    pub allowed: Option<bool>,
     /// When given, the findings must be exactly these, in any order.
     #[serde(default)]
     pub findings: Option<Vec<ExpectedFinding>>,
@@ -61,7 +68,7 @@ pub struct Expect {
     /// A substring of the decision's reason.
     #[serde(default)]
     pub reason: Option<String>,
-    /// The rollout input is rejected with a message containing this.
+    /// The rollout input or the review is rejected with a message containing this.
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -127,7 +134,7 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
             let pos = doc.map.locate(&format!("/cases/{i}")).unwrap_or_default();
             return Err(
                 PolicyError::at(file, pos, format!("case `{}`: {problem}", case.name)).with_hint(
-                    "a case has `input` and `expect.verdict`, or `rollout` and `expect.decision`",
+                    "a case has `input` and `expect.verdict`, `rollout` and `expect.decision`, or `review` and `expect.allowed`",
                 ),
             );
         }
@@ -152,45 +159,120 @@ fn shape_problem(case: &Case) -> Option<&'static str> {
         || e.weight.is_some()
         || e.failed_checks.is_some()
         || e.checks.is_some()
-        || e.reason.is_some()
-        || e.error.is_some();
-    match (&case.input, &case.rollout) {
-        (Some(_), Some(_)) => Some("has both `input` and `rollout`"),
-        (None, None) => Some("has neither `input` nor `rollout`"),
-        (Some(_), None) if e.verdict.is_none() => Some("`expect.verdict` is missing"),
-        (Some(_), None) if rollout_expected => {
-            Some("expects a rollout decision but has a validation `input`")
-        }
-        (None, Some(_)) if case.old.is_some() => Some("`old` applies to validation inputs only"),
-        (None, Some(_)) if e.verdict.is_some() || e.findings.is_some() => {
-            Some("expects a verdict but has a `rollout` input")
-        }
-        (None, Some(_)) if e.decision.is_none() && e.error.is_none() => {
-            Some("`expect.decision` (or `expect.error`) is missing")
-        }
-        _ => None,
+        || e.reason.is_some();
+    let inputs = [&case.input, &case.rollout, &case.review]
+        .iter()
+        .filter(|i| i.is_some())
+        .count();
+    if inputs != 1 {
+        return Some("needs exactly one of `input`, `rollout` and `review`");
     }
+    if case.old.is_some() && case.input.is_none() {
+        return Some("`old` applies to validation inputs only (a review has `oldObject`)");
+    }
+    if case.review.is_none() && e.allowed.is_some() {
+        return Some("expects `allowed` but has no `review`");
+    }
+    if case.rollout.is_none() && rollout_expected {
+        return Some("expects a rollout decision but has no `rollout` input");
+    }
+    if case.input.is_some() {
+        if e.verdict.is_none() {
+            return Some("`expect.verdict` is missing");
+        }
+        if e.error.is_some() {
+            return Some("`expect.error` applies to rollout and review cases");
+        }
+    }
+    if case.rollout.is_some() {
+        if e.verdict.is_some() || e.findings.is_some() {
+            return Some("expects a verdict but has a `rollout` input");
+        }
+        if e.decision.is_none() && e.error.is_none() {
+            return Some("`expect.decision` (or `expect.error`) is missing");
+        }
+    }
+    if case.review.is_some() && e.allowed.is_none() && e.error.is_none() {
+        return Some("`expect.allowed` (or `expect.error`) is missing");
+    }
+    None
 }
 
 /// The call-API request (`crate::api`) a case stands for, so every host can
 /// be checked against native evaluation on the same cases.
 pub fn request_of(c: &LocatedCase) -> Value {
     let env = &c.case.env;
-    match (&c.case.input, &c.case.rollout) {
-        (Some(input), _) => {
+    match (&c.case.input, &c.case.rollout, &c.case.review) {
+        (Some(input), _, _) => {
             serde_json::json!({"call": "check", "input": input, "env": env, "old": c.case.old})
         }
-        (None, rollout) => serde_json::json!({"call": "decide", "input": rollout,
+        (None, None, Some(review)) => {
+            serde_json::json!({"call": "review", "review": review, "env": env})
+        }
+        (None, rollout, _) => serde_json::json!({"call": "decide", "input": rollout,
             "env": Some(env).filter(|e| !e.is_empty()), "policy": c.policy}),
     }
 }
 
 /// Runs one case; `Err` lists every way the outcome differs from the expectation.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
-    match (&c.case.input, &c.case.rollout) {
-        (Some(input), _) => run_validation_case(set, c, input),
-        (None, Some(rollout)) => run_rollout_case(set, c, rollout),
-        (None, None) => Err(vec!["the case has neither `input` nor `rollout`".to_owned()]),
+    match (&c.case.input, &c.case.rollout, &c.case.review) {
+        (Some(input), _, _) => {
+            let old: Vec<Value> = match &c.case.old {
+                Some(o) => documents_of(o)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .map(|d| d.value)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let outcome = check_documents(set, None, documents_of(input), &c.case.env, &old, &[]);
+            compare_results(c, &outcome.results)
+        }
+        (None, Some(rollout), _) => run_rollout_case(set, c, rollout),
+        (None, None, Some(review)) => run_review_case(set, c, review),
+        (None, None, None) => Err(vec![
+            "the case has no `input`, `rollout` or `review`".to_owned()
+        ]),
+    }
+}
+
+fn run_review_case(set: &PolicySet, c: &LocatedCase, review: &Value) -> Result<(), Vec<String>> {
+    let e = &c.case.expect;
+    let reviewed = match documents_of(review).into_iter().next() {
+        Some(Ok(doc)) => {
+            crate::review::review(set, doc, None, &c.case.env).map_err(|e| e.to_string())
+        }
+        Some(Err(e)) => Err(format!(
+            "{}:{}: does not parse: {}",
+            e.line, e.column, e.message
+        )),
+        None => Err("holds no document".to_owned()),
+    };
+    let (response, report) = match (reviewed, &e.error) {
+        (Err(err), Some(want)) if err.contains(want.as_str()) => return Ok(()),
+        (Err(err), _) => return Err(vec![format!("review error: {err}")]),
+        (Ok(_), Some(want)) => {
+            return Err(vec![format!("expected a review error containing `{want}`")])
+        }
+        (Ok(reviewed), None) => reviewed,
+    };
+    let mut problems = compare_results(c, &report.results)
+        .err()
+        .unwrap_or_default();
+    let allowed = response
+        .pointer("/response/allowed")
+        .and_then(Value::as_bool);
+    if e.allowed.is_some() && allowed != e.allowed {
+        problems.push(format!(
+            "allowed: expected {:?}, got {allowed:?}; response was {response}",
+            e.allowed
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
     }
 }
 
@@ -268,18 +350,9 @@ fn run_rollout_case(set: &PolicySet, c: &LocatedCase, rollout: &Value) -> Result
     }
 }
 
-fn run_validation_case(set: &PolicySet, c: &LocatedCase, input: &Value) -> Result<(), Vec<String>> {
-    let old: Vec<Value> = match &c.case.old {
-        Some(o) => documents_of(o)
-            .into_iter()
-            .filter_map(Result::ok)
-            .map(|d| d.value)
-            .collect(),
-        None => Vec::new(),
-    };
-    let outcome = check_documents(set, None, documents_of(input), &c.case.env, &old, &[]);
-    let results: Vec<&DocResult> = outcome
-        .results
+/// Compares a validation's or a review's results with the expected verdict and findings.
+fn compare_results(c: &LocatedCase, results: &[DocResult]) -> Result<(), Vec<String>> {
+    let results: Vec<&DocResult> = results
         .iter()
         .filter(|r| c.policy.is_none() || r.policy.is_none() || r.policy == c.policy)
         .collect();

@@ -111,30 +111,42 @@ pub fn check_documents(
             old: old_doc,
             request: None,
         };
-        let evaluated = set.evaluate(&doc, &input);
-        if !evaluated.is_empty() {
-            out.checked += 1;
-        }
-        let field = |p: &str| {
-            crate::source::lookup(&doc.value, p)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        for (policy, findings) in evaluated {
-            out.results.push(DocResult {
-                file: file.map(str::to_owned),
-                document: doc.index,
-                kind: field("/kind"),
-                name: field("/metadata/name"),
-                namespace: field("/metadata/namespace"),
-                policy: Some(policy.name.clone()),
-                verdict: Verdict::of(&findings),
-                findings,
-                changed: changed.to_vec(),
-            });
-        }
+        check_one(set, file, &doc, &input, changed, &mut out);
     }
     out
+}
+
+/// Checks one parsed document, adding its results to `out`.
+pub fn check_one(
+    set: &PolicySet,
+    file: Option<&str>,
+    doc: &Document,
+    input: &EvalInput,
+    changed: &[String],
+    out: &mut FileOutcome,
+) {
+    let evaluated = set.evaluate(doc, input);
+    if !evaluated.is_empty() {
+        out.checked += 1;
+    }
+    let field = |p: &str| {
+        crate::source::lookup(&doc.value, p)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    for (policy, findings) in evaluated {
+        out.results.push(DocResult {
+            file: file.map(str::to_owned),
+            document: doc.index,
+            kind: field("/kind"),
+            name: field("/metadata/name"),
+            namespace: field("/metadata/namespace"),
+            policy: Some(policy.name.clone()),
+            verdict: Verdict::of(&findings),
+            findings,
+            changed: changed.to_vec(),
+        });
+    }
 }
 
 /// Parses and checks one input's text.

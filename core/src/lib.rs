@@ -22,3 +22,4 @@ pub use report::{DocResult, Finding, Report, Verdict};
 pub mod cases;
 pub mod library;
 pub mod patch;
+pub mod review;

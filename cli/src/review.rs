@@ -1,0 +1,75 @@
+//! `assay review`: an AdmissionReview request in, its response out, as a
+//! validating admission webhook would answer (any HTTP server can wrap it).
+
+use crate::files::{display, read_stdin};
+use crate::policies::merge;
+use assay_core::review::{Admission, ReviewError};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+#[command(after_help = "\
+The request's `object` is checked, with `oldObject` as the previous version and the rest
+of the request (userInfo, operation, namespace, ...) as the CEL variable `request`.
+Any error finding denies (HTTP-style status 403 naming the rules); warnings become the
+response's `warnings`. DELETE and CONNECT carry no object and are allowed.
+Exit codes: 0 allowed; 1 denied; 2 input, usage or policy error.")]
+pub struct ReviewArgs {
+    /// Policy file, directory or .wasm module (repeatable); default: the built-in library
+    #[arg(short, long = "policy")]
+    policy: Vec<PathBuf>,
+    /// Environment name (selects per-environment params and rules)
+    #[arg(long, default_value = "")]
+    env: String,
+    /// AdmissionReview JSON or YAML; `-` or nothing reads stdin
+    input: Option<PathBuf>,
+}
+
+pub fn run(args: ReviewArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_inner(args: ReviewArgs) -> Result<u8, u8> {
+    let (label, bytes) = match &args.input {
+        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
+        _ => ("<stdin>".to_owned(), read_stdin()),
+    };
+    let bytes = bytes.map_err(|e| {
+        eprintln!("{label}: cannot read: {e}");
+        crate::EXIT_USAGE
+    })?;
+    let input_error = |e: ReviewError| {
+        eprintln!("{label}:{e} (hint: {})", ReviewError::HINT);
+        crate::EXIT_USAGE
+    };
+    let located = |line, column, message: String| ReviewError {
+        message,
+        at: Some(assay_core::source::Pos { line, column }),
+    };
+    let text = assay_core::check::decode(&bytes)
+        .map_err(|e| input_error(located(e.line, e.column, e.message)))?;
+    let doc = match assay_core::source::parse_stream(text).into_iter().next() {
+        Some(Ok(doc)) => doc,
+        Some(Err(e)) => {
+            let message = format!("does not parse: {}", e.message);
+            return Err(input_error(located(e.line, e.column, message)));
+        }
+        None => return Err(input_error(located(1, 1, "holds no document".to_owned()))),
+    };
+    let admission = Admission::read(doc).map_err(input_error)?;
+    let mut policies = crate::policies::load(&args.policy)?;
+    let outcomes = policies
+        .iter_mut()
+        .map(|p| p.review(&admission, text, &label, &args.env))
+        .collect();
+    let outcome = merge(outcomes);
+    let response = admission.response(&outcome.results);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&response).unwrap_or_default()
+    );
+    let allowed = response.pointer("/response/allowed") == Some(&serde_json::Value::Bool(true));
+    Ok(u8::from(!allowed))
+}
