@@ -56,20 +56,21 @@ fn cache() -> Option<std::path::PathBuf> {
 }
 
 #[test]
-fn a_module_that_loops_forever_stops_at_the_fuel_limit() {
+fn a_module_that_loops_forever_stops_at_the_time_limit() {
     let limits = Limits {
-        fuel: 50_000_000,
+        time: Duration::from_millis(200),
         ..Limits::default()
     };
     let host = Host::new(None, limits).unwrap();
     let mut module = host.load(&looping_module()).unwrap();
     let started = Instant::now();
     let err = module.call(b"{}").unwrap_err();
-    assert!(matches!(err, ModuleError::Fuel(50_000_000)), "{err}");
-    assert!(err.to_string().contains("fuel limit"), "{err}");
+    assert!(matches!(err, ModuleError::Time(_)), "{err}");
+    assert!(err.to_string().contains("time limit (200ms)"), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(195));
     assert!(started.elapsed() < Duration::from_secs(30));
     // The next call gets a fresh instance, and stops again.
-    assert!(matches!(module.call(b"{}"), Err(ModuleError::Fuel(_))));
+    assert!(matches!(module.call(b"{}"), Err(ModuleError::Time(_))));
 }
 
 #[test]
@@ -94,9 +95,9 @@ fn a_huge_input_stops_at_the_memory_limit_and_the_module_recovers() {
 }
 
 #[test]
-fn much_work_stops_at_the_fuel_limit_with_the_real_runtime() {
+fn much_work_stops_at_the_time_limit_with_the_real_runtime() {
     let limits = Limits {
-        fuel: 5_000_000,
+        time: Duration::from_millis(20),
         ..Limits::default()
     };
     let host = Host::new(cache(), limits).unwrap();
@@ -106,7 +107,7 @@ fn much_work_stops_at_the_fuel_limit_with_the_real_runtime() {
         .collect();
     let request = serde_json::json!({"call": "check", "input": many}).to_string();
     let err = module.call(request.as_bytes()).unwrap_err();
-    assert!(matches!(err, ModuleError::Fuel(5_000_000)), "{err}");
+    assert!(matches!(err, ModuleError::Time(_)), "{err}");
 }
 
 #[test]

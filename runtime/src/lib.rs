@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
+// The default dlmalloc made evaluation slower; talc grows memory the same way.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Version of the exports and their JSON; bumped on any incompatible change.
 pub const ABI_VERSION: u32 = 1;
 
