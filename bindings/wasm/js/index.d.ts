@@ -186,8 +186,9 @@ export interface AdmissionResponse {
   [field: string]: unknown;
 }
 
+/** The response echoes the request's apiVersion (v1beta1 is answered too). */
 export interface AdmissionReview {
-  apiVersion: "admission.k8s.io/v1";
+  apiVersion: "admission.k8s.io/v1" | "admission.k8s.io/v1beta1";
   kind: "AdmissionReview";
   request?: AdmissionRequest;
   response?: AdmissionResponse;
@@ -195,6 +196,8 @@ export interface AdmissionReview {
 
 export interface ReviewOptions {
   env?: string;
+  /** File name errors in a review given as text are located in. */
+  file?: string;
 }
 
 /** Raw answers of `Policy.call`. */
@@ -219,7 +222,7 @@ export class Policy {
   /** A rollout decision. Throws InputError for an input that cannot be decided on. */
   decide(input: DecisionInput | string, options?: DecideOptions): Decision;
   /** Answers an AdmissionReview v1 request with an AdmissionReview v1 response (a webhook's reply). */
-  review(admissionReview: AdmissionReview, options?: ReviewOptions): AdmissionReview;
+  review(admissionReview: AdmissionReview | string, options?: ReviewOptions): AdmissionReview;
   /** The policies of the set. */
   describe(): PolicyInfo[];
   /** One raw request of core's JSON call API. */

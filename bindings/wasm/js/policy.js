@@ -152,11 +152,11 @@ export class Policy {
   }
 
   /**
-   * Answers an AdmissionReview v1 request (the object a webhook is posted)
-   * with the AdmissionReview v1 response to send back.
+   * Answers an AdmissionReview v1 request (the object a webhook is posted,
+   * or its JSON/YAML text) with the AdmissionReview response to send back.
    */
-  review(admissionReview, { env } = {}) {
-    return this.#answer(request({ call: "review", review: admissionReview, env }), "review");
+  review(admissionReview, { env, file } = {}) {
+    return this.#answer(request({ call: "review", review: admissionReview, file, env }), "review");
   }
 
   /** The policies of the set: name, kind and file. */
