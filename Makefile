@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -36,8 +36,13 @@ test-rust:
 js: setup-rust
 	sh bindings/wasm/build.sh
 
-# Its Node tests; the differential ones run the debug CLI that test-policies builds.
+# Its Node tests (API, differential against the debug CLI that test-policies
+# builds, npm pack, TypeScript, webhook example, headless Chromium).
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
-test-js: js
+test-js: js setup-chromium
 	$(CARGO) build -q -p assay-cli
 	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay node --test test/
+
+# Debian's Chromium, for the browser tests (never a downloaded browser build).
+setup-chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
