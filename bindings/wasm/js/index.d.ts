@@ -229,7 +229,8 @@ export class Policy {
   call(request: { call: string; [field: string]: unknown }): Answer;
   /** Releases the wasm memory of the compiled set now; otherwise the garbage collector does, later. */
   free(): void;
-  [Symbol.dispose](): void;
+  // Also `[Symbol.dispose]()` (calls free), where the runtime has Symbol.dispose;
+  // not declared here so that consumers need no `esnext.disposable` lib.
 }
 
 /** Loads the wasm module. Browsers: done on import from beside the package's JS; call it with a URL or bytes to load from elsewhere. Node: a no-op. */
