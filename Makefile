@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -16,7 +16,7 @@ demo: setup-rust
 setup-rust:
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test: setup-rust lint test-wasm test-rust test-policies
+test: setup-rust lint test-wasm test-rust test-policies test-js
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -31,3 +31,18 @@ test-policies:
 
 test-rust:
 	$(CARGO) test -q --workspace
+
+# The npm package `assay-policy` (Node and browsers) in bindings/wasm/pkg/.
+js: setup-rust
+	sh bindings/wasm/build.sh
+
+# Its Node tests (API, differential against the debug CLI that test-policies
+# builds, npm pack, TypeScript, webhook example, headless Chromium).
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+test-js: js setup-chromium
+	$(CARGO) build -q -p assay-cli
+	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay node --test test/
+
+# Debian's Chromium, for the browser tests (never a downloaded browser build).
+setup-chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -12,10 +12,15 @@
 //! DECISION}` (`assay decide -o json`), `{"review": ADMISSION_RESPONSE,
 //! "report": REPORT}`, `{"policies": [...]}`, or `{"error": {"message",
 //! "hint"?, "file"?, "line"?, "column"?}}`.
+//!
+//! Hosts that hold policies as text compile them with [`load`]; its error
+//! answer is located: `{"error": {"message", "hint"?, "file", "line",
+//! "column", "rule"?, "errors": [POLICY_ERROR, ...]}}`.
 
 use crate::check::{check_documents, check_patch};
 use crate::engine::PolicySet;
 use crate::patch::PatchType;
+use crate::policy::PolicyError;
 use crate::report::Report;
 use crate::review::ReviewError;
 use crate::rollout::DecisionInput;
@@ -47,7 +52,8 @@ enum Request {
         #[serde(default)]
         env: String,
     },
-    /// A rollout decision: `input` is ROLLOUT.md's `{env?, state, metrics}`.
+    /// A rollout decision: `input` is ROLLOUT.md's `{env?, state, metrics}`,
+    /// or that object as JSON text (what `assay decide` reads).
     Decide {
         input: Value,
         /// Wins over the input's `env`.
@@ -102,6 +108,52 @@ pub fn call(set: &PolicySet, request: &[u8]) -> String {
         ),
     };
     answer.to_string()
+}
+
+/// Compiles policy files given as (name, text), for hosts that hold no
+/// files; finding no policy at all is an error too, as in the CLI. The
+/// error is the answer's JSON text (see [`policy_errors`]).
+pub fn load(files: &[(String, String)]) -> Result<PolicySet, String> {
+    let set = PolicySet::load(files).map_err(|errors| policy_errors(&errors).to_string())?;
+    if set.policies.is_empty() && set.rollouts.is_empty() {
+        let file = files.first().map(|(name, _)| name.as_str()).unwrap_or("");
+        let none = PolicyError::at(file, Pos { line: 1, column: 1 }, "no policies found")
+            .with_hint("a policy has `apiVersion: assay.dev/v1`");
+        return Err(policy_errors(&[none]).to_string());
+    }
+    Ok(set)
+}
+
+/// The error answer for policy errors: every error in `errors`, the first
+/// one's location, rule and hint on top, and a message of one
+/// `file:line:col: message` line per error, as the CLI prints them.
+pub fn policy_errors(errors: &[PolicyError]) -> Value {
+    let redacted: Vec<PolicyError> = errors
+        .iter()
+        .map(|e| PolicyError {
+            message: crate::secrets::redact::redact_text(&e.message),
+            ..e.clone()
+        })
+        .collect();
+    let message = redacted
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut error = json!({ "message": message });
+    if let Some(first) = redacted.first() {
+        error["file"] = json!(first.file);
+        error["line"] = json!(first.line);
+        error["column"] = json!(first.column);
+        if let Some(rule) = &first.rule {
+            error["rule"] = json!(rule);
+        }
+        if let Some(hint) = &first.hint {
+            error["hint"] = json!(hint);
+        }
+    }
+    error["errors"] = json!(redacted);
+    json!({ "error": error })
 }
 
 /// The policies of a set.
@@ -173,9 +225,12 @@ fn answer(set: &PolicySet, request: Request) -> Value {
         }
         Request::Decide { input, env, policy } => {
             let decided = set.rollout(policy.as_deref()).and_then(|p| {
-                DecisionInput::from_value(input)
-                    .and_then(|input| p.decide(&input, env.as_deref()))
-                    .map_err(|e| e.to_string())
+                match input {
+                    Value::String(text) => DecisionInput::from_json(&text),
+                    other => DecisionInput::from_value(other),
+                }
+                .and_then(|input| p.decide(&input, env.as_deref()))
+                .map_err(|e| e.to_string())
             });
             match decided {
                 Ok(decision) => json!({ "decision": decision }),
@@ -308,6 +363,61 @@ mod tests {
         let a = answer_of(&request.to_string());
         assert_eq!(a["error"]["file"], "r.yaml", "{a}");
         assert!(a["error"]["line"].is_u64(), "{a}");
+    }
+
+    #[test]
+    fn load_errors_are_located_and_all_reported() {
+        let bad = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  rules:\n    - {name: r1, expr: 'object.n <'}\n    - {name: r2, expr: 'object.m >'}\n";
+        let Err(text) = load(&[("bad.yaml".to_owned(), bad.to_owned())]) else {
+            unreachable!("the policy has broken rules")
+        };
+        let a: Value = serde_json::from_str(&text).unwrap_or_default();
+        let e = &a["error"];
+        assert_eq!(
+            (e["file"].as_str(), e["line"].as_u64()),
+            (Some("bad.yaml"), Some(6))
+        );
+        assert_eq!(e["rule"], "r1");
+        assert_eq!(e["errors"].as_array().map(Vec::len), Some(2));
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("bad.yaml:6:"), "{message}");
+        assert_eq!(message.lines().count(), 2, "{message}");
+    }
+
+    #[test]
+    fn loading_no_policy_is_an_error() {
+        let Err(text) = load(&[("cm.yaml".to_owned(), "kind: ConfigMap\n".to_owned())]) else {
+            unreachable!("a ConfigMap is not a policy")
+        };
+        let a: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(a["error"]["message"], "cm.yaml:1:1: no policies found");
+        assert!(a["error"]["hint"].is_string());
+    }
+
+    #[test]
+    fn decide_reads_text_or_a_value() {
+        let rollout = "apiVersion: assay.dev/v1\nkind: RolloutPolicy\nmetadata: {name: r}\nspec:\n  steps: [10, 50, 100]\n  checks:\n    - {name: errors, metric: error_rate, max: 0.01}\n";
+        let set = match load(&[("r.yaml".to_owned(), rollout.to_owned())]) {
+            Ok(s) => s,
+            Err(e) => unreachable!("{e}"),
+        };
+        let input = json!({"state": {"weight": 10}, "metrics": {"baseline": {"requests": 50000, "error_rate": 0.001}, "candidate": {"requests": 5000, "error_rate": 0.001}}});
+        let by_value = call(
+            &set,
+            json!({"call": "decide", "input": input})
+                .to_string()
+                .as_bytes(),
+        );
+        let by_text = call(
+            &set,
+            json!({"call": "decide", "input": input.to_string()})
+                .to_string()
+                .as_bytes(),
+        );
+        assert!(by_value.contains("\"decision\""), "{by_value}");
+        assert_eq!(by_value, by_text);
+        let broken = call(&set, br#"{"call": "decide", "input": "{\"state\": "}"#);
+        assert!(broken.contains("not valid JSON"), "{broken}");
     }
 
     #[test]

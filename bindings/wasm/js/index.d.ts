@@ -1,0 +1,237 @@
+// Types of the assay-policy package. Reports, decisions and errors are the
+// JSON of `assay check -o json` and `assay decide -o json` (docs/ and SPEC §2).
+
+export type Severity = "error" | "warning";
+export type Verdict = "pass" | "warn" | "fail";
+
+/** One problem found in a document. */
+export interface Finding {
+  /** The rule's name; `schema` for JSON Schema errors, `parse` for input that does not parse. */
+  rule: string;
+  severity: Severity;
+  /** Never holds a secret value: at most a 4-character prefix, the length and a fingerprint. */
+  message: string;
+  /** JSON pointer of the value at fault (`""` for the whole document). */
+  path: string;
+  /** 1-based position in the input text; absent for documents given as objects. */
+  line?: number;
+  column?: number;
+}
+
+/** The findings of one policy on one document (or a parse failure, with no `policy`). */
+export interface DocResult {
+  file?: string;
+  /** 0-based index of the document in its YAML stream. */
+  document: number;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  policy?: string;
+  verdict: Verdict;
+  findings: Finding[];
+  /** Keys a patch changed (`validatePatch`). */
+  changed?: string[];
+}
+
+export interface Summary {
+  documents: number;
+  checked: number;
+  errors: number;
+  warnings: number;
+}
+
+/** What `validate` returns: the same object as `assay check -o json`. */
+export interface Report {
+  version: 1;
+  verdict: Verdict;
+  summary: Summary;
+  results: DocResult[];
+}
+
+export type Action = "promote" | "advance" | "hold" | "rollback";
+export type Outcome = "pass" | "fail" | "nodata" | "inconclusive";
+
+/** The rollout state the caller keeps between analyses. */
+export interface RolloutState {
+  weight: number;
+  failedChecks?: number;
+}
+
+/** One check of a rollout decision. */
+export interface CheckResult {
+  name: string;
+  metric: string;
+  result: Outcome;
+  /** The candidate's value. */
+  value?: number;
+  /** The limit that decided. */
+  bound?: number;
+  /** The baseline's value, for checks relative to it. */
+  baseline?: number;
+  pValue?: number;
+  critical?: boolean;
+  message: string;
+}
+
+/** What `decide` returns: the same object as `assay decide -o json`. */
+export interface Decision {
+  decision: Action;
+  weight: number;
+  state: { weight: number; failedChecks: number };
+  checks: CheckResult[];
+  reason: string;
+  policy: string;
+  env: string;
+}
+
+/** Metrics of one side of a rollout: numbers, and sample lists under `samples`. */
+export interface RolloutMetrics {
+  requests?: number;
+  samples?: Record<string, number[]>;
+  [metric: string]: number | null | Record<string, number[]> | undefined;
+}
+
+/** The input of `decide` (ROLLOUT.md), as an object or its JSON text. */
+export interface DecisionInput {
+  env?: string;
+  state: RolloutState;
+  metrics: { baseline?: RolloutMetrics; candidate: RolloutMetrics };
+}
+
+export interface PolicyInfo {
+  name: string;
+  kind: "ValidationPolicy" | "RolloutPolicy";
+  file: string;
+}
+
+/** A JSON value: what YAML and JSON documents parse into. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface ValidateOptions {
+  /** Environment name: selects per-environment params and rules. */
+  env?: string;
+  /** Previous versions (text, a list of documents or one document), seen by rules as `oldObject`. */
+  old?: string | JsonValue;
+  /** File name reported in each result, as the CLI reports its input paths. */
+  file?: string;
+}
+
+export interface PatchOptions {
+  patchType?: "merge" | "json";
+  env?: string;
+  baseFile?: string;
+  patchFile?: string;
+}
+
+export interface DecideOptions {
+  /** Wins over the input's `env`. */
+  env?: string;
+  /** The rollout policy's `metadata.name`; needed when the set has several. */
+  policy?: string;
+}
+
+export interface FromYamlOptions {
+  /** The file name errors are located in (default `policy.yaml`). */
+  file?: string;
+}
+
+/** One problem of a policy that does not compile. */
+export interface PolicyProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  rule?: string;
+  hint?: string;
+}
+
+/** Base class of the errors thrown by this package. Unknown locations are `null`. */
+export class AssayError extends Error {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  /** The policy rule at fault, when there is one. */
+  readonly rule: string | null;
+  readonly hint: string | null;
+}
+
+/** A policy that does not compile. `message` has one `file:line:col: message` line per problem. */
+export class PolicyError extends AssayError {
+  readonly errors: PolicyProblem[];
+}
+
+/** A request that cannot be answered: an invalid rollout input, a bad option. */
+export class InputError extends AssayError {}
+
+/** An AdmissionReview v1 request, as the API server posts it to a webhook. */
+export interface AdmissionRequest {
+  uid: string;
+  kind?: { group: string; version: string; kind: string };
+  resource?: { group: string; version: string; resource: string };
+  name?: string;
+  namespace?: string;
+  operation?: "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+  object?: JsonValue;
+  oldObject?: JsonValue;
+  dryRun?: boolean;
+  [field: string]: unknown;
+}
+
+/** An AdmissionReview v1 response: what a webhook answers. */
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code?: number; message?: string; reason?: string; [field: string]: unknown };
+  warnings?: string[];
+  [field: string]: unknown;
+}
+
+/** The response echoes the request's apiVersion (v1beta1 is answered too). */
+export interface AdmissionReview {
+  apiVersion: "admission.k8s.io/v1" | "admission.k8s.io/v1beta1";
+  kind: "AdmissionReview";
+  request?: AdmissionRequest;
+  response?: AdmissionResponse;
+}
+
+export interface ReviewOptions {
+  env?: string;
+  /** File name errors in a review given as text are located in. */
+  file?: string;
+}
+
+/** Raw answers of `Policy.call`. */
+export type Answer =
+  | { report: Report }
+  | { decision: Decision }
+  | { policies: PolicyInfo[] }
+  | { review: AdmissionReview }
+  | { error: { message: string; hint?: string | null; file?: string | null; line?: number | null; column?: number | null; rule?: string | null } };
+
+/** A compiled policy set: compile once, call many times. */
+export class Policy {
+  private constructor();
+  /** Compiles YAML text (one policy or several documents) or an object of file name → YAML text. Throws PolicyError. */
+  static fromYaml(text: string | Record<string, string>, options?: FromYamlOptions): Policy;
+  /** The built-in policy library. */
+  static defaults(): Policy;
+  /** Checks YAML/JSON text (a stream of documents) or one document given as an object. */
+  validate(document: string | JsonValue, options?: ValidateOptions): Report;
+  /** Checks `base` with `patch` applied, as `kubectl patch` would apply it. */
+  validatePatch(base: string, patch: string, options?: PatchOptions): Report;
+  /** A rollout decision. Throws InputError for an input that cannot be decided on. */
+  decide(input: DecisionInput | string, options?: DecideOptions): Decision;
+  /** Answers an AdmissionReview v1 request with an AdmissionReview v1 response (a webhook's reply). */
+  review(admissionReview: AdmissionReview | string, options?: ReviewOptions): AdmissionReview;
+  /** The policies of the set. */
+  describe(): PolicyInfo[];
+  /** One raw request of core's JSON call API. */
+  call(request: { call: string; [field: string]: unknown }): Answer;
+  /** Releases the wasm memory of the compiled set now; otherwise the garbage collector does, later. */
+  free(): void;
+  // Also `[Symbol.dispose]()` (calls free), where the runtime has Symbol.dispose;
+  // not declared here so that consumers need no `esnext.disposable` lib.
+}
+
+/** Loads the wasm module. Browsers: done on import from beside the package's JS; call it with a URL or bytes to load from elsewhere. Node: a no-op. */
+export function init(source?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;

@@ -1,0 +1,178 @@
+// The package's API over the wasm-bindgen glue (assay_wasm.js). It holds no
+// logic: every call is a request of core's JSON call API (assay_core::api),
+// and every answer comes back as a plain object or a thrown error.
+import { Compiled } from "./assay_wasm.js";
+
+/** Base class of the errors this package throws. */
+export class AssayError extends Error {
+  constructor(message, fields = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.file = fields.file ?? null;
+    this.line = fields.line ?? null;
+    this.column = fields.column ?? null;
+    this.rule = fields.rule ?? null;
+    this.hint = fields.hint ?? null;
+  }
+}
+
+/** A policy that does not compile; `errors` lists every problem found. */
+export class PolicyError extends AssayError {
+  constructor(message, fields = {}) {
+    super(message, fields);
+    this.errors = fields.errors ?? [];
+  }
+}
+
+/** A request the engine cannot answer: a rollout input that is not valid, a bad option. */
+export class InputError extends AssayError {}
+
+let loadError = null;
+
+/** Entry points record why the wasm module did not load; calls then say so. */
+export function setLoadError(error) {
+  loadError = error;
+}
+
+function needLoaded() {
+  if (loadError !== null) {
+    throw new AssayError(
+      `the assay wasm module did not load: ${loadError.message ?? loadError}`,
+      { hint: "serve assay_wasm_bg.wasm beside the package's JS, or call `await init(urlOrBytes)` first" },
+    );
+  }
+}
+
+function thrown(error, Kind) {
+  const e = error?.error ?? {};
+  return new Kind(e.message ?? "unknown error", e);
+}
+
+/** A compile error comes from the wasm side as the error answer's JSON text. */
+function compiled(make) {
+  needLoaded();
+  try {
+    return new Policy(token, make());
+  } catch (e) {
+    if (typeof e === "string") throw thrown(JSON.parse(e), PolicyError);
+    throw e;
+  }
+}
+
+const token = Symbol("assay.Policy");
+
+/** Drops `undefined` and `null` options, so core's defaults apply. */
+function request(fields) {
+  const out = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) out[k] = v;
+  return out;
+}
+
+/**
+ * A compiled policy set. Compile once, call many times. Its memory lives in
+ * the wasm heap: `free()` releases it at once (or `using policy = ...`); a
+ * policy that is dropped without `free()` is released by the garbage
+ * collector (FinalizationRegistry), at a time of its choosing.
+ */
+export class Policy {
+  #compiled;
+
+  constructor(key, compiled) {
+    if (key !== token) throw new TypeError("use Policy.fromYaml(text) or Policy.defaults()");
+    this.#compiled = compiled;
+  }
+
+  /**
+   * Compiles one policy or a set: YAML text (one or more documents), or an
+   * object of file name → YAML text.
+   */
+  static fromYaml(text, options = {}) {
+    let files;
+    if (typeof text === "string") {
+      files = [[options.file ?? "policy.yaml", text]];
+    } else if (text !== null && typeof text === "object" && !Array.isArray(text)) {
+      files = Object.entries(text);
+      for (const [name, body] of files) {
+        if (typeof body !== "string") throw new TypeError(`policy file \`${name}\`: its text must be a string`);
+      }
+    } else {
+      throw new TypeError("Policy.fromYaml takes YAML text or an object of file name → YAML text");
+    }
+    return compiled(() => Compiled.load(JSON.stringify(files)));
+  }
+
+  /** The built-in policy library (what `assay check` uses without `-p`). */
+  static defaults() {
+    return compiled(() => Compiled.defaults());
+  }
+
+  /**
+   * One raw call of core's JSON API: the request object in, the answer
+   * object out (`{report}`, `{decision}`, `{policies}`, `{review}` or `{error}`).
+   */
+  call(req) {
+    if (this.#compiled === null) throw new AssayError("this policy was freed", { hint: "compile it again" });
+    return JSON.parse(this.#compiled.call(JSON.stringify(req)));
+  }
+
+  #answer(req, key) {
+    const a = this.call(req);
+    if (a.error !== undefined) throw thrown(a, InputError);
+    return a[key];
+  }
+
+  /**
+   * Checks YAML/JSON text (a stream of documents) or one document given as
+   * an object. The report is what `assay check -o json` prints.
+   */
+  validate(document, { env, old, file } = {}) {
+    return this.#answer(request({ call: "check", input: document, file, env, old }), "report");
+  }
+
+  /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */
+  validatePatch(base, patch, { patchType, env, baseFile = "base.yaml", patchFile = "patch.yaml" } = {}) {
+    return this.#answer(
+      request({
+        call: "checkPatch",
+        base: { file: baseFile, text: base },
+        patch: { file: patchFile, text: patch },
+        patchType,
+        env,
+      }),
+      "report",
+    );
+  }
+
+  /**
+   * A rollout decision from `{state, metrics, env?}` (an object or its JSON
+   * text), as `assay decide -o json` prints it.
+   */
+  decide(input, { env, policy } = {}) {
+    return this.#answer(request({ call: "decide", input, env, policy }), "decision");
+  }
+
+  /**
+   * Answers an AdmissionReview v1 request (the object a webhook is posted,
+   * or its JSON/YAML text) with the AdmissionReview response to send back.
+   */
+  review(admissionReview, { env, file } = {}) {
+    return this.#answer(request({ call: "review", review: admissionReview, file, env }), "review");
+  }
+
+  /** The policies of the set: name, kind and file. */
+  describe() {
+    return this.#answer({ call: "describe" }, "policies");
+  }
+
+  /** Releases the compiled set's wasm memory now; the policy cannot be used after. */
+  free() {
+    if (this.#compiled !== null) {
+      this.#compiled.free();
+      this.#compiled = null;
+    }
+  }
+
+  [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() {
+    this.free();
+  }
+}

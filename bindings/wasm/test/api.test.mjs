@@ -1,0 +1,212 @@
+// The package's API in Node: compiling, validating, deciding, errors with
+// locations, freeing. Verdict equality with the CLI is differential.test.mjs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Policy, AssayError, PolicyError, InputError } from "../pkg/node.js";
+
+const repo = new URL("../../../", import.meta.url);
+const read = (path) => readFileSync(new URL(path, repo), "utf8");
+
+const ML_POLICY = `apiVersion: assay.dev/v1
+kind: ValidationPolicy
+metadata: {name: ml}
+spec:
+  match: {kinds: [ConfigMap]}
+  params: {floor: 10}
+  environments:
+    production: {params: {floor: 30}}
+  schema:
+    path: /data
+    coerce: strings
+    jsonSchema:
+      type: object
+      properties:
+        LOG_LEVEL: {enum: [DEBUG, INFO, WARNING, ERROR]}
+        INTERVAL: {type: integer}
+  rules:
+    - name: interval-floor
+      expr: int(object.data.INTERVAL) >= params.floor
+      when: has(object.data.INTERVAL)
+      message: INTERVAL is below the floor
+      path: /data/INTERVAL
+    - name: no-shrinking
+      expr: oldObject == null || int(object.data.INTERVAL) >= int(oldObject.data.INTERVAL)
+      when: has(object.data.INTERVAL)
+      path: /data/INTERVAL
+      severity: warning
+`;
+
+const cm = (data) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n` +
+  Object.entries(data).map(([k, v]) => `  ${k}: "${v}"\n`).join("");
+
+test("a policy from YAML text validates text, with positions of the findings", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  const report = policy.validate(cm({ LOG_LEVEL: "TRACE", INTERVAL: "60" }));
+  assert.equal(report.verdict, "fail");
+  assert.equal(report.version, 1);
+  assert.deepEqual(report.summary, { documents: 1, checked: 1, errors: 1, warnings: 0 });
+  const [finding] = report.results[0].findings;
+  assert.equal(finding.rule, "schema");
+  assert.equal(finding.path, "/data/LOG_LEVEL");
+  assert.deepEqual([finding.line, finding.column], [5, 14]);
+  assert.equal(report.results[0].policy, "ml");
+  assert.equal(report.results[0].file, undefined);
+  assert.equal(policy.validate(cm({ LOG_LEVEL: "INFO" })).verdict, "pass");
+  policy.free();
+});
+
+test("a document given as an object is checked, without positions", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  const doc = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm" }, data: { LOG_LEVEL: "TRACE" } };
+  const report = policy.validate(doc);
+  assert.equal(report.verdict, "fail");
+  const [finding] = report.results[0].findings;
+  assert.equal(finding.path, "/data/LOG_LEVEL");
+  assert.equal(finding.line, undefined);
+});
+
+test("env selects the environment's params; old is seen as oldObject; file names results", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  const text = cm({ INTERVAL: "20" });
+  assert.equal(policy.validate(text).verdict, "pass");
+  const production = policy.validate(text, { env: "production" });
+  assert.equal(production.verdict, "fail");
+  assert.equal(production.results[0].findings[0].rule, "interval-floor");
+  const shrunk = policy.validate(text, { old: cm({ INTERVAL: "40" }), file: "k8s/cm.yaml" });
+  assert.equal(shrunk.verdict, "warn");
+  assert.equal(shrunk.results[0].findings[0].rule, "no-shrinking");
+  assert.equal(shrunk.results[0].file, "k8s/cm.yaml");
+  const asObject = policy.validate(text, { old: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm" }, data: { INTERVAL: "40" } } });
+  assert.equal(asObject.verdict, "warn");
+});
+
+test("a stream of documents gives one result per document; a broken one is a parse finding", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  const report = policy.validate(cm({ LOG_LEVEL: "INFO" }) + "---\n" + "data: [unclosed\n");
+  assert.equal(report.summary.documents, 2);
+  const parse = report.results.find((r) => r.findings.some((f) => f.rule === "parse"));
+  assert.ok(parse, JSON.stringify(report));
+  assert.equal(parse.document, 1);
+  assert.equal(report.verdict, "fail");
+});
+
+test("a policy set from several files, and describe", () => {
+  const policy = Policy.fromYaml({
+    "ml.yaml": ML_POLICY,
+    "canary.yaml": read("policies/fraud-v2-canary.yaml"),
+  });
+  assert.deepEqual(
+    policy.describe().map((p) => [p.name, p.kind, p.file]),
+    [["ml", "ValidationPolicy", "ml.yaml"], ["fraud-v2-canary", "RolloutPolicy", "canary.yaml"]],
+  );
+});
+
+test("the built-in library checks the example manifests", () => {
+  const policy = Policy.defaults();
+  const names = policy.describe().map((p) => p.name);
+  assert.ok(names.includes("ml-pipeline-config") && names.includes("secret-hygiene"), names.join());
+  const good = policy.validate(read("examples/k8s/ml-pipeline-config.yaml"));
+  assert.equal(good.verdict, "pass", JSON.stringify(good));
+  const bad = policy.validate(read("examples/k8s/ml-pipeline-config.yaml").replace(/LOG_LEVEL: .*/, 'LOG_LEVEL: "LOUD"'));
+  assert.equal(bad.verdict, "fail");
+});
+
+test("decide takes an object or its JSON text and gives assay decide's decision", () => {
+  const policy = Policy.defaults();
+  const text = read("examples/rollout/fraud-v2-production.json");
+  const decision = policy.decide(JSON.parse(text), { policy: "fraud-v2-canary" });
+  assert.ok(["promote", "advance", "hold", "rollback"].includes(decision.decision));
+  assert.equal(decision.policy, "fraud-v2-canary");
+  assert.ok(decision.checks.length > 0);
+  assert.deepEqual(policy.decide(text, { policy: "fraud-v2-canary" }), decision);
+});
+
+test("a rollout input that cannot be decided on throws InputError", () => {
+  const policy = Policy.defaults();
+  assert.throws(
+    () => policy.decide({ state: { weight: 10 } }, { policy: "fraud-v2-canary" }),
+    (e) => e instanceof InputError && e instanceof AssayError && e instanceof Error && /metrics/.test(e.message) && e.hint !== null,
+  );
+  assert.throws(() => policy.decide({ state: { weight: 10 }, metrics: {} }), (e) => e instanceof InputError && /name one/.test(e.message));
+  assert.throws(() => policy.decide("{not json", { policy: "fraud-v2-canary" }), (e) => e instanceof InputError && /not valid JSON/.test(e.message));
+});
+
+test("a broken policy throws PolicyError at its file, line, column and rule", () => {
+  const broken = ML_POLICY.replace("int(object.data.INTERVAL) >= params.floor", "int(object.data.INTERVAL) >=");
+  assert.throws(
+    () => Policy.fromYaml(broken, { file: "ml.yaml" }),
+    (e) => {
+      assert.ok(e instanceof PolicyError && e instanceof AssayError);
+      assert.equal(e.name, "PolicyError");
+      assert.equal(e.file, "ml.yaml");
+      assert.equal(e.line, 19);
+      assert.equal(typeof e.column, "number");
+      assert.equal(e.rule, "interval-floor");
+      assert.match(e.message, /^ml\.yaml:19:\d+: /);
+      assert.equal(e.errors.length, 1);
+      return true;
+    },
+  );
+});
+
+test("every problem of a policy is reported; YAML that does not parse is located", () => {
+  const two = ML_POLICY.replace("expr: int(object.data.INTERVAL) >= params.floor", "expr: '>='").replace(
+    "expr: oldObject == null",
+    "expr: oldObject ==",
+  );
+  assert.throws(() => Policy.fromYaml(two), (e) => e instanceof PolicyError && e.errors.length === 2 && e.message.split("\n").length === 2);
+  assert.throws(
+    () => Policy.fromYaml("apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: x\n"),
+    (e) => e instanceof PolicyError && e.file === "policy.yaml" && e.line >= 3,
+  );
+  assert.throws(
+    () => Policy.fromYaml("apiVersion: v1\nkind: ConfigMap\n"),
+    (e) => e instanceof PolicyError && /no policies found/.test(e.message) && e.line === 1 && /apiVersion/.test(e.hint),
+  );
+});
+
+test("wrong argument types are TypeErrors; bad options are InputErrors", () => {
+  assert.throws(() => Policy.fromYaml(42), TypeError);
+  assert.throws(() => Policy.fromYaml({ "a.yaml": 1 }), TypeError);
+  assert.throws(() => new Policy(), TypeError);
+  const policy = Policy.fromYaml(ML_POLICY);
+  assert.throws(() => policy.validate("a: 1", { env: 7 }), (e) => e instanceof InputError && /bad request/.test(e.message));
+});
+
+test("a freed policy refuses calls; free twice is harmless", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  policy.free();
+  policy.free();
+  assert.throws(() => policy.validate("a: 1"), (e) => e instanceof AssayError && /freed/.test(e.message));
+});
+
+test("`using` frees the policy at the end of the block", () => {
+  let kept;
+  {
+    const policy = Policy.fromYaml(ML_POLICY);
+    kept = policy;
+    policy[Symbol.dispose ?? Symbol.for("Symbol.dispose")]();
+  }
+  assert.throws(() => kept.describe(), /freed/);
+});
+
+test("many policies compiled and freed do not grow memory without bound", () => {
+  // The compiled sets live in wasm memory; free() gives it back.
+  const text = read("policies/ml-pipeline-config.yaml");
+  const rounds = () => {
+    for (let i = 0; i < 200; i++) Policy.fromYaml(text).free();
+  };
+  rounds();
+  const before = process.memoryUsage().arrayBuffers;
+  rounds();
+  const after = process.memoryUsage().arrayBuffers;
+  assert.ok(after - before < 4 * 1024 * 1024, `wasm memory grew by ${after - before} bytes`);
+});
+
+test("the raw call API answers describe and errors", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  assert.deepEqual(policy.call({ call: "describe" }), { policies: [{ name: "ml", kind: "ValidationPolicy", file: "policy.yaml" }] });
+  assert.match(policy.call({ call: "nope" }).error.message, /bad request/);
+});
