@@ -9,49 +9,66 @@ use serde_json::{Map, Number, Value};
 /// Deeper than any manifest; stops cycles (`d["self"] = d`) too.
 const MAX_DEPTH: usize = 256;
 
+/// Where a value that JSON cannot hold is, collected on the way out so
+/// that converting a good document builds no paths.
+struct Bad {
+    /// Segments, innermost first.
+    at: Vec<String>,
+    message: String,
+}
+
+fn bad(message: String) -> Bad {
+    Bad {
+        at: Vec::new(),
+        message,
+    }
+}
+
 /// A Python document (dict, list, str, int, float, bool, None; tuples as
 /// lists) as a JSON value. Anything else is an `InputError` naming where.
 pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    let mut path = String::new();
-    convert(obj, 0, &mut path).map_err(|message| {
+    convert(obj, 0).map_err(|e| {
+        let mut path = String::new();
+        for segment in e.at.iter().rev() {
+            assay_core::source::push_segment(&mut path, segment);
+        }
         let at = if path.is_empty() { "/" } else { path.as_str() };
-        input_error(obj.py(), &format!("`{at}`: {message}"), None)
+        input_error(obj.py(), &format!("`{at}`: {}", e.message), None)
     })
 }
 
-fn convert(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> Result<Value, String> {
+fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
     if depth > MAX_DEPTH {
-        return Err(format!(
+        return Err(bad(format!(
             "nested more than {MAX_DEPTH} levels deep (is the document cyclic?)"
-        ));
+        )));
     }
     // Most values of a manifest are strings and mappings: test those first.
     if let Ok(s) = obj.cast::<PyString>() {
         return s
             .to_str()
             .map(|s| Value::String(s.to_owned()))
-            .map_err(|_| "a string that is not valid Unicode".to_owned());
+            .map_err(|_| bad("a string that is not valid Unicode".to_owned()));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {
-            let key = match k.cast::<PyString>() {
-                Ok(k) => k
-                    .to_str()
-                    .map_err(|_| "a key that is not valid Unicode".to_owned())?
-                    .to_owned(),
-                Err(_) => {
-                    return Err(format!(
-                        "a key of type `{}`; keys must be strings",
-                        type_name(&k)
-                    ))
+            let Ok(k) = k.cast::<PyString>() else {
+                return Err(bad(format!(
+                    "a key of type `{}`; keys must be strings",
+                    type_name(&k)
+                )));
+            };
+            let key = k
+                .to_str()
+                .map_err(|_| bad("a key that is not valid Unicode".to_owned()))?;
+            match convert(&v, depth + 1) {
+                Ok(value) => map.insert(key.to_owned(), value),
+                Err(mut e) => {
+                    e.at.push(key.to_owned());
+                    return Err(e);
                 }
             };
-            let len = path.len();
-            assay_core::source::push_segment(path, &key);
-            let value = convert(&v, depth + 1, path)?;
-            path.truncate(len);
-            map.insert(key, value);
         }
         return Ok(Value::Object(map));
     }
@@ -69,37 +86,38 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> Result<Va
         return i
             .extract::<u64>()
             .map(Value::from)
-            .map_err(|_| "an integer too large for JSON (64 bits)".to_owned());
+            .map_err(|_| bad("an integer too large for JSON (64 bits)".to_owned()));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Number::from_f64(f.value())
             .map(Value::Number)
-            .ok_or_else(|| "NaN or infinity, which JSON cannot hold".to_owned());
+            .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned()));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return sequence(l.iter(), depth, path);
+        return sequence(l.iter(), depth);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return sequence(t.iter(), depth, path);
+        return sequence(t.iter(), depth);
     }
-    Err(format!(
+    Err(bad(format!(
         "a value of type `{}`; documents hold dicts, lists, strings, numbers, booleans and None",
         type_name(obj)
-    ))
+    )))
 }
 
 fn sequence<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     depth: usize,
-    path: &mut String,
-) -> Result<Value, String> {
+) -> Result<Value, Bad> {
     let mut out = Vec::new();
     for (i, item) in items.enumerate() {
-        let len = path.len();
-        path.push('/');
-        path.push_str(&i.to_string());
-        out.push(convert(&item, depth + 1, path)?);
-        path.truncate(len);
+        match convert(&item, depth + 1) {
+            Ok(v) => out.push(v),
+            Err(mut e) => {
+                e.at.push(i.to_string());
+                return Err(e);
+            }
+        }
     }
     Ok(Value::Array(out))
 }

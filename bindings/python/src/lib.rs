@@ -13,7 +13,7 @@ use assay_core::source::Document;
 use assay_core::PolicySet;
 use assay_module_host::files::{display, walk};
 use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
-use errors::{input_error, input_error_at, policy_error, policy_errors};
+use errors::{input_error_at, policy_error, policy_errors};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -27,7 +27,7 @@ enum Engine {
     Native(PolicySet),
     Module {
         path: String,
-        module: Mutex<LoadedModule>,
+        module: Box<Mutex<LoadedModule>>,
     },
 }
 
@@ -272,6 +272,20 @@ impl Engine {
     }
 }
 
+/// An error answer of the call API (`{"message", "hint", "file"?, "line"?,
+/// "column"?}`) as an `InputError`.
+fn answer_error(py: Python<'_>, e: &Value) -> PyErr {
+    let text = |k: &str| e.get(k).and_then(Value::as_str);
+    let number = |k: &str| e.get(k).and_then(Value::as_u64).map(|n| n as u32);
+    let message = text("message").unwrap_or_default();
+    let at = number("line").zip(number("column"));
+    let err = input_error_at(py, text("file"), at, message);
+    if let Some(hint) = text("hint") {
+        let _ = err.value(py).setattr("hint", hint);
+    }
+    err
+}
+
 /// The module host: one wasmtime engine for the process, machine code cached on disk.
 fn host(py: Python<'_>) -> PyResult<&'static Host> {
     static HOST: OnceLock<Result<Host, String>> = OnceLock::new();
@@ -297,7 +311,7 @@ fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
     Ok(Policy {
         engine: Arc::new(Engine::Module {
             path: label.clone(),
-            module: Mutex::new(module),
+            module: Box::new(Mutex::new(module)),
         }),
         source: label,
     })
@@ -478,8 +492,13 @@ impl Policy {
         env: Option<&str>,
         policy: Option<&str>,
     ) -> PyResult<Decision> {
-        let input =
-            json!({"state": convert::to_value(state)?, "metrics": convert::to_value(metrics)?});
+        // None is "not given": core then says which one is missing.
+        let mut input = serde_json::Map::new();
+        for (key, value) in [("state", state), ("metrics", metrics)] {
+            if !value.is_none() {
+                input.insert(key.to_owned(), convert::to_value(value)?);
+            }
+        }
         let request = json!({"call": "decide", "input": input, "env": env, "policy": policy});
         let engine = &*self.engine;
         let answer = py
@@ -487,12 +506,41 @@ impl Policy {
             .map_err(|m| errors::assay_error(py, &m, None))?;
         match (answer.get("decision"), answer.get("error")) {
             (Some(d), _) => Ok(Decision { value: d.clone() }),
-            (None, Some(e)) => Err(input_error(
-                py,
-                e.get("message").and_then(Value::as_str).unwrap_or_default(),
-                e.get("hint").and_then(Value::as_str),
-            )),
+            (None, Some(e)) => Err(answer_error(py, e)),
             (None, None) => Err(errors::assay_error(py, "no decision in the answer", None)),
+        }
+    }
+
+    /// Answers an AdmissionReview v1 request (a dict, or its JSON/YAML
+    /// text) with the AdmissionReview response a validating webhook returns.
+    /// A review that cannot be answered is an `InputError`.
+    #[pyo3(signature = (admission_review, *, env = None, file = None))]
+    fn review<'py>(
+        &self,
+        py: Python<'py>,
+        admission_review: &Bound<'py, PyAny>,
+        env: Option<&str>,
+        file: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let review = if let Ok(s) = admission_review.cast::<PyString>() {
+            Value::from(s.to_str()?)
+        } else if let Ok(b) = admission_review.cast::<PyBytes>() {
+            let text = assay_core::check::decode(b.as_bytes())
+                .map_err(|e| input_error_at(py, file, Some((e.line, e.column)), &e.message))?;
+            Value::from(text)
+        } else {
+            convert::to_value(admission_review)?
+        };
+        let request =
+            json!({"call": "review", "review": review, "file": file, "env": env.unwrap_or("")});
+        let engine = &*self.engine;
+        let answer = py
+            .detach(|| engine.call(&request))
+            .map_err(|m| errors::assay_error(py, &m, None))?;
+        match (answer.get("review"), answer.get("error")) {
+            (Some(r), _) => convert::to_py(py, r),
+            (None, Some(e)) => Err(answer_error(py, e)),
+            (None, None) => Err(errors::assay_error(py, "no review in the answer", None)),
         }
     }
 

@@ -26,13 +26,19 @@ class Policy:
     ) -> Report: ...
     def decide(
         self,
-        state: dict[str, _JSONValue],
-        metrics: dict[str, _JSONValue],
+        state: dict[str, _JSONValue] | None,
+        metrics: dict[str, _JSONValue] | None,
         *,
         env: str | None = None,
         policy: str | None = None,
     ) -> Decision: ...
-    def review(self, admission_review: dict[str, _JSONValue], *, env: str | None = None) -> dict[str, _JSONValue]: ...
+    def review(
+        self,
+        admission_review: dict[str, _JSONValue] | str | bytes,
+        *,
+        env: str | None = None,
+        file: str | None = None,
+    ) -> dict[str, _JSONValue]: ...
     def call(self, request: str) -> str: ...
     def describe(self) -> list[dict[str, str]]: ...
     @property
