@@ -3,6 +3,11 @@
 //! the interpreter released. YAML policies are evaluated natively, `.wasm`
 //! modules through `assay-module-host`, both answering the same calls.
 
+// Converting documents and evaluating them allocate many small strings;
+// mimalloc makes `validate(dict)` faster, as it does the CLI's `check`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod convert;
 mod errors;
 mod report;
