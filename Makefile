@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -16,7 +16,7 @@ demo: setup-rust
 setup-rust:
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test: setup-rust lint test-wasm test-rust test-policies test-js
+test: setup-rust lint test-wasm test-rust test-policies test-python test-js
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -46,3 +46,25 @@ test-js: js setup-chromium
 # Debian's Chromium, for the browser tests (never a downloaded browser build).
 setup-chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The Python package (bindings/python): a venv with maturin, pytest and
+# flask; the extension built by pip through maturin's PEP 517 backend, as
+# `pip install ./bindings/python` does, but in the dev profile so that it
+# reuses what `cargo test` built (a release build compiles every crate again);
+# then its pytest suite, which compares answers with the CLI's.
+VENV := .venv
+PYTHON ?= python3
+PY_PROFILE ?= dev
+PY_DEPS := "maturin>=1.9,<2" "pytest>=7" "flask>=2.3"
+
+setup-python:
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
+	  { apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
+	@test -f $(VENV)/.deps-1 || { $(VENV)/bin/pip install -q $(PY_DEPS) && touch $(VENV)/.deps-1; }
+
+test-python: setup-python
+	$(CARGO) build -q -p assay-cli
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MATURIN_PEP517_ARGS="--profile $(PY_PROFILE)" \
+	  $(VENV)/bin/pip install -q --no-build-isolation --force-reinstall --no-deps ./bindings/python
+	ASSAY_BIN=$(TARGET_DIR)/debug/assay \
+	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests

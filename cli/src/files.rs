@@ -4,47 +4,9 @@ use assay_core::schema_files::SchemaFiles;
 use assay_core::{PolicyError, PolicySet};
 use assay_module_host::FileSystem;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub fn is_config_file(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    ) || p
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n == ".env" || n.ends_with(".env"))
-}
-
-/// Every config file under `root` (or `root` itself), sorted for stable output.
-pub fn walk(root: &Path, skip_tests_dirs: bool) -> std::io::Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(root)?;
-    if !meta.is_dir() {
-        return Ok(vec![root.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if path.is_dir() {
-                if name.starts_with('.') || (skip_tests_dirs && name == "tests") {
-                    continue;
-                }
-                stack.push(path);
-            } else if is_config_file(&path) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-pub fn display(p: &Path) -> String {
-    p.strip_prefix("./").unwrap_or(p).display().to_string()
-}
+pub use assay_module_host::files::{display, walk};
 
 pub fn read_stdin() -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();

@@ -102,10 +102,12 @@ pub fn check_documents(
                 continue;
             }
         };
-        let id = identity(&doc.value);
-        let old_doc = id
-            .as_ref()
-            .and_then(|id| old.iter().find(|o| identity(o).as_ref() == Some(id)));
+        // Pairing builds four strings per document: only when there are old versions.
+        let old_doc = match old {
+            [] => None,
+            _ => identity(&doc.value)
+                .and_then(|id| old.iter().find(|o| identity(o).as_ref() == Some(&id))),
+        };
         let input = EvalInput {
             env,
             old: old_doc,

@@ -2,6 +2,7 @@
 //! bundle and the guest runtime; `host` runs them with wasmtime.
 
 pub mod bundle;
+pub mod files;
 pub mod host;
 pub mod link;
 

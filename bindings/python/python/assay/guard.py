@@ -1,0 +1,218 @@
+"""`ConfigGuard`: hot reload of a config file that validates before it applies.
+
+Kubernetes updates a mounted ConfigMap by writing a new timestamped
+directory and renaming the `..data` symlink onto it, so the file's own path
+never changes and inotify-style watches on it miss the swap. The guard polls
+instead: it compares the resolved path, inode, size and modification time of
+the file every `interval` seconds, which sees the symlink swap, plain
+in-place writes and atomic renames alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Callable
+
+from ._assay import Policy, Report, parse
+from ._errors import AssayError, InputError
+
+log = logging.getLogger("assay")
+
+Fingerprint = tuple[Any, ...]
+
+
+class ConfigGuard:
+    """Watches `path`, validates each new version with `policy`, and calls
+    `on_apply(config)` only with versions that pass (warnings allowed).
+
+    The first version is read when the guard is made. A version that fails
+    (does not parse, has error findings, cannot be read, or `on_apply` raised)
+    is not applied: `config` keeps the last good one and `last_error` says
+    why. `reload_delay` (seconds) waits after a change is seen before
+    reloading, so replicas can stagger their reloads; the version read then is
+    the newest.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        policy: Policy,
+        on_apply: Callable[[Any], None] | None = None,
+        *,
+        env: str | None = None,
+        reload_delay: float = 0.0,
+        interval: float = 1.0,
+        start: bool = True,
+    ) -> None:
+        if reload_delay < 0 or interval <= 0:
+            raise ValueError("reload_delay must be >= 0 and interval > 0")
+        self.path = os.fspath(path)
+        self.policy = policy
+        self.env = env
+        self.reload_delay = reload_delay
+        self.interval = interval
+        self._on_apply = on_apply
+        self._lock = threading.RLock()
+        self._config: Any = None
+        self._report: Report | None = None
+        self._last_error: BaseException | None = None
+        self._generation = 0
+        self._seen: Fingerprint | None = None
+        self._due: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reload()
+        if start:
+            self.start()
+
+    # What an application reads.
+
+    @property
+    def config(self) -> Any:
+        """The last config that passed validation and was applied (None before any)."""
+        with self._lock:
+            return self._config
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """Why the newest version was not applied; None once one is."""
+        with self._lock:
+            return self._last_error
+
+    @property
+    def report(self) -> Report | None:
+        """The report of the newest version looked at."""
+        with self._lock:
+            return self._report
+
+    @property
+    def generation(self) -> int:
+        """How many versions have been applied."""
+        with self._lock:
+            return self._generation
+
+    @property
+    def ready(self) -> bool:
+        """A valid config has been applied."""
+        return self.config is not None
+
+    @property
+    def reload_pending(self) -> bool:
+        with self._lock:
+            return self._due is not None
+
+    def status(self) -> dict[str, Any]:
+        """For health endpoints: ready, generation, last error, pending reload."""
+        with self._lock:
+            error = self._last_error
+            return {
+                "path": self.path,
+                "ready": self._config is not None,
+                "generation": self._generation,
+                "reload_pending": self._due is not None,
+                "last_error": None if error is None else str(error),
+            }
+
+    # Watching.
+
+    def start(self) -> None:
+        """Starts polling in a daemon thread (done by the constructor unless `start=False`)."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name=f"assay-guard:{self.path}", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._thread = None
+
+    def __enter__(self) -> ConfigGuard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def poll(self) -> bool:
+        """One polling step: notices a change, and reloads once its delay is
+        over. Returns True when a new version was applied."""
+        now = time.monotonic()
+        with self._lock:
+            if self._due is None and self._fingerprint() != self._seen:
+                self._due = now + self.reload_delay
+                if self.reload_delay:
+                    log.info("%s changed; reloading in %.1fs", self.path, self.reload_delay)
+            if self._due is None or now < self._due:
+                return False
+            self._due = None
+        return self.reload()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:  # the watcher must outlive any one bad version
+                log.exception("%s: reload failed", self.path)
+
+    def _fingerprint(self) -> Fingerprint:
+        try:
+            st = os.stat(self.path)
+            return (os.path.realpath(self.path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError as e:
+            return ("unreadable", e.errno)
+
+    # Loading.
+
+    def reload(self) -> bool:
+        """Reads, validates and (when valid) applies the current version now.
+        Returns True when it was applied."""
+        with self._lock:
+            # Taken before reading: a change while reading is seen next poll.
+            self._seen = self._fingerprint()
+            try:
+                with open(self.path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                return self._reject(
+                    InputError(f"{self.path}: cannot read: {e.strerror}", file=self.path)
+                )
+            report = self.policy.validate(data, env=self.env, file=self.path)
+            self._report = report
+            try:
+                report.raise_for_errors()
+                documents = parse(data.decode("utf-8"), self.path)
+            except AssayError as e:
+                return self._reject(e)
+            if not documents:
+                return self._reject(InputError(f"{self.path}: holds no document", file=self.path))
+            config = documents[0] if len(documents) == 1 else documents
+            if self._on_apply is not None:
+                try:
+                    self._on_apply(config)
+                except Exception as e:
+                    log.error("%s: on_apply failed; keeping the previous config: %r", self.path, e)
+                    return self._reject(e, logged=True)
+            self._config = config
+            self._last_error = None
+            self._generation += 1
+            log.info("%s: applied version %d (%s)", self.path, self._generation, report.verdict)
+            return True
+
+    def _reject(self, error: BaseException, logged: bool = False) -> bool:
+        self._last_error = error
+        if not logged:
+            kept = "keeping the previous config" if self._config is not None else "no config yet"
+            log.warning("%s: not applied, %s: %s", self.path, kept, error)
+        return False
+
+
+__all__ = ["ConfigGuard"]

@@ -1,0 +1,613 @@
+//! The Python package `assay` (SPEC §7): a thin mirror of assay-core.
+//! Policies are compiled once and shared by threads; evaluation runs with
+//! the interpreter released. YAML policies are evaluated natively, `.wasm`
+//! modules through `assay-module-host`, both answering the same calls.
+
+// Converting documents and evaluating them allocate many small strings;
+// mimalloc makes `validate(dict)` faster, as it does the CLI's `check`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod convert;
+mod errors;
+mod report;
+
+use assay_core::check::{check_bytes, check_documents, check_text, old_versions, FileOutcome};
+use assay_core::report::DocResult;
+use assay_core::source::Document;
+use assay_core::PolicySet;
+use assay_module_host::files::{display, walk};
+use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
+use errors::{input_error_at, policy_error, policy_errors};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use report::{Decision, DocumentResult, Finding, Report, Summary};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// What evaluates: a compiled policy set, or a `.wasm` module (one call at a time).
+enum Engine {
+    Native(PolicySet),
+    Module {
+        path: String,
+        module: Box<Mutex<LoadedModule>>,
+    },
+}
+
+// Policies are shared between Python threads and evaluated with the
+// interpreter released, so the compiled set must be both.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Engine>();
+};
+
+/// A loaded policy set (YAML policies or a compiled module). Immutable and
+/// safe to share across threads.
+#[pyclass(module = "assay", frozen)]
+struct Policy {
+    engine: Arc<Engine>,
+    source: String,
+}
+
+/// What `validate` was given, read into Rust while the interpreter is held.
+enum Input {
+    Documents(Vec<Value>),
+    Text(String),
+    Bytes(Vec<u8>),
+    Files(Vec<(String, Vec<u8>)>),
+}
+
+/// Previous versions (`old=`) and findings for the ones that do not parse.
+#[derive(Default)]
+struct Old {
+    values: Vec<Value>,
+    failures: Vec<DocResult>,
+}
+
+fn path_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+    // `os.PathLike`: anything with `__fspath__` (pathlib paths among them).
+    if obj.cast::<PyString>().is_ok() || !obj.hasattr("__fspath__")? {
+        return Ok(None);
+    }
+    let fspath = obj.call_method0("__fspath__")?;
+    Ok(Some(PathBuf::from(fspath.extract::<String>()?)))
+}
+
+fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8>)>> {
+    let label = display(path);
+    let unreadable =
+        |e: std::io::Error| input_error_at(py, Some(&label), None, &format!("cannot read: {e}"));
+    let files = walk(path, false).map_err(unreadable)?;
+    files
+        .iter()
+        .map(|f| {
+            let name = display(f);
+            std::fs::read(f)
+                .map(|bytes| (name.clone(), bytes))
+                .map_err(|e| input_error_at(py, Some(&name), None, &format!("cannot read: {e}")))
+        })
+        .collect()
+}
+
+fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
+    if let Some(path) = path_of(doc)? {
+        return read_input_files(py, &path).map(Input::Files);
+    }
+    if let Ok(s) = doc.cast::<PyString>() {
+        return Ok(Input::Text(s.to_str()?.to_owned()));
+    }
+    if let Ok(b) = doc.cast::<PyBytes>() {
+        return Ok(Input::Bytes(b.as_bytes().to_vec()));
+    }
+    // A list or tuple is a list of documents, as a YAML stream would be.
+    if let Ok(list) = doc.cast::<PyList>() {
+        return list
+            .iter()
+            .map(|d| convert::to_value(&d))
+            .collect::<PyResult<_>>()
+            .map(Input::Documents);
+    }
+    if let Ok(tuple) = doc.cast::<PyTuple>() {
+        return tuple
+            .iter()
+            .map(|d| convert::to_value(&d))
+            .collect::<PyResult<_>>()
+            .map(Input::Documents);
+    }
+    convert::to_value(doc).map(|v| Input::Documents(vec![v]))
+}
+
+fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>, file: Option<&str>) -> PyResult<Old> {
+    let Some(old) = old.filter(|o| !o.is_none()) else {
+        return Ok(Old::default());
+    };
+    let from_bytes = |label: &str, bytes: &[u8], out: &mut Old| {
+        let (values, mut failures) = old_versions(label, bytes);
+        out.values.extend(values);
+        out.failures.append(&mut failures);
+    };
+    let mut out = Old::default();
+    match input_of(py, old)? {
+        Input::Documents(values) => out.values = values,
+        Input::Text(text) => from_bytes(file.unwrap_or("<old>"), text.as_bytes(), &mut out),
+        Input::Bytes(bytes) => from_bytes(file.unwrap_or("<old>"), &bytes, &mut out),
+        Input::Files(files) => {
+            for (label, bytes) in files {
+                from_bytes(&label, &bytes, &mut out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The results of several inputs as one report, as the CLI adds them up.
+fn report_of(outcomes: Vec<FileOutcome>, old_failures: Vec<DocResult>) -> assay_core::Report {
+    let mut total = FileOutcome {
+        results: old_failures,
+        ..FileOutcome::default()
+    };
+    for o in outcomes {
+        total.append(o);
+    }
+    assay_core::Report::new(total.documents, total.checked, total.results)
+}
+
+fn check_native(
+    set: &PolicySet,
+    input: Input,
+    file: Option<&str>,
+    env: &str,
+    old: &[Value],
+) -> Vec<FileOutcome> {
+    match input {
+        Input::Documents(values) => {
+            let docs = values
+                .into_iter()
+                .enumerate()
+                .map(|(index, value)| {
+                    let mut d = assay_core::check::document_of(value);
+                    d.index = index;
+                    Ok::<Document, _>(d)
+                })
+                .collect();
+            vec![check_documents(set, file, docs, env, old, &[])]
+        }
+        Input::Text(text) => vec![check_text(set, file, &text, env, old)],
+        Input::Bytes(bytes) => vec![check_bytes(set, file, &bytes, env, old)],
+        Input::Files(files) => files
+            .iter()
+            .map(|(label, bytes)| check_bytes(set, Some(label), bytes, env, old))
+            .collect(),
+    }
+}
+
+/// One call into a module; an error answer or a failed call is an `Err(message)`.
+fn call_module(path: &str, module: &Mutex<LoadedModule>, request: &Value) -> Result<Value, String> {
+    let mut module = module
+        .lock()
+        .map_err(|_| format!("{path}: a previous call panicked"))?;
+    let answer = module
+        .call(request.to_string().as_bytes())
+        .map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&answer).map_err(|e| format!("{path}: its answer is not JSON: {e}"))
+}
+
+/// A module's report answer as an outcome; a failed call is a finding on the
+/// input (as in the CLI), so the other inputs are still reported.
+fn module_outcome(
+    path: &str,
+    module: &Mutex<LoadedModule>,
+    request: &Value,
+    label: Option<&str>,
+) -> FileOutcome {
+    let report = call_module(path, module, request).and_then(|a| {
+        match (a.get("report"), a.pointer("/error/message")) {
+            (Some(r), _) => {
+                serde_json::from_value::<assay_core::Report>(r.clone()).map_err(|e| e.to_string())
+            }
+            (None, Some(m)) => Err(m.as_str().unwrap_or_default().to_owned()),
+            (None, None) => Err("the module gave no report".to_owned()),
+        }
+    });
+    match report {
+        Ok(r) => FileOutcome {
+            documents: r.summary.documents,
+            checked: r.summary.checked,
+            results: r.results,
+        },
+        Err(message) => FileOutcome {
+            documents: 1,
+            checked: 0,
+            results: vec![assay_core::check::failure(
+                label, 0, "module", message, None,
+            )],
+        },
+    }
+}
+
+fn check_module(
+    path: &str,
+    module: &Mutex<LoadedModule>,
+    input: Input,
+    file: Option<&str>,
+    env: &str,
+    old: &[Value],
+) -> Vec<FileOutcome> {
+    let request = |input: Value, file: Option<&str>| json!({"call": "check", "input": input, "file": file, "env": env, "old": old});
+    let text_outcome = |label: Option<&str>, bytes: &[u8]| match assay_core::check::decode(bytes) {
+        Ok(text) => module_outcome(path, module, &request(Value::from(text), label), label),
+        Err(e) => FileOutcome {
+            documents: 1,
+            checked: 0,
+            results: vec![assay_core::check::parse_failure(label, &e)],
+        },
+    };
+    match input {
+        // The call API reads a value as one document: one call each.
+        Input::Documents(values) => values
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let mut o = module_outcome(path, module, &request(value, file), file);
+                o.results.iter_mut().for_each(|r| r.document = index);
+                o
+            })
+            .collect(),
+        Input::Text(text) => vec![text_outcome(file, text.as_bytes())],
+        Input::Bytes(bytes) => vec![text_outcome(file, &bytes)],
+        Input::Files(files) => files
+            .iter()
+            .map(|(label, bytes)| text_outcome(Some(label), bytes))
+            .collect(),
+    }
+}
+
+impl Engine {
+    /// A call-API request answered natively or by the module.
+    fn call(&self, request: &Value) -> Result<Value, String> {
+        match self {
+            Engine::Native(set) => {
+                let answer = assay_core::api::call(set, request.to_string().as_bytes());
+                serde_json::from_str(&answer).map_err(|e| e.to_string())
+            }
+            Engine::Module { path, module } => call_module(path, module, request),
+        }
+    }
+}
+
+/// An error answer of the call API (`{"message", "hint", "file"?, "line"?,
+/// "column"?}`) as an `InputError`.
+fn answer_error(py: Python<'_>, e: &Value) -> PyErr {
+    let text = |k: &str| e.get(k).and_then(Value::as_str);
+    let number = |k: &str| e.get(k).and_then(Value::as_u64).map(|n| n as u32);
+    let message = text("message").unwrap_or_default();
+    let at = number("line").zip(number("column"));
+    let err = input_error_at(py, text("file"), at, message);
+    if let Some(hint) = text("hint") {
+        let _ = err.value(py).setattr("hint", hint);
+    }
+    err
+}
+
+/// The module host: one wasmtime engine for the process, machine code cached on disk.
+fn host(py: Python<'_>) -> PyResult<&'static Host> {
+    static HOST: OnceLock<Result<Host, String>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        Host::new(Host::default_cache_dir(), Limits::default()).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| errors::assay_error(py, e, None))
+}
+
+fn is_module(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "wasm")
+}
+
+fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
+    let label = display(path);
+    let bytes = std::fs::read(path)
+        .map_err(|e| policy_error(py, &label, &format!("cannot read: {e}"), None))?;
+    let host = host(py)?;
+    let module = py
+        .detach(|| host.load(&bytes))
+        .map_err(|e| policy_error(py, &label, &e.to_string(), None))?;
+    Ok(Policy {
+        engine: Arc::new(Engine::Module {
+            path: label.clone(),
+            module: Box::new(Mutex::new(module)),
+        }),
+        source: label,
+    })
+}
+
+fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
+    let mut files = Vec::new();
+    for p in paths {
+        let label = display(p);
+        let listed = walk(p, true).map_err(|e| {
+            policy_error(py, &label, &format!("cannot read policy path: {e}"), None)
+        })?;
+        for f in listed {
+            let name = display(&f);
+            let bytes = std::fs::read(&f)
+                .map_err(|e| policy_error(py, &name, &format!("cannot read: {e}"), None))?;
+            let text = assay_core::check::decode(&bytes).map_err(|e| {
+                policy_errors(
+                    py,
+                    &[assay_core::PolicyError::at(
+                        &name,
+                        assay_core::source::Pos {
+                            line: e.line,
+                            column: e.column,
+                        },
+                        e.message,
+                    )],
+                )
+            })?;
+            files.push((name, text.to_owned()));
+        }
+    }
+    let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
+    let source = names.join(", ");
+    let set = py
+        .detach(|| PolicySet::load_with(&files, &FileSystem))
+        .map_err(|errors| policy_errors(py, &errors))?;
+    if set.policies.is_empty() && set.rollouts.is_empty() {
+        return Err(policy_error(
+            py,
+            &source,
+            "no policies found",
+            Some("a policy has `apiVersion: assay.dev/v1`"),
+        ));
+    }
+    Ok(Policy {
+        engine: Arc::new(Engine::Native(set)),
+        source,
+    })
+}
+
+/// Loads policies: YAML/JSON files, directories (every policy file below,
+/// `tests/` folders excepted), or one compiled `.wasm` module.
+#[pyfunction]
+#[pyo3(signature = (path, *paths))]
+fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> PyResult<Policy> {
+    let to_path = |obj: &Bound<'_, PyAny>| -> PyResult<PathBuf> {
+        match path_of(obj)? {
+            Some(p) => Ok(p),
+            None => obj
+                .extract::<String>()
+                .map(PathBuf::from)
+                .map_err(|_| PyTypeError::new_err("a policy path is a str or an os.PathLike")),
+        }
+    };
+    let mut all = vec![to_path(path)?];
+    for p in paths.iter() {
+        all.push(to_path(&p)?);
+    }
+    match all.iter().filter(|p| is_module(p)).count() {
+        0 => load_files(py, &all),
+        1 if all.len() == 1 => load_module(py, &all[0]),
+        _ => Err(policy_error(
+            py,
+            &all.iter()
+                .map(|p| display(p))
+                .collect::<Vec<_>>()
+                .join(", "),
+            "a `.wasm` module is loaded on its own",
+            Some("call `assay.load` once per module"),
+        )),
+    }
+}
+
+/// Parses YAML or JSON text (a stream of documents) with assay's parser;
+/// a syntax error is an `InputError` with its line and column.
+#[pyfunction]
+#[pyo3(signature = (text, file = None))]
+fn parse<'py>(py: Python<'py>, text: &str, file: Option<&str>) -> PyResult<Bound<'py, PyList>> {
+    let docs = py.detach(|| assay_core::source::parse_stream(text));
+    let out = PyList::empty(py);
+    for d in docs {
+        match d {
+            Ok(d) => out.append(convert::to_py(py, &d.value)?)?,
+            Err(e) => {
+                let message = assay_core::secrets::redact_text(&e.message);
+                return Err(input_error_at(py, file, Some((e.line, e.column)), &message));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl Policy {
+    /// Policies from YAML (or JSON) text; `file` names it in errors. Schema
+    /// `$ref`s to other files need `assay.load`.
+    #[staticmethod]
+    #[pyo3(signature = (text, file = "<policy>"))]
+    fn from_yaml(py: Python<'_>, text: &str, file: &str) -> PyResult<Policy> {
+        let files = [(file.to_owned(), text.to_owned())];
+        let set = py
+            .detach(|| PolicySet::load(&files))
+            .map_err(|errors| policy_errors(py, &errors))?;
+        if set.policies.is_empty() && set.rollouts.is_empty() {
+            return Err(policy_error(
+                py,
+                file,
+                "no policies found",
+                Some("a policy has `apiVersion: assay.dev/v1`"),
+            ));
+        }
+        Ok(Policy {
+            engine: Arc::new(Engine::Native(set)),
+            source: file.to_owned(),
+        })
+    }
+
+    /// The built-in policy library (what `assay check` uses without `-p`).
+    #[staticmethod]
+    fn defaults(py: Python<'_>) -> PyResult<Policy> {
+        let set = py
+            .detach(assay_core::library::defaults)
+            .map_err(|errors| policy_errors(py, &errors))?;
+        Ok(Policy {
+            engine: Arc::new(Engine::Native(set)),
+            source: "<built-in library>".to_owned(),
+        })
+    }
+
+    /// Validates documents: a dict (one document), a list of dicts, YAML or
+    /// JSON text (str or bytes, a stream of documents), or a path to a file
+    /// or directory. Findings of text and files have line and column.
+    #[pyo3(signature = (doc, *, env = None, old = None, file = None))]
+    fn validate(
+        &self,
+        py: Python<'_>,
+        doc: &Bound<'_, PyAny>,
+        env: Option<&str>,
+        old: Option<&Bound<'_, PyAny>>,
+        file: Option<&str>,
+    ) -> PyResult<Report> {
+        let input = input_of(py, doc)?;
+        let old = old_of(py, old, file)?;
+        let env = env.unwrap_or("");
+        let engine = &*self.engine;
+        let Old { values, failures } = old;
+        let report = py.detach(|| {
+            let outcomes = match engine {
+                Engine::Native(set) => check_native(set, input, file, env, &values),
+                Engine::Module { path, module } => {
+                    check_module(path, module, input, file, env, &values)
+                }
+            };
+            report_of(outcomes, failures)
+        });
+        Ok(Report { report })
+    }
+
+    /// A rollout decision from the canary's state and metrics (ROLLOUT.md).
+    /// `policy` names the rollout policy when several are loaded.
+    #[pyo3(signature = (state, metrics, *, env = None, policy = None))]
+    fn decide(
+        &self,
+        py: Python<'_>,
+        state: &Bound<'_, PyAny>,
+        metrics: &Bound<'_, PyAny>,
+        env: Option<&str>,
+        policy: Option<&str>,
+    ) -> PyResult<Decision> {
+        // None is "not given": core then says which one is missing.
+        let mut input = serde_json::Map::new();
+        for (key, value) in [("state", state), ("metrics", metrics)] {
+            if !value.is_none() {
+                input.insert(key.to_owned(), convert::to_value(value)?);
+            }
+        }
+        let request = json!({"call": "decide", "input": input, "env": env, "policy": policy});
+        let engine = &*self.engine;
+        let answer = py
+            .detach(|| engine.call(&request))
+            .map_err(|m| errors::assay_error(py, &m, None))?;
+        match (answer.get("decision"), answer.get("error")) {
+            (Some(d), _) => Ok(Decision { value: d.clone() }),
+            (None, Some(e)) => Err(answer_error(py, e)),
+            (None, None) => Err(errors::assay_error(py, "no decision in the answer", None)),
+        }
+    }
+
+    /// Answers an AdmissionReview v1 request (a dict, or its JSON/YAML
+    /// text) with the AdmissionReview response a validating webhook returns.
+    /// A review that cannot be answered is an `InputError`.
+    #[pyo3(signature = (admission_review, *, env = None, file = None))]
+    fn review<'py>(
+        &self,
+        py: Python<'py>,
+        admission_review: &Bound<'py, PyAny>,
+        env: Option<&str>,
+        file: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let review = if let Ok(s) = admission_review.cast::<PyString>() {
+            Value::from(s.to_str()?)
+        } else if let Ok(b) = admission_review.cast::<PyBytes>() {
+            let text = assay_core::check::decode(b.as_bytes())
+                .map_err(|e| input_error_at(py, file, Some((e.line, e.column)), &e.message))?;
+            Value::from(text)
+        } else {
+            convert::to_value(admission_review)?
+        };
+        let request =
+            json!({"call": "review", "review": review, "file": file, "env": env.unwrap_or("")});
+        let engine = &*self.engine;
+        let answer = py
+            .detach(|| engine.call(&request))
+            .map_err(|m| errors::assay_error(py, &m, None))?;
+        match (answer.get("review"), answer.get("error")) {
+            (Some(r), _) => convert::to_py(py, r),
+            (None, Some(e)) => Err(answer_error(py, e)),
+            (None, None) => Err(errors::assay_error(py, "no review in the answer", None)),
+        }
+    }
+
+    /// Answers one request of core's JSON call API (docs/module-abi.md) as
+    /// JSON text: the same answer natively and from a module.
+    fn call(&self, py: Python<'_>, request: &str) -> PyResult<String> {
+        let engine = &*self.engine;
+        match engine {
+            Engine::Native(set) => Ok(py.detach(|| assay_core::api::call(set, request.as_bytes()))),
+            Engine::Module { path, module } => {
+                let answer = py.detach(|| -> Result<String, String> {
+                    let mut m = module
+                        .lock()
+                        .map_err(|_| format!("{path}: a previous call panicked"))?;
+                    m.call(request.as_bytes())
+                        .map_err(|e| format!("{path}: {e}"))
+                });
+                answer.map_err(|m| errors::assay_error(py, &m, None))
+            }
+        }
+    }
+
+    /// The policies: `[{"name", "kind", "file"}]`.
+    fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let answer = match &*self.engine {
+            Engine::Native(set) => json!(assay_core::api::describe(set)),
+            Engine::Module { module, path } => {
+                let m = module.lock().map_err(|_| {
+                    errors::assay_error(py, &format!("{path}: a previous call panicked"), None)
+                })?;
+                json!(m.metadata.policies)
+            }
+        };
+        convert::to_py(py, &answer)
+    }
+
+    /// Whether this is a compiled `.wasm` module run by wasmtime.
+    #[getter]
+    fn is_module(&self) -> bool {
+        matches!(&*self.engine, Engine::Module { .. })
+    }
+
+    fn __repr__(&self) -> String {
+        let kind = if self.is_module() {
+            "module"
+        } else {
+            "policies"
+        };
+        format!("<assay.Policy {kind} from {}>", self.source)
+    }
+}
+
+#[pymodule]
+fn _assay(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Policy>()?;
+    m.add_class::<Report>()?;
+    m.add_class::<Summary>()?;
+    m.add_class::<DocumentResult>()?;
+    m.add_class::<Finding>()?;
+    m.add_class::<Decision>()?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,190 @@
+"""ConfigGuard with real files: Kubernetes' `..data` symlink swap, in-place
+writes, deletions, a reload delay. Waits are bounded polls, not sleeps that
+assume a speed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import assay
+
+POLICY = assay.Policy.from_yaml("""\
+apiVersion: assay.dev/v1
+kind: ValidationPolicy
+metadata: {name: app-config}
+spec:
+  schema:
+    jsonSchema:
+      type: object
+      required: [log_level, database]
+      properties:
+        log_level: {enum: [debug, info, warn, error]}
+        database:
+          type: object
+          properties:
+            pool_size: {type: integer, minimum: 1, maximum: 100}
+  rules:
+    - name: pool-floor-in-production
+      expr: object.database.pool_size >= 5
+      environments: [production]
+      path: /database/pool_size
+""", file="app-config.yaml")
+
+GOOD = "log_level: info\ndatabase:\n  pool_size: 10\n"
+GOOD_2 = "log_level: debug\ndatabase:\n  pool_size: 20\n"
+BAD = "log_level: verbose\ndatabase:\n  pool_size: 10\n"
+
+
+class ConfigMapVolume:
+    """A directory laid out as the kubelet lays out a ConfigMap volume:
+    `config.yaml -> ..data/config.yaml`, `..data -> ..<timestamp>`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions = 0
+
+    def publish(self, text: str) -> None:
+        self.versions += 1
+        version = self.root / f"..2025_11_23_{self.versions:04d}"
+        version.mkdir()
+        (version / "config.yaml").write_text(text)
+        tmp = self.root / "..data_tmp"
+        os.symlink(version.name, tmp)
+        old = os.path.realpath(self.root / "..data") if (self.root / "..data").exists() else None
+        os.rename(tmp, self.root / "..data")  # the atomic swap
+        if not (self.root / "config.yaml").is_symlink():
+            os.symlink("..data/config.yaml", self.root / "config.yaml")
+        if old:
+            for f in Path(old).iterdir():
+                f.unlink()
+            Path(old).rmdir()
+
+    @property
+    def path(self) -> Path:
+        return self.root / "config.yaml"
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def volume(tmp_path: Path) -> ConfigMapVolume:
+    v = ConfigMapVolume(tmp_path)
+    v.publish(GOOD)
+    return v
+
+
+def test_symlink_swaps_apply_good_versions_and_keep_the_last_good(volume: ConfigMapVolume) -> None:
+    applied: list[Any] = []
+    with assay.ConfigGuard(volume.path, POLICY, applied.append, interval=0.02) as guard:
+        assert applied == [{"log_level": "info", "database": {"pool_size": 10}}]
+        assert (guard.ready, guard.generation, guard.last_error) == (True, 1, None)
+
+        volume.publish(GOOD_2)
+        wait_for(lambda: guard.generation == 2)
+        assert applied[-1]["log_level"] == "debug" and guard.config == applied[-1]
+
+        volume.publish(BAD)
+        wait_for(lambda: guard.last_error is not None)
+        err = guard.last_error
+        assert isinstance(err, assay.ValidationError)
+        assert (err.rule, err.line, err.column, err.file) == ("schema", 1, 12, str(volume.path))
+        assert guard.config == applied[-1] and len(applied) == 2  # not applied, last good kept
+        status = guard.status()
+        assert status["ready"] and status["generation"] == 2 and "verbose" in status["last_error"]
+        assert guard.report is not None and guard.report.verdict == "fail"
+
+        volume.publish(GOOD)
+        wait_for(lambda: guard.generation == 3)
+        assert guard.last_error is None and guard.config["log_level"] == "info"
+    assert len(applied) == 3
+
+
+def test_env_selects_rules(volume: ConfigMapVolume) -> None:
+    volume.publish("log_level: info\ndatabase:\n  pool_size: 2\n")
+    assert assay.ConfigGuard(volume.path, POLICY, start=False).ready
+    guard = assay.ConfigGuard(volume.path, POLICY, env="production", start=False)
+    assert not guard.ready and guard.last_error.rule == "pool-floor-in-production"
+
+
+def test_an_invalid_first_version_applies_nothing(volume: ConfigMapVolume) -> None:
+    volume.publish("log_level: [\n")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, POLICY, applied.append, start=False)
+    assert (guard.ready, guard.config, applied) == (False, None, [])
+    assert isinstance(guard.last_error, assay.ValidationError) and guard.last_error.rule == "parse"
+    volume.publish(GOOD)
+    assert guard.poll() is True and applied == [guard.config]
+
+
+def test_in_place_writes_and_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD)
+    guard = assay.ConfigGuard(path, POLICY, start=False)
+    path.write_text(GOOD_2 + "# a longer file\n")
+    assert guard.poll() is True and guard.config["log_level"] == "debug"
+    assert guard.poll() is False  # nothing changed
+    path.unlink()
+    assert guard.poll() is False
+    assert isinstance(guard.last_error, assay.InputError) and "cannot read" in str(guard.last_error)
+    assert guard.config["log_level"] == "debug"
+    path.write_text(GOOD)
+    assert guard.poll() is True and guard.last_error is None
+
+
+def test_on_apply_failure_keeps_the_previous_config(volume: ConfigMapVolume) -> None:
+    calls: list[Any] = []
+
+    def apply(config: Any) -> None:
+        calls.append(config)
+        if config["log_level"] == "debug":
+            raise RuntimeError("database refused the new pool")
+
+    guard = assay.ConfigGuard(volume.path, POLICY, apply, start=False)
+    volume.publish(GOOD_2)
+    assert guard.poll() is False
+    assert isinstance(guard.last_error, RuntimeError) and guard.config["log_level"] == "info"
+    assert len(calls) == 2 and guard.generation == 1
+
+
+def test_reload_delay_staggers_and_reads_the_newest_version(volume: ConfigMapVolume) -> None:
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, POLICY, applied.append, reload_delay=0.3, start=False)
+    volume.publish(BAD)
+    started = time.monotonic()
+    assert guard.poll() is False and guard.reload_pending
+    volume.publish(GOOD_2)  # arrives during the delay
+    while not guard.poll():
+        assert time.monotonic() - started < 10
+        time.sleep(0.01)
+    assert time.monotonic() - started >= 0.3
+    assert not guard.reload_pending
+    # the bad version was never looked at: only the newest counts
+    assert [c["log_level"] for c in applied] == ["info", "debug"] and guard.last_error is None
+
+
+def test_the_watcher_thread_stops(volume: ConfigMapVolume) -> None:
+    guard = assay.ConfigGuard(volume.path, POLICY, interval=0.01)
+    guard.stop()
+    assert not any(t.name.startswith("assay-guard:") and t.is_alive() for t in threading.enumerate()
+                   if str(volume.path) in t.name)
+    with pytest.raises(ValueError):
+        assay.ConfigGuard(volume.path, POLICY, interval=0)
+
+
+def test_a_multi_document_file_is_a_list(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + "---\n" + GOOD_2)
+    guard = assay.ConfigGuard(path, POLICY, start=False)
+    assert [c["log_level"] for c in guard.config] == ["info", "debug"]

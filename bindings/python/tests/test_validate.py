@@ -1,0 +1,206 @@
+"""`Policy.validate`: every kind of input, and the same reports as the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import assay
+from conftest import REPO, example_manifests, run_cli
+
+POLICY = """\
+apiVersion: assay.dev/v1
+kind: ValidationPolicy
+metadata: {name: ml-config}
+spec:
+  match: {kinds: [ConfigMap]}
+  params: {minUpdateInterval: 10}
+  environments:
+    production: {params: {minUpdateInterval: 30}}
+  schema:
+    path: /data
+    coerce: strings
+    jsonSchema:
+      type: object
+      properties:
+        LOG_LEVEL: {enum: [DEBUG, INFO, WARNING, ERROR]}
+        MODEL_UPDATE_INTERVAL: {type: integer}
+  rules:
+    - name: update-interval-floor
+      expr: int(object.data.MODEL_UPDATE_INTERVAL) >= params.minUpdateInterval
+      when: has(object.data.MODEL_UPDATE_INTERVAL)
+      message: MODEL_UPDATE_INTERVAL is below the floor
+      path: /data/MODEL_UPDATE_INTERVAL
+    - name: no-interval-increase-above-2x
+      expr: oldObject == null || int(object.data.MODEL_UPDATE_INTERVAL) <= 2 * int(oldObject.data.MODEL_UPDATE_INTERVAL)
+      severity: warning
+      path: /data/MODEL_UPDATE_INTERVAL
+"""
+
+CM_TEXT = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ml-pipeline-config
+  namespace: ml
+data:
+  LOG_LEVEL: TRACE
+  MODEL_UPDATE_INTERVAL: "20"
+"""
+
+
+def configmap(**data: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ml-pipeline-config", "namespace": "ml"}, "data": data}
+
+
+@pytest.fixture(scope="module")
+def policy() -> assay.Policy:
+    return assay.Policy.from_yaml(POLICY, file="ml-config.yaml")
+
+
+def test_a_dict_is_validated_without_positions(policy: assay.Policy) -> None:
+    report = policy.validate(configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="60"))
+    assert (report.verdict, report.ok, bool(report)) == ("pass", True, True)
+    assert report.findings == []
+    report = policy.validate(configmap(LOG_LEVEL="TRACE", MODEL_UPDATE_INTERVAL="60"))
+    assert (report.verdict, report.ok) == ("fail", False)
+    [f] = report.findings
+    assert (f.rule, f.severity, f.path, f.policy) == ("schema", "error", "/data/LOG_LEVEL", "ml-config")
+    assert "TRACE" in f.message
+    assert (f.line, f.column, f.file, f.document) == (None, None, None, 0)
+
+
+def test_text_findings_have_line_and_column(policy: assay.Policy) -> None:
+    report = policy.validate(CM_TEXT, file="cm.yaml")
+    [f] = report.findings
+    assert (f.file, f.line, f.column, f.rule) == ("cm.yaml", 7, 14, "schema")
+    assert str(f).startswith("cm.yaml:7:14: error[ml-config/schema] ")
+    # bytes are text too
+    assert policy.validate(CM_TEXT.encode()).to_dict() == policy.validate(CM_TEXT).to_dict()
+
+
+def test_env_selects_params(policy: assay.Policy) -> None:
+    doc = configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="20")
+    assert policy.validate(doc).verdict == "pass"
+    report = policy.validate(doc, env="production")
+    assert [f.rule for f in report.findings] == ["update-interval-floor"]
+    assert report.findings[0].message == "MODEL_UPDATE_INTERVAL is below the floor"
+
+
+def test_old_is_the_previous_version(policy: assay.Policy) -> None:
+    new = configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="100")
+    assert policy.validate(new).verdict == "pass"
+    for old in (configmap(MODEL_UPDATE_INTERVAL="20"), [configmap(MODEL_UPDATE_INTERVAL="20")],
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ml-pipeline-config, namespace: ml}\n"
+                "data: {MODEL_UPDATE_INTERVAL: '20'}\n"):
+        report = policy.validate(new, old=old)
+        assert (report.verdict, [f.rule for f in report.findings]) == ("warn", ["no-interval-increase-above-2x"])
+        assert report.ok
+
+
+def test_a_list_is_a_stream_of_documents(policy: assay.Policy) -> None:
+    docs = [configmap(LOG_LEVEL="INFO"), {"kind": "Secret"}, configmap(LOG_LEVEL="TRACE")]
+    report = policy.validate(docs)
+    assert report.summary.to_dict() == {"documents": 3, "checked": 2, "errors": 1, "warnings": 0}
+    assert [r.document for r in report.results] == [0, 2]
+    assert report.findings[0].document == 2
+    assert policy.validate(tuple(docs)).to_dict() == report.to_dict()
+    text = "---\n".join(json.dumps(d) + "\n" for d in docs)
+    assert [r.to_dict()["verdict"] for r in policy.validate(text).results] == ["pass", "fail"]
+
+
+def test_a_document_that_does_not_parse_is_a_parse_finding(policy: assay.Policy) -> None:
+    report = policy.validate("a: [1, 2\n---\n" + CM_TEXT, file="x.yaml")
+    assert report.summary.documents == 2
+    parse, schema = report.findings
+    assert (parse.rule, parse.file, parse.line, parse.document) == ("parse", "x.yaml", 2, 0)
+    assert (schema.rule, schema.line, schema.document) == ("schema", 9, 1)
+
+
+def test_python_values_that_json_cannot_hold_are_input_errors(policy: assay.Policy) -> None:
+    cases = [
+        ({"data": {"x": {1, 2}}}, "`/data/x`", "set"),
+        ({"data": {1: "a"}}, "`/data`", "keys must be strings"),
+        ({"a": [1, float("nan")]}, "`/a/1`", "NaN"),
+        ({"a": 2**70}, "`/a`", "too large"),
+        ({"a~b/c": object()}, "`/a~0b~1c`", "object"),
+    ]
+    for doc, where, what in cases:
+        with pytest.raises(assay.InputError) as e:
+            policy.validate(doc)
+        assert where in str(e.value) and what in str(e.value), str(e.value)
+        assert isinstance(e.value, assay.AssayError)
+    cyclic: dict = {}
+    cyclic["self"] = cyclic
+    with pytest.raises(assay.InputError, match="nested more than"):
+        policy.validate(cyclic)
+    with pytest.raises(assay.InputError, match="cannot read"):
+        policy.validate(Path("does/not/exist.yaml"))
+
+
+def test_values_convert_as_json_would(policy: assay.Policy) -> None:
+    # Conversion without a JSON round trip must give what JSON would.
+    doc = {"kind": "X", "n": [True, False, None, 0, -1, 2**63 - 1, 2**64 - 1, 1.5, "é"], "t": (1, 2)}
+    source = assay.Policy.from_yaml(
+        "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: echo}\nspec:\n"
+        "  rules:\n    - {name: echo, expr: 'false', messageExpr: 'string(object.n) + string(object.t)'}\n")
+    direct = source.validate(doc).findings[0].message
+    via_json = source.validate(json.loads(json.dumps(doc))).findings[0].message
+    via_text = source.validate(json.dumps(doc)).findings[0].message
+    assert direct == via_json == via_text
+
+
+def test_paths_and_directories_as_the_cli_reads_them(cli: Path, library: assay.Policy) -> None:
+    for target in [*example_manifests(), Path("examples/k8s")]:
+        for env in ("", "production"):
+            args = ["check", "-p", "policies", "-o", "json", str(target)]
+            if env:
+                args[1:1] = ["--env", env]
+            out = run_cli(cli, *args)
+            assert out.returncode in (0, 1), out.stderr
+            ours = library.validate(target, env=env or None).to_dict()
+            assert ours == json.loads(out.stdout), (target, env)
+
+
+def test_the_built_in_library_is_the_cli_default(cli: Path) -> None:
+    defaults = assay.Policy.defaults()
+    out = run_cli(cli, "check", "-o", "json", "examples/k8s")
+    assert defaults.validate(Path("examples/k8s")).to_dict() == json.loads(out.stdout)
+    assert {p["name"] for p in defaults.describe()} >= {"ml-pipeline-config", "secret-hygiene"}
+
+
+def test_reports_render_like_the_cli(cli: Path, library: assay.Policy) -> None:
+    target = "examples/k8s/ml-inference-secrets.yaml"
+    report = library.validate(Path(target))
+    assert report.to_text() == run_cli(cli, "check", "-p", "policies", target).stdout
+    assert json.loads(report.to_json()) == report.to_dict()
+    results = report.to_dict()["results"]
+    assert [r.to_dict() for r in report.results] == results
+    assert [f.to_dict() for f in report.findings] == [f for r in results for f in r["findings"]]
+
+
+def test_secrets_never_appear_in_reports() -> None:
+    token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n"
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"GITHUB_TOKEN": token}}
+    report = assay.Policy.defaults().validate(doc)
+    assert "secret-in-configmap" in {f.rule for f in report.findings}
+    for text in (report.to_json(), report.to_text(), repr(report.findings), str(report.findings[0])):
+        assert token not in text
+    with pytest.raises(assay.ValidationError) as e:
+        report.raise_for_errors()
+    assert token not in str(e.value)
+
+
+def test_raise_for_errors(policy: assay.Policy) -> None:
+    policy.validate(configmap(LOG_LEVEL="INFO")).raise_for_errors()  # pass: no error
+    report = policy.validate(CM_TEXT, file="cm.yaml")
+    with pytest.raises(assay.ValidationError) as e:
+        report.raise_for_errors()
+    err = e.value
+    assert (err.file, err.line, err.column, err.rule, err.policy, err.path) == (
+        "cm.yaml", 7, 14, "schema", "ml-config", "/data/LOG_LEVEL")
+    assert err.report is report and len(err.findings) == 1
+    assert str(err).startswith("1 error(s): cm.yaml:7:14: ml-config/schema: ")
