@@ -6,6 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:http";
+import { once } from "node:events";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
@@ -14,7 +15,8 @@ import { read } from "./helpers.mjs";
 
 const pkg = fileURLToPath(new URL("../pkg/", import.meta.url));
 const profile = mkdtempSync(join(tmpdir(), "assay-chromium-"));
-after(() => rmSync(profile, { recursive: true, force: true }));
+// Chromium's helper processes may still be writing the profile as it exits.
+after(() => rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
 
 function chromium() {
   for (const name of ["chromium", "chromium-browser"]) {
@@ -85,7 +87,8 @@ test("in headless Chromium the package loads its wasm, validates, decides and th
   const child = spawn(
     browser,
     ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`],
-    { stdio: "ignore" },
+    // Its own process group, so that its helper processes end with it.
+    { stdio: "ignore", detached: true },
   );
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("the page posted nothing in 60 s")), 60_000).unref());
   try {
@@ -96,7 +99,13 @@ test("in headless Chromium the package loads its wasm, validates, decides and th
     assert.ok(["promote", "advance", "hold", "rollback"].includes(got.decision));
     assert.deepEqual(got.error, { name: "PolicyError", isPolicyError: true, line: 6, rule: "r" });
   } finally {
-    child.kill("SIGKILL");
+    const exited = once(child, "exit");
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
+    await exited;
     server.close();
   }
 });
