@@ -179,6 +179,82 @@ test("the state lives in the URL hash: a fresh page restores it", async () => {
   await other.close();
 });
 
+/** Replaces a pane's whole text as a paste would. */
+async function paste(id, text) {
+  await pane(id).click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.insertText(text);
+}
+
+/** The findings list's items, once the page has caught up with the last edit. */
+async function listed(count) {
+  await page.waitForFunction((n) => document.querySelectorAll("#findings li").length === n, count);
+  return page.locator("#findings li").allTextContents();
+}
+
+const item = (f) => `${f.line}:${f.column} ${f.severity} ${f.policy}/${f.rule}`;
+/** A report's findings in the page's order: by line, then column. */
+const findingsOf = (report) =>
+  report.results
+    .flatMap((r) => r.findings.map((f) => ({ ...f, policy: r.policy })))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+
+test("the environment selector chooses the policy's environment", async () => {
+  await page.selectOption("#examples", "policy:ml-pipeline-config");
+  await page.selectOption("#examples", "doc:ml-pipeline-config");
+  const text = read("examples/k8s/ml-pipeline-config.yaml").replace('LOG_LEVEL: "INFO"', 'LOG_LEVEL: "DEBUG"');
+  await paste("doc", text);
+  const policy = Policy.fromYaml(read("policies/ml-pipeline-config.yaml"));
+  for (const env of ["production", "staging"]) {
+    await page.selectOption("#env", env);
+    const expected = findingsOf(policy.validate(text, { env }));
+    const got = await listed(expected.length);
+    assert.deepEqual(got.map((g) => g.split(" ").slice(0, 3).join(" ")), expected.map(item), env);
+  }
+  // DEBUG is a production-only warning.
+  assert.equal(findingsOf(policy.validate(text, { env: "production" }))[0]?.rule, "no-debug-in-production");
+  await page.selectOption("#env", "production");
+});
+
+test("the old-version pane is the previous version the rules compare with", async () => {
+  await page.selectOption("#examples", "policy:upgrade-guard");
+  await page.selectOption("#examples", "doc:model-engine");
+  await page.check("#old-toggle");
+  assert.equal(await page.isVisible("#old-pane"), true);
+  const original = read("examples/k8s/model-engine.yaml");
+  // The old pane starts as the current document: nothing changed, no upgrade finding.
+  const policy = Policy.fromYaml(read("policies/upgrade-guard.yaml"));
+  const same = findingsOf(policy.validate(original, { env: "production", old: original }));
+  assert.deepEqual((await listed(same.length)).map((g) => g.split(" ").slice(0, 3).join(" ")), same.map(item));
+
+  await lineOf("doc", "replicas: 2").click();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("1");
+  const changed = original.replace("replicas: 2", "replicas: 1");
+  const expected = findingsOf(policy.validate(changed, { env: "production", old: original }));
+  assert.ok(expected.some((f) => f.rule === "replicas-kept"), JSON.stringify(expected));
+  assert.deepEqual((await listed(expected.length)).map((g) => g.split(" ").slice(0, 3).join(" ")), expected.map(item));
+  await page.uncheck("#old-toggle");
+  assert.equal(await page.isVisible("#old-pane"), false);
+});
+
+test("with the whole library, a planted token is found and never shown", async () => {
+  const token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n";
+  await page.selectOption("#examples", "library");
+  await page.waitForSelector("#policy-status.pass");
+  const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inference-env}\ndata:\n  GITHUB_TOKEN: ${token}\n`;
+  await paste("doc", text);
+  await page.waitForFunction(() => document.querySelector("#findings")?.textContent.includes("secret-in-configmap"));
+  const shown = (await page.textContent("#findings")) + (await page.textContent("#status"));
+  assert.ok(!shown.includes(token.slice(4)), shown);
+  // Each diagnostic's message, as its tooltip would show it.
+  await lineOf("doc", "GITHUB_TOKEN").locator(".cm-lintRange-error").hover();
+  const tooltip = await page.locator(".cm-tooltip-lint").first().textContent();
+  assert.match(tooltip, /secret-in-configmap/);
+  assert.ok(!tooltip.includes(token.slice(4)), tooltip);
+});
+
 test("the page logged no console errors", () => {
   assert.deepEqual(consoleErrors, []);
 });
