@@ -59,6 +59,10 @@ const views = {
   old: editor($("old"), initial.old ?? "", yaml()),
   rollout: editor($("rollout-input"), initial.rollout, json()),
 };
+// An environment from a shared link that the menu lacks still applies.
+if (typeof initial.env === "string" && ![...$("env").options].some((o) => o.value === initial.env)) {
+  $("env").add(new Option(initial.env, initial.env));
+}
 $("env").value = initial.env ?? "";
 $("old-toggle").checked = typeof initial.old === "string";
 $("old-pane").hidden = !$("old-toggle").checked;
@@ -132,7 +136,11 @@ function findingsItem(label, cls, onClick) {
   const li = document.createElement("li");
   li.textContent = label;
   li.className = cls;
-  if (onClick) li.addEventListener("click", onClick);
+  if (onClick) {
+    li.tabIndex = 0; // reachable and usable from the keyboard too
+    li.addEventListener("click", onClick);
+    li.addEventListener("keydown", (ev) => ev.key === "Enter" && onClick());
+  }
   return li;
 }
 

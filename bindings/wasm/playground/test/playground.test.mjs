@@ -37,7 +37,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   server?.close();
-  rmSync(profile, { recursive: true, force: true });
+  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const pane = (id) => page.locator(`#${id} .cm-content`);
