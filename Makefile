@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python playground build-playground test-playground
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -16,7 +16,7 @@ demo: setup-rust
 setup-rust:
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test: setup-rust lint test-wasm test-rust test-policies test-python test-js
+test: setup-rust lint test-wasm test-rust test-policies test-python test-js test-playground
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -68,3 +68,20 @@ test-python: setup-python
 	  $(VENV)/bin/pip install -q --no-build-isolation --force-reinstall --no-deps ./bindings/python
 	ASSAY_BIN=$(TARGET_DIR)/debug/assay \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests
+
+# The web policy editor (bindings/wasm/playground/): CodeMirror 6 and the
+# package, bundled by esbuild into playground/dist/. `make playground`
+# serves it on localhost (PORT=8080 by default).
+PLAYGROUND := bindings/wasm/playground
+build-playground: js
+	@if [ ! -f $(PLAYGROUND)/node_modules/.package-lock.json ] \
+	  || [ $(PLAYGROUND)/package-lock.json -nt $(PLAYGROUND)/node_modules/.package-lock.json ]; then \
+	  cd $(PLAYGROUND) && npm ci --no-audit --no-fund --loglevel=error; fi
+	cd $(PLAYGROUND) && node build.mjs
+
+playground: build-playground
+	node $(PLAYGROUND)/serve.mjs
+
+# The page in Debian's headless Chromium, driven by playwright-core.
+test-playground: build-playground setup-chromium
+	cd $(PLAYGROUND) && node --test test/
