@@ -528,13 +528,19 @@ pub(crate) fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)
     parts
 }
 
+/// Whether a line after the first starts with `---`. memchr rather than
+/// `str::contains`, whose substring search has no SIMD path on wasm32.
+fn has_document_start(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', text).any(|at| text[at + 1..].starts_with(b"---"))
+}
+
 /// Parses a YAML (or JSON) stream. Every document is returned, parsed or not,
 /// so that one broken document does not hide the others.
 pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
     let mut out = Vec::new();
     let mut index = 0usize;
     // Most texts hold one document; a substring search tells quickly.
-    if !text.starts_with("---") && !text.contains("\n---") {
+    if !text.starts_with("---") && !has_document_start(text.as_bytes()) {
         parse_part(text, 0, &mut index, &mut out);
         return finish_stream(out);
     }

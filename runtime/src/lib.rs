@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
+pub mod alloc;
+
 // The default dlmalloc made evaluation slower; talc grows memory the same way.
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: alloc::SizeClassCache<talc::wasm::WasmDynamicTalc> =
+    alloc::SizeClassCache::new(talc::wasm::new_wasm_dynamic_allocator());
 
 /// Version of the exports and their JSON; bumped on any incompatible change.
 pub const ABI_VERSION: u32 = 1;

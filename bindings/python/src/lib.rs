@@ -21,7 +21,7 @@ use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
 use errors::{input_error_at, policy_error, policy_errors};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use report::{Decision, DocumentResult, Finding, Report, Summary};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -92,6 +92,11 @@ fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8
 }
 
 fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
+    // A dict first: it is the common case, and asking it for `__fspath__`
+    // raises and clears an AttributeError, which costs more than the call.
+    if doc.cast::<PyDict>().is_ok() {
+        return convert::to_value(doc).map(|v| Input::Documents(vec![v]));
+    }
     if let Some(path) = path_of(doc)? {
         return read_input_files(py, &path).map(Input::Files);
     }
