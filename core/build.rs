@@ -17,7 +17,19 @@ fn list(dir: &Path) -> Vec<String> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    // Read when the script runs, not baked in when it was compiled: cargo
+    // may reuse a build script compiled in another checkout of this
+    // workspace (a git worktree sharing the target directory), which once
+    // embedded an empty library from a deleted worktree.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = Path::new(&manifest_dir).join("../policies");
+    if list(&root).is_empty() {
+        println!(
+            "cargo:warning=no policies in {}: the built-in library would be empty",
+            root.display()
+        );
+        std::process::exit(1);
+    }
     println!("cargo:rerun-if-changed={}", root.display());
     println!("cargo:rerun-if-changed={}", root.join("tests").display());
     let mut out = String::new();

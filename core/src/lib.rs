@@ -15,6 +15,7 @@ mod schema;
 pub mod schema_files;
 pub mod secrets;
 pub mod source;
+pub mod wasm_alloc;
 
 pub use engine::{EvalInput, PolicySet};
 pub use policy::{PolicyError, Severity};

@@ -11,13 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
-pub mod alloc;
-
-// The default dlmalloc made evaluation slower; talc grows memory the same way.
+// talc grows memory the same way as the default dlmalloc, and is faster;
+// the size-class cache in front of it more so (benches/README.md).
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: alloc::SizeClassCache<talc::wasm::WasmDynamicTalc> =
-    alloc::SizeClassCache::new(talc::wasm::new_wasm_dynamic_allocator());
+static ALLOCATOR: assay_core::wasm_alloc::SizeClassCache<talc::wasm::WasmDynamicTalc> =
+    assay_core::wasm_alloc::SizeClassCache::new(talc::wasm::new_wasm_dynamic_allocator());
 
 /// Version of the exports and their JSON; bumped on any incompatible change.
 pub const ABI_VERSION: u32 = 1;

@@ -1,11 +1,13 @@
-//! The guest's allocator: talc, with a free list per small size class in
-//! front of it.
+//! For the wasm32 builds of core: a free list per small size class in front
+//! of an allocator (the module guest's), and a faster `memcmp` (every wasm32
+//! build, since compiler-builtins' one compares a byte at a time).
 //!
 //! Evaluating a document allocates and frees many small strings and map
-//! nodes. Through talc alone the allocator took 16% of the guest's time
+//! nodes. In a module, the allocator alone took 16% of the guest's time
 //! (benches/README.md); popping and pushing a free list is a few
 //! instructions. Small blocks are kept for reuse at their size rather than
-//! returned to talc, so the cache holds at most the peak of each class.
+//! returned to the inner allocator, so the cache holds at most the peak of
+//! each class.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::UnsafeCell;
@@ -20,7 +22,9 @@ pub struct SizeClassCache<A> {
     free: UnsafeCell<[*mut u8; CLASSES]>,
 }
 
-// SAFETY: only built for wasm32 without atomics, where there is one thread.
+// SAFETY: wasm32 without atomics has one thread; elsewhere the free lists
+// would race, so the cache is not `Sync` there.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 unsafe impl<A: Sync> Sync for SizeClassCache<A> {}
 
 impl<A> SizeClassCache<A> {
