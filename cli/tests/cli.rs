@@ -1879,7 +1879,9 @@ fn build_writes_a_deterministic_module_that_inspect_describes() {
         std::fs::read(&second).unwrap(),
     );
     assert_eq!(a, b, "same policies, same bytes");
-    assert!(a.len() < 8 << 20, "module is {} bytes", a.len());
+    // A guard against size regressions, not the < 3 MB aim: the guest's
+    // inlining threshold (module-host/build.rs) made it 8.5 MB for 3% speed.
+    assert!(a.len() < 9 << 20, "module is {} bytes", a.len());
     let run = assay(&["inspect", &first, "-o", "json"]);
     run.assert_code(0);
     let meta = run.json();
