@@ -2,6 +2,7 @@
 //! in between, since that would double the cost of `validate(dict)`.
 
 use crate::errors::input_error;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
@@ -27,7 +28,8 @@ fn bad(message: String) -> Bad {
 /// A Python document (dict, list, str, int, float, bool, None; tuples as
 /// lists) as a JSON value. Anything else is an `InputError` naming where.
 pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    convert(obj, 0).map_err(|e| {
+    // `obj` is borrowed for this whole call, so the root stays alive.
+    convert(obj.py(), obj.as_ptr(), 0).map_err(|e| {
         let mut path = String::new();
         for segment in e.at.iter().rev() {
             assay_core::source::push_segment(&mut path, segment);
@@ -37,40 +39,242 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     })
 }
 
-fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
+// The fast path below walks exact `dict`, `list`, `tuple`, `str`, `int`,
+// `float`, `bool` and `None` through the C API, as `jsonschema-rs` does:
+// type pointers compared, items borrowed from their container without
+// touching reference counts, strings read from CPython's cached UTF-8.
+// Everything else (subclasses, other types) goes through `slow`, the
+// pyo3 path, with a strong reference, so error messages are unchanged;
+// dict subclasses come back to `dict`, whose walk is the same for them.
+//
+// Why borrowing is sound: the GIL is held throughout (`Python<'py>` is
+// threaded through), and each container is kept alive by a strong
+// reference (`_keep`) while it is walked, and the root by the caller. A
+// borrowed item can only be freed if Python code runs and removes it from
+// its container. On the success path the fast path runs no Python code and
+// allocates no Python object (so the garbage collector, which could run
+// finalizers, is not triggered): only an error (an exception being set)
+// allocates, and after an error no borrowed pointer is used again, since
+// keys are copied into owned `String`s before their value is converted.
+// `slow` may allocate (an `OverflowError` for a large `int` subclass), so it
+// takes its own strong reference to the item first; containers above it
+// are alive through their `_keep`, and `PyDict_Next`/`PyList_GetItem`/
+// `PyTuple_GetItem` stay memory-safe on a container that was changed
+// meanwhile (bounds-checked; a shortened list ends the walk).
+
+/// Exact built-in types, compared by address.
+#[inline]
+fn is_type(ty: *mut ffi::PyTypeObject, exact: *mut ffi::PyTypeObject) -> bool {
+    std::ptr::eq(ty, exact)
+}
+
+fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
     if depth > MAX_DEPTH {
         return Err(bad(format!(
             "nested more than {MAX_DEPTH} levels deep (is the document cyclic?)"
         )));
     }
+    // SAFETY: `obj` is a valid, live object (see above); reading its type
+    // and the addresses of the interpreter's static type objects and
+    // singletons reads no Python state that can change.
+    let ty = unsafe { ffi::Py_TYPE(obj) };
     // Most values of a manifest are strings and mappings: test those first.
+    if is_type(ty, &raw mut ffi::PyUnicode_Type) {
+        // SAFETY: `obj` is exactly a `str`.
+        return unsafe { utf8(obj) }
+            .map(|s| Value::String(s.to_owned()))
+            .ok_or_else(|| bad("a string that is not valid Unicode".to_owned()));
+    }
+    if is_type(ty, &raw mut ffi::PyDict_Type) {
+        return dict(py, obj, depth);
+    }
+    if is_type(ty, &raw mut ffi::PyList_Type) {
+        return list(py, obj, depth);
+    }
+    // SAFETY: the singletons' addresses, with the GIL held.
+    if std::ptr::eq(obj, unsafe { ffi::Py_None() }) {
+        return Ok(Value::Null);
+    }
+    if is_type(ty, &raw mut ffi::PyBool_Type) {
+        // SAFETY: as above.
+        return Ok(Value::Bool(std::ptr::eq(obj, unsafe { ffi::Py_True() })));
+    }
+    if is_type(ty, &raw mut ffi::PyLong_Type) {
+        let mut overflow: std::ffi::c_int = 0;
+        // SAFETY: `obj` is exactly an `int`: this reads its digits, calls
+        // no `__index__` and reports overflow in `overflow`, not by raising.
+        let i = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow) };
+        if overflow == 0 && (i != -1 || unsafe { ffi::PyErr_Occurred() }.is_null()) {
+            return Ok(Value::from(i));
+        }
+        if overflow > 0 {
+            // SAFETY: as above; an integer above 2**64 - 1 raises
+            // `OverflowError`, which is cleared here, and the walk ends.
+            let u = unsafe { ffi::PyLong_AsUnsignedLongLong(obj) };
+            if u != u64::MAX || unsafe { ffi::PyErr_Occurred() }.is_null() {
+                return Ok(Value::from(u));
+            }
+        }
+        // SAFETY: clearing an error (if any) with the GIL held.
+        unsafe { ffi::PyErr_Clear() };
+        return Err(bad("an integer too large for JSON (64 bits)".to_owned()));
+    }
+    if is_type(ty, &raw mut ffi::PyFloat_Type) {
+        // SAFETY: `obj` is exactly a `float`: this reads its value.
+        let f = unsafe { ffi::PyFloat_AsDouble(obj) };
+        return Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned()));
+    }
+    if is_type(ty, &raw mut ffi::PyTuple_Type) {
+        return tuple(py, obj, depth);
+    }
+    // SAFETY: `obj` is live; `from_borrowed_ptr` takes a strong reference,
+    // so it stays alive whatever `slow` runs.
+    let owned = unsafe { Bound::from_borrowed_ptr(py, obj) };
+    slow(&owned, depth)
+}
+
+/// The UTF-8 text of a `str` (or a subclass): `None` when it holds lone
+/// surrogates (the error CPython raises is cleared).
+///
+/// # Safety
+/// `obj` must be a live `str`, and the GIL held. The text borrows CPython's
+/// UTF-8 cache of the object: the caller copies it before anything can free
+/// the object.
+unsafe fn utf8<'a>(obj: *mut ffi::PyObject) -> Option<&'a str> {
+    let mut len: ffi::Py_ssize_t = 0;
+    // SAFETY: per the contract; it runs no Python code.
+    let ptr = unsafe { ffi::PyUnicode_AsUTF8AndSize(obj, &mut len) };
+    if ptr.is_null() {
+        // SAFETY: GIL held; the `UnicodeEncodeError` is not ours to keep.
+        unsafe { ffi::PyErr_Clear() };
+        return None;
+    }
+    // SAFETY: CPython returns `len` bytes of valid UTF-8 (it refuses
+    // surrogates), kept in the object.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize) };
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
+/// A `dict` (or a subclass: its stored items) as a JSON object.
+fn dict(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+    // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
+    let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
+    // Entries are gathered, then the map is built in one pass:
+    // `BTreeMap::from_iter` sorts them (a stable sort) and builds the nodes
+    // bottom-up, where inserting one by one searches the tree for each key
+    // (half of the conversion's time on a ConfigMap). Of equal keys (a `str`
+    // subclass can make two), the last one stays, as with inserting.
+    // SAFETY: `obj` is a live dict, the GIL held.
+    let len = unsafe { ffi::PyDict_Size(obj) }.max(0);
+    let mut entries: Vec<(String, Value)> = Vec::with_capacity(len as usize);
+    let mut pos: ffi::Py_ssize_t = 0;
+    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: `obj` is a live dict (or subclass) and the GIL is held; `PyDict_Next`
+    // returns borrowed, non-null key and value while it returns non-zero.
+    while unsafe { ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) } != 0 {
+        // SAFETY: `key` is a live key of the dict.
+        let key = if is_type(unsafe { ffi::Py_TYPE(key) }, &raw mut ffi::PyUnicode_Type) {
+            // SAFETY: an exact `str`, copied at once.
+            unsafe { utf8(key) }
+                .map(str::to_owned)
+                .ok_or_else(|| bad("a key that is not valid Unicode".to_owned()))?
+        } else {
+            // SAFETY: as above; a strong reference for the pyo3 path.
+            slow_key(&unsafe { Bound::from_borrowed_ptr(py, key) })?
+        };
+        match convert(py, value, depth + 1) {
+            Ok(value) => entries.push((key, value)),
+            Err(mut e) => {
+                e.at.push(key);
+                return Err(e);
+            }
+        };
+    }
+    Ok(Value::Object(Map::from_iter(entries)))
+}
+
+/// A `list` (exact type) as a JSON array.
+fn list(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+    // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
+    let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
+    // SAFETY: `obj` is a live list, the GIL held.
+    let len = unsafe { ffi::PyList_Size(obj) }.max(0);
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        // SAFETY: as above; a borrowed item, or null (an `IndexError`,
+        // cleared) should the list have been shortened meanwhile.
+        let item = unsafe { ffi::PyList_GetItem(obj, i) };
+        if item.is_null() {
+            // SAFETY: GIL held; the `IndexError` is dropped and the walk ends.
+            unsafe { ffi::PyErr_Clear() };
+            break;
+        }
+        match convert(py, item, depth + 1) {
+            Ok(v) => out.push(v),
+            Err(mut e) => {
+                e.at.push(i.to_string());
+                return Err(e);
+            }
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// A `tuple` (exact type) as a JSON array.
+fn tuple(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+    // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
+    let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
+    // SAFETY: `obj` is a live tuple (immutable), the GIL held.
+    let len = unsafe { ffi::PyTuple_Size(obj) }.max(0);
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        // SAFETY: as above; `i` is in bounds, so the item is borrowed and non-null.
+        let item = unsafe { ffi::PyTuple_GetItem(obj, i) };
+        if item.is_null() {
+            // SAFETY: GIL held; the `IndexError` is dropped and the walk ends.
+            unsafe { ffi::PyErr_Clear() };
+            break;
+        }
+        match convert(py, item, depth + 1) {
+            Ok(v) => out.push(v),
+            Err(mut e) => {
+                e.at.push(i.to_string());
+                return Err(e);
+            }
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// A key that is not exactly a `str`: a subclass is read as its text.
+fn slow_key(k: &Bound<'_, PyAny>) -> Result<String, Bad> {
+    let Ok(k) = k.cast::<PyString>() else {
+        return Err(bad(format!(
+            "a key of type `{}`; keys must be strings",
+            type_name(k)
+        )));
+    };
+    k.to_str()
+        .map(str::to_owned)
+        .map_err(|_| bad("a key that is not valid Unicode".to_owned()))
+}
+
+/// Subclasses of the built-in types, and everything else, through pyo3.
+fn slow(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
+    let py = obj.py();
     if let Ok(s) = obj.cast::<PyString>() {
         return s
             .to_str()
             .map(|s| Value::String(s.to_owned()))
             .map_err(|_| bad("a string that is not valid Unicode".to_owned()));
     }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
-        for (k, v) in d.iter() {
-            let Ok(k) = k.cast::<PyString>() else {
-                return Err(bad(format!(
-                    "a key of type `{}`; keys must be strings",
-                    type_name(&k)
-                )));
-            };
-            let key = k
-                .to_str()
-                .map_err(|_| bad("a key that is not valid Unicode".to_owned()))?;
-            match convert(&v, depth + 1) {
-                Ok(value) => map.insert(key.to_owned(), value),
-                Err(mut e) => {
-                    e.at.push(key.to_owned());
-                    return Err(e);
-                }
-            };
-        }
-        return Ok(Value::Object(map));
+    // A dict subclass is read as pyo3 would iterate it (`PyDict_Next`, not
+    // an overridden `items`), but without pyo3's panic should it change.
+    if obj.cast::<PyDict>().is_ok() {
+        return dict(py, obj.as_ptr(), depth);
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -111,7 +315,8 @@ fn sequence<'py>(
 ) -> Result<Value, Bad> {
     let mut out = Vec::new();
     for (i, item) in items.enumerate() {
-        match convert(&item, depth + 1) {
+        // `item` is a strong reference, alive for the call.
+        match convert(item.py(), item.as_ptr(), depth + 1) {
             Ok(v) => out.push(v),
             Err(mut e) => {
                 e.at.push(i.to_string());

@@ -97,6 +97,14 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
     if doc.cast::<PyDict>().is_ok() {
         return convert::to_value(doc).map(|v| Input::Documents(vec![v]));
     }
+    // Nor are exact lists and bytes asked (they have no `__fspath__`);
+    // subclasses, which could, take the path below.
+    if let Ok(list) = doc.cast_exact::<PyList>() {
+        return documents(list.iter());
+    }
+    if let Ok(b) = doc.cast_exact::<PyBytes>() {
+        return Ok(Input::Bytes(b.as_bytes().to_vec()));
+    }
     if let Some(path) = path_of(doc)? {
         return read_input_files(py, &path).map(Input::Files);
     }
@@ -108,20 +116,19 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
     }
     // A list or tuple is a list of documents, as a YAML stream would be.
     if let Ok(list) = doc.cast::<PyList>() {
-        return list
-            .iter()
-            .map(|d| convert::to_value(&d))
-            .collect::<PyResult<_>>()
-            .map(Input::Documents);
+        return documents(list.iter());
     }
     if let Ok(tuple) = doc.cast::<PyTuple>() {
-        return tuple
-            .iter()
-            .map(|d| convert::to_value(&d))
-            .collect::<PyResult<_>>()
-            .map(Input::Documents);
+        return documents(tuple.iter());
     }
     convert::to_value(doc).map(|v| Input::Documents(vec![v]))
+}
+
+fn documents<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<Input> {
+    items
+        .map(|d| convert::to_value(&d))
+        .collect::<PyResult<_>>()
+        .map(Input::Documents)
 }
 
 fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>, file: Option<&str>) -> PyResult<Old> {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import decimal
 import json
 from pathlib import Path
 
@@ -151,6 +153,132 @@ def test_values_convert_as_json_would(policy: assay.Policy) -> None:
     via_json = source.validate(json.loads(json.dumps(doc))).findings[0].message
     via_text = source.validate(json.dumps(doc)).findings[0].message
     assert direct == via_json == via_text
+
+
+def same_as(expected: object) -> assay.Policy:
+    """A policy whose schema passes exactly the JSON value `expected`."""
+    doc = {"apiVersion": "assay.dev/v1", "kind": "ValidationPolicy", "metadata": {"name": "same"},
+           "spec": {"schema": {"jsonSchema": {"const": expected}}}}
+    return assay.Policy.from_yaml(json.dumps(doc, ensure_ascii=False), file="same.json")
+
+
+class D(dict):
+    pass
+
+
+class L(list):
+    pass
+
+
+class S(str):
+    pass
+
+
+class I(int):
+    pass
+
+
+class F(float):
+    pass
+
+
+def test_subclasses_convert_as_json_would() -> None:
+    # Exact types take the C-API walk, subclasses the pyo3 path: both must
+    # give what `json.dumps` would, at any depth.
+    point = collections.namedtuple("point", "x y")
+    doc = D(kind="X", a=collections.OrderedDict(b=L([S("s"), I(7), F(1.5), True, False, None, 1, 0])),
+            t=(1, (2, [3])), p=point(1, 2), e={}, l=[], n={"x": {"y": [{"z": "deep"}]}},
+            ints=[2**63 - 1, -2**63, 2**63, 2**64 - 1, I(2**64 - 1), I(-5)],
+            f=[0.0, -0.5, 1e308, 5e-324, F(-2.25)], u="é€😀")
+    doc[S("key")] = "a str subclass as key"
+    expected = json.loads(json.dumps(doc))
+    assert same_as(expected).validate(doc).verdict == "pass"
+    assert same_as(expected).validate([doc, expected]).summary.errors == 0
+    expected["u"] = "other"
+    assert same_as(expected).validate(doc).verdict == "fail"
+
+
+def test_bool_is_not_int() -> None:
+    assert same_as({"b": True, "i": 1, "z": 0}).validate({"b": True, "i": 1, "z": 0}).verdict == "pass"
+    assert same_as({"b": 1}).validate({"b": True}).verdict == "fail"
+    assert same_as({"i": True}).validate({"i": 1}).verdict == "fail"
+    assert same_as({"z": False}).validate({"z": 0}).verdict == "fail"
+    assert same_as({"l": [False, True]}).validate({"l": [False, True]}).verdict == "pass"
+
+
+def test_equal_keys_keep_the_last_value() -> None:
+    # A `str` subclass with its own hash can stand beside an equal `str`
+    # key; converted, both are "a", and the later one wins, as inserting would.
+    class K(str):
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+    first, second = {"a": 1, K("a"): 2}, {K("a"): 2, "a": 1}
+    assert len(first) == len(second) == 2
+    assert same_as({"a": 2}).validate(first).verdict == "pass"
+    assert same_as({"a": 1}).validate(second).verdict == "pass"
+
+
+@pytest.mark.parametrize(("doc", "where", "what"), [
+    ({"a": [{"b": float("inf")}]}, "`/a/0/b`", "NaN or infinity"),
+    ({"a": -float("inf")}, "`/a`", "NaN or infinity"),
+    ({"a": F("nan")}, "`/a`", "NaN or infinity"),
+    ({"a": 2**64}, "`/a`", "too large"),
+    ({"a": -2**63 - 1}, "`/a`", "too large"),
+    ({"a": I(2**64)}, "`/a`", "too large"),
+    ({"a": [1, -2**100]}, "`/a/1`", "too large"),
+    ({"a": {(1, 2): "x"}}, "`/a`", "a key of type `tuple`; keys must be strings"),
+    ({"a": {b"k": 1}}, "`/a`", "a key of type `bytes`"),
+    ({"a": {None: 1}}, "`/a`", "a key of type `NoneType`"),
+    ({"a": "\ud800"}, "`/a`", "a string that is not valid Unicode"),
+    ({"a": S("\ud800")}, "`/a`", "a string that is not valid Unicode"),
+    ({"a": {"\udfff": 1}}, "`/a`", "a key that is not valid Unicode"),
+    ({"a": {S("\udfff"): 1}}, "`/a`", "a key that is not valid Unicode"),
+    ({"a": [1, b"x"]}, "`/a/1`", "a value of type `bytes`"),
+    ({"a": (1, {2: 3})}, "`/a/1`", "keys must be strings"),
+    ({"a": L([0, {1.5}])}, "`/a/1`", "a value of type `set`"),
+    (D(x={"y": decimal.Decimal("1")}), "`/x/y`", "a value of type `Decimal`"),
+    ({"a": {"b/c": {"d~e": object()}}}, "`/a/b~1c/d~0e`", "a value of type `object`"),
+])
+def test_input_errors_name_the_place(policy: assay.Policy, doc: object, where: str, what: str) -> None:
+    with pytest.raises(assay.InputError) as e:
+        policy.validate(doc)
+    assert str(e.value).startswith(f"{where}: ") and what in str(e.value), str(e.value)
+
+
+def test_nesting_is_limited_to_256_levels(policy: assay.Policy) -> None:
+    def lists(k: int) -> list:
+        v: list = []
+        for _ in range(k - 1):
+            v = [v]
+        return v
+
+    def dicts(k: int) -> dict:
+        v: dict = {}
+        for _ in range(k - 1):
+            v = {"d": v}
+        return v
+
+    # The document is level 0, so the innermost of k containers under it is level k.
+    for make, step in ((lists, "/0"), (dicts, "/d")):
+        policy.validate({"a": make(256)})
+        with pytest.raises(assay.InputError, match="nested more than 256 levels deep") as e:
+            policy.validate({"a": make(257)})
+        assert str(e.value).startswith("`/a" + step * 256 + "`: "), str(e.value)[:40]
+    policy.validate({"a": tuple(lists(256))})
+    cyclic: list = []
+    cyclic.append(cyclic)
+    with pytest.raises(assay.InputError, match="nested more than 256 levels deep"):
+        policy.validate({"a": cyclic})
+
+
+def test_a_list_subclass_is_a_stream_of_documents(policy: assay.Policy) -> None:
+    docs = [configmap(LOG_LEVEL="INFO"), configmap(LOG_LEVEL="TRACE")]
+    assert policy.validate(L(docs)).to_dict() == policy.validate(docs).to_dict()
+    assert policy.validate(L(docs)).summary.documents == 2
 
 
 def test_paths_and_directories_as_the_cli_reads_them(cli: Path, library: assay.Policy) -> None:
