@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,11 @@ def test_health_and_ready_follow_the_guard(app_and_config) -> None:  # type: ign
     r = client.get("/ready")
     assert r.status_code == 200 and r.json["generation"] == 1 and r.json["last_error"] is None
 
-    config.write_text("log_level: verbose\n")  # a bad version: rejected, still ready
+    # A bad version, swapped in whole as the kubelet does (a plain rewrite
+    # lets the poller read the truncated, empty file first): rejected, still ready.
+    staged = config.with_name("config.yaml.new")
+    staged.write_text("log_level: verbose\n")
+    os.replace(staged, config)
     guard = app.extensions["assay_guard"]
     deadline = time.monotonic() + 10
     while guard.last_error is None:
