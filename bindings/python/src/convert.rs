@@ -196,43 +196,38 @@ fn dict(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, 
     Ok(Value::Object(Map::from_iter(entries)))
 }
 
+/// The `size` and `get_item` functions of the C API for one sequence type.
+type SequenceApi = (
+    unsafe extern "C" fn(*mut ffi::PyObject) -> ffi::Py_ssize_t,
+    unsafe extern "C" fn(*mut ffi::PyObject, ffi::Py_ssize_t) -> *mut ffi::PyObject,
+);
+
 /// A `list` (exact type) as a JSON array.
 fn list(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
-    // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
-    let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
-    // SAFETY: `obj` is a live list, the GIL held.
-    let len = unsafe { ffi::PyList_Size(obj) }.max(0);
-    let mut out = Vec::with_capacity(len as usize);
-    for i in 0..len {
-        // SAFETY: as above; a borrowed item, or null (an `IndexError`,
-        // cleared) should the list have been shortened meanwhile.
-        let item = unsafe { ffi::PyList_GetItem(obj, i) };
-        if item.is_null() {
-            // SAFETY: GIL held; the `IndexError` is dropped and the walk ends.
-            unsafe { ffi::PyErr_Clear() };
-            break;
-        }
-        match convert(py, item, depth + 1) {
-            Ok(v) => out.push(v),
-            Err(mut e) => {
-                e.at.push(i.to_string());
-                return Err(e);
-            }
-        }
-    }
-    Ok(Value::Array(out))
+    array(py, obj, depth, (ffi::PyList_Size, ffi::PyList_GetItem))
 }
 
 /// A `tuple` (exact type) as a JSON array.
 fn tuple(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+    array(py, obj, depth, (ffi::PyTuple_Size, ffi::PyTuple_GetItem))
+}
+
+/// `obj`, a list or tuple, read through its type's C API functions.
+fn array(
+    py: Python<'_>,
+    obj: *mut ffi::PyObject,
+    depth: usize,
+    (size, get_item): SequenceApi,
+) -> Result<Value, Bad> {
     // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
     let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
-    // SAFETY: `obj` is a live tuple (immutable), the GIL held.
-    let len = unsafe { ffi::PyTuple_Size(obj) }.max(0);
+    // SAFETY: `obj` is a live object of the type those functions are for, the GIL held.
+    let len = unsafe { size(obj) }.max(0);
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
-        // SAFETY: as above; `i` is in bounds, so the item is borrowed and non-null.
-        let item = unsafe { ffi::PyTuple_GetItem(obj, i) };
+        // SAFETY: as above; a borrowed item, or null (an `IndexError`,
+        // cleared) should a list have been shortened meanwhile.
+        let item = unsafe { get_item(obj, i) };
         if item.is_null() {
             // SAFETY: GIL held; the `IndexError` is dropped and the walk ends.
             unsafe { ffi::PyErr_Clear() };
