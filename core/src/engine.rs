@@ -474,7 +474,29 @@ fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
     lookup(v, pointer).and_then(Value::as_str).unwrap_or("")
 }
 
+/// What a schema-only policy checks (see `CompiledPolicy::schema_only`).
+pub struct SchemaOnly<'a> {
+    /// The JSON pointer the schema applies to.
+    pub path: &'a str,
+    pub schema: &'a Value,
+}
+
 impl CompiledPolicy {
+    /// The policy's schema, when it is the policy's only check and needs no
+    /// coercion or other files. A document it passes has no findings, so a
+    /// host that can run the schema on its own objects (Python's) may skip
+    /// converting documents that pass (`check::passed`).
+    pub fn schema_only(&self) -> Option<SchemaOnly<'_>> {
+        if !self.embedded.is_empty() || !self.rules.is_empty() || self.secrets.is_some() {
+            return None;
+        }
+        let s = self.schema.as_ref()?;
+        Some(SchemaOnly {
+            path: &s.path,
+            schema: s.schema.plain()?,
+        })
+    }
+
     pub fn applies(&self, doc: &Value) -> bool {
         let Some(m) = &self.matcher else {
             return true;

@@ -859,7 +859,13 @@ fn escape(text: &str, at: usize) -> Option<(char, usize)> {
         b'L' => '\u{2028}',
         b'P' => '\u{2029}',
         b'x' => return hex_escape(text, at, 2),
-        b'u' => return hex_escape(text, at, 4),
+        b'u' => {
+            // JSON writes characters outside the BMP as a surrogate pair.
+            if let Some(c) = crate::source::surrogate_pair(&text[at + 1..]) {
+                return Some((c, 12));
+            }
+            return hex_escape(text, at, 4);
+        }
         b'U' => return hex_escape(text, at, 8),
         _ => return None,
     };
@@ -994,6 +1000,8 @@ mod tests {
             "  indented: top\n  level: map\n",
             "a: x",
             "a: |\n  no final break",
+            "j: {\"a\": \"x\\ud83d\\ude00y\\uD83D\\uDE01\", \"b\": [\"\\ud83d\\ude00\", 2]}\n",
+            "a: \"\\ud83d\\ude00\"\nb: '\\ud83d\\ude00'\nc: [\"\\ud83d\\ude00\", 1]\n",
         ] {
             assert!(check_part(text, 0), "fast path bailed on:\n{text}");
         }
@@ -1022,6 +1030,10 @@ mod tests {
             "- a\nb: 1\n",
             "a:\n  - b\n c: 1\n",
             "a: 1\na: 2\n",
+            "a: \"\\ud83d\"\n",
+            // Pairs in a multi-line scalar, and after an escaped line break.
+            "{\"a\": \"x\\ud83d\\ude00\n  y\\ud83d\\ude00\\\n  z\\ud83d\\ude00\", \"b\": 1}\n",
+            "{\"a\": \"\\ud83d\\ude00\",\n \"b\": \"\\ud83d\\ude00\", \"c\": 1}\n",
         ] {
             assert!(!check_part(text, 0), "fast path handled:\n{text}");
         }

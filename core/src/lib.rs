@@ -11,7 +11,7 @@ mod k8s_cel;
 pub mod policy;
 pub mod report;
 pub mod rollout;
-mod schema;
+pub mod schema;
 pub mod schema_files;
 pub mod secrets;
 pub mod source;

@@ -15,6 +15,18 @@ use std::borrow::Cow;
 pub struct Schema {
     validator: jsonschema::Validator,
     coerce: Option<CoercePlan>,
+    /// The schema, when a host may compile it for its own objects with
+    /// `options`: no coercion and no other files.
+    plain: Option<Value>,
+}
+
+/// The options every schema is compiled with, for any representation of
+/// JSON: the Python package compiles schemas for Python objects with them.
+pub fn options<'i, F: jsonschema::json::Json>(
+) -> jsonschema::ValidationOptions<'i, std::sync::Arc<dyn jsonschema::Retrieve>, F> {
+    jsonschema::options_for::<F>()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
 }
 
 /// Where a schema wants numbers or booleans, worked out once from the schema.
@@ -183,20 +195,26 @@ impl Schema {
         pos: Pos,
         files: ReadFiles,
     ) -> Result<Schema, PolicyError> {
-        let mut options = jsonschema::draft202012::options();
+        let mut options = options();
         if let Some(base) = &files.base_uri {
             options = options.with_base_uri(base.clone());
         }
-        let validator = options
-            .should_validate_formats(true)
-            .with_retriever(files)
-            .build(schema)
-            .map_err(|e| {
-                PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
-                    .with_hint("the schema must be valid JSON Schema 2020-12")
-            })?;
+        let plain = (coerce == Coerce::None && files.is_empty()).then(|| schema.clone());
+        let validator = options.with_retriever(files).build(schema).map_err(|e| {
+            PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
+                .with_hint("the schema must be valid JSON Schema 2020-12")
+        })?;
         let coerce = (coerce == Coerce::Strings).then(|| CoercePlan::of(schema));
-        Ok(Schema { validator, coerce })
+        Ok(Schema {
+            validator,
+            coerce,
+            plain,
+        })
+    }
+
+    /// The schema, when it needs no coercion and no other files.
+    pub fn plain(&self) -> Option<&Value> {
+        self.plain.as_ref()
     }
 
     /// Validates `target` (found at `base`); each error is a finding of `rule`

@@ -37,6 +37,13 @@ pub(crate) struct ReadFiles {
     files: HashMap<String, Value>,
 }
 
+impl ReadFiles {
+    /// Whether the schema refers to no other file.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.base_uri.is_none() && self.files.is_empty()
+    }
+}
+
 impl Retrieve for ReadFiles {
     fn retrieve(
         &self,

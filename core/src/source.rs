@@ -149,6 +149,19 @@ pub fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
     })
 }
 
+/// The unescaped segments of a JSON pointer; `None` when it is not one.
+pub fn segments(pointer: &str) -> Option<Vec<String>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = pointer.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
 /// Appends a JSON pointer segment (RFC 6901 escaping).
 pub fn push_segment(pointer: &mut String, segment: &str) {
     pointer.push('/');
@@ -621,12 +634,15 @@ fn parse_part(
 }
 
 /// The 1-based position where a saphyr event's span starts.
-fn span_pos(span: &Span, line_offset: u32) -> Pos {
+fn span_pos(span: &Span, line_offset: u32, joins: &Joins) -> Pos {
+    let (line, col) = (span.start.line(), span.start.col());
     Pos {
-        line: span.start.line() as u32 + line_offset,
-        column: span.start.col() as u32 + 1,
+        line: line as u32 + line_offset,
+        column: joins.column(line, col) as u32 + 1,
     }
 }
+
+const ESCAPE_NOT_A_CHARACTER: &str = "found invalid Unicode character escape code";
 
 pub(crate) fn parse_part_saphyr(
     text: &str,
@@ -634,6 +650,49 @@ pub(crate) fn parse_part_saphyr(
     index: &mut usize,
     out: &mut Vec<Result<Document, SyntaxError>>,
 ) {
+    let (start_index, start_len) = (*index, out.len());
+    let mut text = Cow::Borrowed(text);
+    let mut joins = Joins::default();
+    // Each round re-parses the part: bounded so that a huge document full
+    // of such strings cannot take quadratic time.
+    let mut rounds = (MAX_JOIN_BYTES / text.len().max(1)).clamp(8, 4096);
+    loop {
+        match parse_saphyr(&text, line_offset, index, out, &joins) {
+            None => return,
+            Some(stop) if rounds > 0 => match joins.rewrite(&text, stop) {
+                Some(joined) => {
+                    rounds -= 1;
+                    text = Cow::Owned(joined);
+                    *index = start_index;
+                    out.truncate(start_len);
+                }
+                None => return,
+            },
+            Some(_) => {
+                if let Some(Err(e)) = out.last_mut() {
+                    e.message = "too many strings with surrogate-pair escapes to join; \
+                        write these characters as UTF-8"
+                        .to_owned();
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Re-parsing is bounded to about this many bytes per part.
+const MAX_JOIN_BYTES: usize = 64 << 20;
+
+/// Parses with saphyr; when it stops at a `\u` escape that is not a
+/// character, returns where the quoted scalar holding it starts (the error
+/// is in `out` too).
+fn parse_saphyr(
+    text: &str,
+    line_offset: u32,
+    index: &mut usize,
+    out: &mut Vec<Result<Document, SyntaxError>>,
+    joins: &Joins,
+) -> Option<saphyr_parser::Marker> {
     let mut parser = Parser::new_from_str(text);
     let mut builder: Option<Builder> = None;
     let mut failed = false;
@@ -641,22 +700,26 @@ pub(crate) fn parse_part_saphyr(
         let (event, span) = match event {
             Ok(e) => e,
             Err(e) => {
+                let (line, col) = (e.marker().line(), e.marker().col());
+                let not_a_character = e.info().contains(ESCAPE_NOT_A_CHARACTER);
                 let message = if e.info().contains("recursion limit") {
                     "nesting deeper than the parser allows; flatten the document".to_owned()
+                } else if not_a_character {
+                    "a `\\u` escape that is not a character: half of a surrogate pair?".to_owned()
                 } else {
                     e.info().to_owned()
                 };
                 out.push(Err(SyntaxError {
                     index: *index,
-                    line: e.marker().line() as u32 + line_offset,
-                    column: e.marker().col() as u32 + 1,
+                    line: line as u32 + line_offset,
+                    column: joins.column(line, col) as u32 + 1,
                     message,
                 }));
                 *index += 1;
-                return;
+                return not_a_character.then(|| *e.marker());
             }
         };
-        let pos = span_pos(&span, line_offset);
+        let pos = span_pos(&span, line_offset, joins);
         let step = match (event, builder.as_mut()) {
             (Event::DocumentStart(_), _) => {
                 builder = Some(Builder::new(*index));
@@ -690,6 +753,97 @@ pub(crate) fn parse_part_saphyr(
             failed = true;
         }
     }
+    None
+}
+
+/// saphyr reads each `\u` escape alone, so it rejects the surrogate pairs
+/// that JSON writes for characters outside the BMP (`json.dumps` does by
+/// default). Each pair in the quoted scalar it stopped at is rewritten as
+/// one `\U` escape, two characters shorter, and the part parsed again;
+/// positions after a rewrite move back to where the user wrote them.
+#[derive(Default)]
+struct Joins {
+    /// (line, column) in the rewritten text just after each rewrite.
+    after: Vec<(usize, usize)>,
+}
+
+impl Joins {
+    fn column(&self, line: usize, col: usize) -> usize {
+        let before = self.after.iter().filter(|&&(l, c)| l == line && c <= col);
+        col + 2 * before.count()
+    }
+
+    /// `text` with the pairs in the double-quoted scalar at `quote` joined;
+    /// `None` when it has none (a lone surrogate is an error as it stands).
+    fn rewrite(&mut self, text: &str, quote: saphyr_parser::Marker) -> Option<String> {
+        let start = text.char_indices().nth(quote.index()).map(|(i, _)| i)?;
+        if text.as_bytes().get(start) != Some(&b'"') {
+            return None;
+        }
+        let (mut line, mut col) = (quote.line(), quote.col() + 1);
+        let mut out = String::with_capacity(text.len());
+        out.push_str(&text[..=start]);
+        let mut rest = text[start + 1..].chars();
+        let mut joined = false;
+        while let Some(c) = rest.next() {
+            match c {
+                '"' => {
+                    out.push(c);
+                    break;
+                }
+                '\\' => {
+                    if let Some(pair) = surrogate_pair(rest.as_str()) {
+                        let _ = write!(out, "\\U{:08X}", u32::from(pair));
+                        rest = rest.as_str()[11..].chars();
+                        col += 10;
+                        self.after.push((line, col));
+                        joined = true;
+                        continue;
+                    }
+                    // The escaped character is copied whole (`\"` ends nothing).
+                    out.push(c);
+                    col += 1;
+                    let Some(escaped) = rest.next() else { break };
+                    out.push(escaped);
+                    (line, col) = if escaped == '\n' {
+                        (line + 1, 0)
+                    } else {
+                        (line, col + 1)
+                    };
+                }
+                '\n' => {
+                    out.push(c);
+                    (line, col) = (line + 1, 0);
+                }
+                _ => {
+                    out.push(c);
+                    col += 1;
+                }
+            }
+        }
+        out.push_str(rest.as_str());
+        joined.then_some(out)
+    }
+}
+
+/// The character of `uHHHH\uLLLL` (a surrogate pair, after its `\`) at the
+/// start of `s`.
+pub(crate) fn surrogate_pair(s: &str) -> Option<char> {
+    if !s.starts_with('u') {
+        return None;
+    }
+    let hex = |h: &str| {
+        h.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(h, 16).ok())
+            .flatten()
+    };
+    let high = hex(s.get(1..5)?).filter(|c| (0xD800..0xDC00).contains(c))?;
+    if s.get(5..7) != Some("\\u") {
+        return None;
+    }
+    let low = hex(s.get(7..11)?).filter(|c| (0xDC00..0xE000).contains(c))?;
+    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 }
 
 #[cfg(test)]
@@ -713,6 +867,70 @@ mod tests {
         assert_eq!(d.map.locate("/b/1"), Some(Pos { line: 4, column: 5 }));
         assert_eq!(d.map.locate("/a"), Some(Pos { line: 1, column: 4 }));
         assert_eq!(d.map.locate("/b/7/z"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn joins_json_surrogate_pair_escapes() {
+        // `json.dumps` writes characters outside the BMP as pairs.
+        let one_line = r#"{"a": "x\ud83d\ude00y\uD83D\uDE01", "b": 1}"#;
+        let indented = "{\n  \"a\": \"x\\ud83d\\ude00y\\uD83D\\uDE01\",\n  \"b\": [\"\\ud83d\\ude00\", 2]\n}\n";
+        let d = one(one_line);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀y😁", "b": 1}));
+        // Columns count the escapes as written.
+        assert_eq!(
+            d.map.locate("/b"),
+            Some(Pos {
+                line: 1,
+                column: 42
+            })
+        );
+        let d = one(indented);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀y😁", "b": ["😀", 2]}));
+        assert_eq!(
+            d.map.locate("/b/1"),
+            Some(Pos {
+                line: 3,
+                column: 25
+            })
+        );
+    }
+
+    #[test]
+    fn joins_pairs_in_multi_line_scalars() {
+        let text =
+            "{\"a\": \"x\\ud83d\\ude00\n  y\\ud83d\\ude00\\\n  z\\ud83d\\ude00\", \"b\": 1}\n";
+        let d = one(text);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀 y😀z😀", "b": 1}));
+        assert_eq!(
+            d.map.locate("/b"),
+            Some(Pos {
+                line: 3,
+                column: 24
+            })
+        );
+    }
+
+    #[test]
+    fn a_lone_surrogate_escape_is_an_error() {
+        for text in [
+            r#"{"a": "\ud83d"}"#,
+            r#"{"a": "\ude00\ud83d"}"#,
+            "a: \"x\\ud83dy\"\n",
+        ] {
+            match parse_stream(text).as_slice() {
+                [Err(e)] => assert!(e.message.contains("surrogate"), "{e:?}"),
+                other => unreachable!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn surrogate_escapes_outside_double_quotes_stay_text() {
+        let d = one("a: '\\ud83d\\ude00'\nb: |\n  \"\\ud83d\\ude00\"\nc: \"\\ud83d\\ude00\"\n");
+        assert_eq!(
+            d.value,
+            serde_json::json!({"a": "\\ud83d\\ude00", "b": "\"\\ud83d\\ude00\"\n", "c": "😀"})
+        );
     }
 
     #[test]

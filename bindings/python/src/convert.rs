@@ -99,32 +99,9 @@ fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Valu
         // SAFETY: as above.
         return Ok(Value::Bool(std::ptr::eq(obj, unsafe { ffi::Py_True() })));
     }
-    if is_type(ty, &raw mut ffi::PyLong_Type) {
-        let mut overflow: std::ffi::c_int = 0;
-        // SAFETY: `obj` is exactly an `int`: this reads its digits, calls
-        // no `__index__` and reports overflow in `overflow`, not by raising.
-        let i = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow) };
-        if overflow == 0 && (i != -1 || unsafe { ffi::PyErr_Occurred() }.is_null()) {
-            return Ok(Value::from(i));
-        }
-        if overflow > 0 {
-            // SAFETY: as above; an integer above 2**64 - 1 raises
-            // `OverflowError`, which is cleared here, and the walk ends.
-            let u = unsafe { ffi::PyLong_AsUnsignedLongLong(obj) };
-            if u != u64::MAX || unsafe { ffi::PyErr_Occurred() }.is_null() {
-                return Ok(Value::from(u));
-            }
-        }
-        // SAFETY: clearing an error (if any) with the GIL held.
-        unsafe { ffi::PyErr_Clear() };
-        return Err(bad("an integer too large for JSON (64 bits)".to_owned()));
-    }
-    if is_type(ty, &raw mut ffi::PyFloat_Type) {
-        // SAFETY: `obj` is exactly a `float`: this reads its value.
-        let f = unsafe { ffi::PyFloat_AsDouble(obj) };
-        return Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned()));
+    // SAFETY: `obj` is live, `ty` its type.
+    if let Some(number) = unsafe { exact_number(obj, ty) } {
+        return number;
     }
     if is_type(ty, &raw mut ffi::PyTuple_Type) {
         return tuple(py, obj, depth);
@@ -133,6 +110,136 @@ fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Valu
     // so it stays alive whatever `slow` runs.
     let owned = unsafe { Bound::from_borrowed_ptr(py, obj) };
     slow(&owned, depth)
+}
+
+/// An exact `int` or `float` as a JSON number; `None` for other types.
+///
+/// # Safety
+/// `obj` must be live, `ty` its type, and the GIL held.
+unsafe fn exact_number(
+    obj: *mut ffi::PyObject,
+    ty: *mut ffi::PyTypeObject,
+) -> Option<Result<Value, Bad>> {
+    if is_type(ty, &raw mut ffi::PyLong_Type) {
+        let mut overflow: std::ffi::c_int = 0;
+        // SAFETY: `obj` is exactly an `int`: this reads its digits, calls
+        // no `__index__` and reports overflow in `overflow`, not by raising.
+        let i = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow) };
+        if overflow == 0 && (i != -1 || unsafe { ffi::PyErr_Occurred() }.is_null()) {
+            return Some(Ok(Value::from(i)));
+        }
+        if overflow > 0 {
+            // SAFETY: as above; an integer above 2**64 - 1 raises
+            // `OverflowError`, which is cleared here, and the walk ends.
+            let u = unsafe { ffi::PyLong_AsUnsignedLongLong(obj) };
+            if u != u64::MAX || unsafe { ffi::PyErr_Occurred() }.is_null() {
+                return Some(Ok(Value::from(u)));
+            }
+        }
+        // SAFETY: clearing an error (if any) with the GIL held.
+        unsafe { ffi::PyErr_Clear() };
+        return Some(Err(bad(
+            "an integer too large for JSON (64 bits)".to_owned()
+        )));
+    }
+    if is_type(ty, &raw mut ffi::PyFloat_Type) {
+        // SAFETY: `obj` is exactly a `float`: this reads its value.
+        let f = unsafe { ffi::PyFloat_AsDouble(obj) };
+        return Some(
+            Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned())),
+        );
+    }
+    None
+}
+
+/// Whether `obj` is made of exact `dict`, `list`, `tuple`, `str`, `int`,
+/// `float`, `bool` and `None` only, and `to_value` would convert it: the
+/// same checks as the fast path above, without building anything.
+pub fn is_plain(obj: &Bound<'_, PyAny>) -> bool {
+    // `obj` is borrowed for this whole call, so the root stays alive.
+    plain(obj.py(), obj.as_ptr(), 0)
+}
+
+fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    // SAFETY: as in `convert`.
+    let ty = unsafe { ffi::Py_TYPE(obj) };
+    if is_type(ty, &raw mut ffi::PyUnicode_Type) {
+        // SAFETY: `obj` is exactly a `str`.
+        return unsafe { utf8(obj) }.is_some();
+    }
+    if is_type(ty, &raw mut ffi::PyDict_Type) {
+        // SAFETY: as in `dict`: a strong reference, items borrowed.
+        let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
+        let mut pos: ffi::Py_ssize_t = 0;
+        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+        while unsafe { ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) } != 0 {
+            // SAFETY: `key` is a live key of the dict.
+            let exact_str = is_type(unsafe { ffi::Py_TYPE(key) }, &raw mut ffi::PyUnicode_Type);
+            if !exact_str || unsafe { utf8(key) }.is_none() || !plain(py, value, depth + 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+    let api: SequenceApi = if is_type(ty, &raw mut ffi::PyList_Type) {
+        (ffi::PyList_Size, ffi::PyList_GetItem)
+    } else if is_type(ty, &raw mut ffi::PyTuple_Type) {
+        (ffi::PyTuple_Size, ffi::PyTuple_GetItem)
+    } else {
+        // SAFETY: the singletons' addresses, with the GIL held.
+        return std::ptr::eq(obj, unsafe { ffi::Py_None() })
+            || is_type(ty, &raw mut ffi::PyBool_Type)
+            // SAFETY: `obj` is live, `ty` its type.
+            || matches!(unsafe { exact_number(obj, ty) }, Some(Ok(_)));
+    };
+    // SAFETY: as in `array`.
+    let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
+    let len = unsafe { (api.0)(obj) }.max(0);
+    (0..len).all(|i| {
+        // SAFETY: as in `array`; null if the sequence was shortened.
+        let item = unsafe { (api.1)(obj, i) };
+        if item.is_null() {
+            unsafe { ffi::PyErr_Clear() };
+            return false;
+        }
+        plain(py, item, depth + 1)
+    })
+}
+
+/// The parts of a document that choose policies and name it in results
+/// (`kind`, `apiVersion`, `metadata.name`, `.namespace`, `.labels`), for a
+/// document `is_plain` accepted.
+pub fn header(doc: &Bound<'_, PyDict>) -> Value {
+    let py = doc.py();
+    let mut out = Map::new();
+    let copy = |from: &Bound<'_, PyDict>, key: &str, to: &mut Map<String, Value>| {
+        if let Ok(Some(v)) = from.get_item(key) {
+            if let Ok(v) = to_value(&v) {
+                to.insert(key.to_owned(), v);
+            }
+        }
+    };
+    copy(doc, "kind", &mut out);
+    copy(doc, "apiVersion", &mut out);
+    if let Ok(Some(meta)) = doc.get_item(pyo3::intern!(py, "metadata")) {
+        match meta.cast_exact::<PyDict>() {
+            Ok(meta) => {
+                let mut m = Map::new();
+                for key in ["name", "namespace", "labels"] {
+                    copy(meta, key, &mut m);
+                }
+                out.insert("metadata".to_owned(), Value::Object(m));
+            }
+            Err(_) => copy(doc, "metadata", &mut out),
+        }
+    }
+    Value::Object(out)
 }
 
 /// The UTF-8 text of a `str` (or a subclass): `None` when it holds lone

@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod convert;
 mod errors;
+mod in_place;
 mod report;
 
 use assay_core::check::{check_bytes, check_documents, check_text, old_versions, FileOutcome};
@@ -19,6 +20,7 @@ use assay_core::PolicySet;
 use assay_module_host::files::{display, walk};
 use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
 use errors::{input_error_at, policy_error, policy_errors};
+use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -49,6 +51,32 @@ const _: fn() = || {
 struct Policy {
     engine: Arc<Engine>,
     source: String,
+    /// Built on the first `validate(dict)` of a native set.
+    in_place: OnceLock<Option<InPlace>>,
+}
+
+impl Policy {
+    fn new(engine: Engine, source: String) -> Policy {
+        Policy {
+            engine: Arc::new(engine),
+            source,
+            in_place: OnceLock::new(),
+        }
+    }
+
+    /// The result of a document that passes schema-only policies, read
+    /// where it is (`in_place`); `None` when the full path must answer.
+    fn passed_in_place(&self, doc: &Bound<'_, PyAny>, file: Option<&str>) -> Option<Report> {
+        let Engine::Native(set) = &*self.engine else {
+            return None;
+        };
+        let doc = doc.cast_exact::<PyDict>().ok()?;
+        let in_place = self.in_place.get_or_init(|| InPlace::of(set)).as_ref()?;
+        let outcome = in_place.check(set, doc, file)?;
+        Some(Report {
+            report: report_of(vec![outcome], Vec::new()),
+        })
+    }
 }
 
 /// What `validate` was given, read into Rust while the interpreter is held.
@@ -325,13 +353,11 @@ fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
     let module = py
         .detach(|| host.load(&bytes))
         .map_err(|e| policy_error(py, &label, &e.to_string(), None))?;
-    Ok(Policy {
-        engine: Arc::new(Engine::Module {
-            path: label.clone(),
-            module: Box::new(Mutex::new(module)),
-        }),
-        source: label,
-    })
+    let engine = Engine::Module {
+        path: label.clone(),
+        module: Box::new(Mutex::new(module)),
+    };
+    Ok(Policy::new(engine, label))
 }
 
 fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
@@ -374,10 +400,7 @@ fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
             Some("a policy has `apiVersion: assay.dev/v1`"),
         ));
     }
-    Ok(Policy {
-        engine: Arc::new(Engine::Native(set)),
-        source,
-    })
+    Ok(Policy::new(Engine::Native(set), source))
 }
 
 /// Loads policies: YAML/JSON files, directories (every policy file below,
@@ -451,10 +474,7 @@ impl Policy {
                 Some("a policy has `apiVersion: assay.dev/v1`"),
             ));
         }
-        Ok(Policy {
-            engine: Arc::new(Engine::Native(set)),
-            source: file.to_owned(),
-        })
+        Ok(Policy::new(Engine::Native(set), file.to_owned()))
     }
 
     /// The built-in policy library (what `assay check` uses without `-p`).
@@ -463,10 +483,10 @@ impl Policy {
         let set = py
             .detach(assay_core::library::defaults)
             .map_err(|errors| policy_errors(py, &errors))?;
-        Ok(Policy {
-            engine: Arc::new(Engine::Native(set)),
-            source: "<built-in library>".to_owned(),
-        })
+        Ok(Policy::new(
+            Engine::Native(set),
+            "<built-in library>".to_owned(),
+        ))
     }
 
     /// Validates documents: a dict (one document), a list of dicts, YAML or
@@ -481,6 +501,11 @@ impl Policy {
         old: Option<&Bound<'_, PyAny>>,
         file: Option<&str>,
     ) -> PyResult<Report> {
+        if old.is_none_or(|o| o.is_none()) {
+            if let Some(report) = self.passed_in_place(doc, file) {
+                return Ok(report);
+            }
+        }
         let input = input_of(py, doc)?;
         let old = old_of(py, old, file)?;
         let env = env.unwrap_or("");
@@ -610,6 +635,13 @@ impl Policy {
     }
 }
 
+/// How many documents `validate` has answered in place (`in_place.rs`);
+/// for the tests.
+#[pyfunction]
+fn _passed_in_place() -> u64 {
+    in_place::PASSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[pymodule]
 fn _assay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Policy>()?;
@@ -620,6 +652,7 @@ fn _assay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decision>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(_passed_in_place, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -198,6 +198,14 @@ def test_subclasses_convert_as_json_would() -> None:
     assert same_as(expected).validate(doc).verdict == "fail"
 
 
+def test_json_text_with_characters_outside_the_bmp() -> None:
+    # `json.dumps` escapes them as surrogate pairs unless told otherwise.
+    doc = {"kind": "X", "u": "é€😀", "nested": {"l": ["🚀", "x😀y"]}}
+    for text in (json.dumps(doc), json.dumps(doc, indent=2)):
+        assert assay.parse(text) == [doc]
+        assert same_as(doc).validate(text).verdict == "pass"
+
+
 def test_bool_is_not_int() -> None:
     assert same_as({"b": True, "i": 1, "z": 0}).validate({"b": True, "i": 1, "z": 0}).verdict == "pass"
     assert same_as({"b": 1}).validate({"b": True}).verdict == "fail"
