@@ -1,6 +1,6 @@
 //! `check`: inputs (text) in, results out. Shared by every host.
 
-use crate::engine::{CompiledPolicy, EvalInput, PolicySet};
+use crate::engine::{CompiledPolicy, EvalInput, Identity, PolicySet};
 use crate::policy::Severity;
 use crate::report::{DocResult, Finding, Verdict};
 use crate::source::{parse_bytes, parse_stream, utf8_error, Document, SourceMap, SyntaxError};
@@ -131,24 +131,23 @@ pub fn check_one(
     if !evaluated.is_empty() {
         out.checked += 1;
     }
+    let id = Identity::of(&doc.value);
     for (policy, findings) in evaluated {
-        out.results.push(doc_result(
-            file, doc.index, &doc.value, policy, findings, changed,
-        ));
+        out.results
+            .push(doc_result(file, doc.index, &id, policy, findings, changed));
     }
 }
 
-/// The outcome of one document (`doc`, or the parts of it that `header`
-/// keeps: kind, apiVersion and metadata) that every policy of `passed`
-/// applied to and found nothing in: what `check_documents` gives, for hosts
-/// that ran schema-only policies themselves (`CompiledPolicy::schema_only`).
-pub fn passed(file: Option<&str>, doc: &Value, passed: &[&CompiledPolicy]) -> FileOutcome {
+/// The outcome of one document that every policy of `passed` applied to
+/// and found nothing in: what `check_documents` gives, for hosts that ran
+/// schema-only policies themselves (`CompiledPolicy::schema_only`).
+pub fn passed(file: Option<&str>, id: &Identity, passed: &[&CompiledPolicy]) -> FileOutcome {
     FileOutcome {
         documents: 1,
         checked: usize::from(!passed.is_empty()),
         results: passed
             .iter()
-            .map(|policy| doc_result(file, 0, doc, policy, Vec::new(), &[]))
+            .map(|policy| doc_result(file, 0, id, policy, Vec::new(), &[]))
             .collect(),
     }
 }
@@ -156,22 +155,17 @@ pub fn passed(file: Option<&str>, doc: &Value, passed: &[&CompiledPolicy]) -> Fi
 fn doc_result(
     file: Option<&str>,
     index: usize,
-    doc: &Value,
+    id: &Identity,
     policy: &CompiledPolicy,
     findings: Vec<Finding>,
     changed: &[String],
 ) -> DocResult {
-    let field = |p: &str| {
-        crate::source::lookup(doc, p)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
     DocResult {
         file: file.map(str::to_owned),
         document: index,
-        kind: field("/kind"),
-        name: field("/metadata/name"),
-        namespace: field("/metadata/namespace"),
+        kind: id.kind.map(str::to_owned),
+        name: id.name.map(str::to_owned),
+        namespace: id.namespace.map(str::to_owned),
         policy: Some(policy.name.clone()),
         verdict: Verdict::of(&findings),
         findings,

@@ -470,8 +470,23 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
-    lookup(v, pointer).and_then(Value::as_str).unwrap_or("")
+/// What names a document and chooses the policies that apply to it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'a> {
+    pub kind: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+}
+
+impl<'a> Identity<'a> {
+    pub fn of(doc: &'a Value) -> Identity<'a> {
+        let text = |p: &str| lookup(doc, p).and_then(Value::as_str);
+        Identity {
+            kind: text("/kind"),
+            name: text("/metadata/name"),
+            namespace: text("/metadata/namespace"),
+        }
+    }
 }
 
 /// What a schema-only policy checks (see `CompiledPolicy::schema_only`).
@@ -498,21 +513,27 @@ impl CompiledPolicy {
     }
 
     pub fn applies(&self, doc: &Value) -> bool {
+        let labels = lookup(doc, "/metadata/labels");
+        self.applies_to(&Identity::of(doc), |key, value| {
+            labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value)
+        })
+    }
+
+    /// `applies` for hosts that read a document's identity themselves;
+    /// `has_label(key, value)` tells whether the document has that label.
+    pub fn applies_to(&self, id: &Identity, has_label: impl Fn(&str, &str) -> bool) -> bool {
         let Some(m) = &self.matcher else {
             return true;
         };
-        let kind = str_at(doc, "/kind");
-        let name = str_at(doc, "/metadata/name");
-        let namespace = str_at(doc, "/metadata/namespace");
+        let (kind, name, namespace) = (
+            id.kind.unwrap_or(""),
+            id.name.unwrap_or(""),
+            id.namespace.unwrap_or(""),
+        );
         (m.kinds.is_empty() || m.kinds.iter().any(|k| k == kind))
             && (m.names.is_empty() || m.names.iter().any(|p| glob(p, name)))
             && (m.namespaces.is_empty() || m.namespaces.iter().any(|p| glob(p, namespace)))
-            && m.labels.iter().all(|(k, v)| {
-                lookup(doc, "/metadata/labels")
-                    .and_then(|l| l.get(k))
-                    .and_then(Value::as_str)
-                    == Some(v.as_str())
-            })
+            && m.labels.iter().all(|(k, v)| has_label(k, v))
     }
 
     /// Evaluates one document against this policy alone.
@@ -546,11 +567,35 @@ impl CompiledPolicy {
                 positions.embedded.push(inner);
             }
         }
+        // A CEL context costs thousands of instructions: only for rules.
+        if !self.rules.is_empty() {
+            self.run_rules(
+                doc,
+                input,
+                Value::Object(embedded_values),
+                &positions,
+                &mut findings,
+            );
+        }
+        if let Some(secrets) = &self.secrets {
+            secrets.evaluate(doc, input, &mut findings);
+        }
+        crate::secrets::redact_findings(&mut findings, &doc.value);
+        findings
+    }
+
+    fn run_rules(
+        &self,
+        doc: &Document,
+        input: &EvalInput,
+        embedded: Value,
+        positions: &DocPositions,
+        findings: &mut Vec<Finding>,
+    ) {
         let params = self
             .params_by_env
             .get(input.env)
             .unwrap_or(&self.params_default);
-        let embedded = Value::Object(embedded_values);
         let old = input.old.unwrap_or(&Value::Null);
         let request = input.request.unwrap_or(&Value::Null);
         let env = Value::String(input.env.to_owned());
@@ -573,15 +618,10 @@ impl CompiledPolicy {
                     continue;
                 }
             }
-            if let Some(f) = rule.run(&ctx, &positions) {
+            if let Some(f) = rule.run(&ctx, positions) {
                 findings.push(f);
             }
         }
-        if let Some(secrets) = &self.secrets {
-            secrets.evaluate(doc, input, &mut findings);
-        }
-        crate::secrets::redact_findings(&mut findings, &doc.value);
-        findings
     }
 
     fn check_embedded(

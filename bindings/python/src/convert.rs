@@ -212,36 +212,6 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
     })
 }
 
-/// The parts of a document that choose policies and name it in results
-/// (`kind`, `apiVersion`, `metadata.name`, `.namespace`, `.labels`), for a
-/// document `is_plain` accepted.
-pub fn header(doc: &Bound<'_, PyDict>) -> Value {
-    let py = doc.py();
-    let mut out = Map::new();
-    let copy = |from: &Bound<'_, PyDict>, key: &str, to: &mut Map<String, Value>| {
-        if let Ok(Some(v)) = from.get_item(key) {
-            if let Ok(v) = to_value(&v) {
-                to.insert(key.to_owned(), v);
-            }
-        }
-    };
-    copy(doc, "kind", &mut out);
-    copy(doc, "apiVersion", &mut out);
-    if let Ok(Some(meta)) = doc.get_item(pyo3::intern!(py, "metadata")) {
-        match meta.cast_exact::<PyDict>() {
-            Ok(meta) => {
-                let mut m = Map::new();
-                for key in ["name", "namespace", "labels"] {
-                    copy(meta, key, &mut m);
-                }
-                out.insert("metadata".to_owned(), Value::Object(m));
-            }
-            Err(_) => copy(doc, "metadata", &mut out),
-        }
-    }
-    Value::Object(out)
-}
-
 /// The UTF-8 text of a `str` (or a subclass): `None` when it holds lone
 /// surrogates (the error CPython raises is cleared).
 ///

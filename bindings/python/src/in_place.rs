@@ -7,10 +7,12 @@
 
 use crate::convert;
 use assay_core::check::{passed, FileOutcome};
+use assay_core::engine::Identity;
 use assay_core::PolicySet;
 use jsonschema::json::{inspect, Pyo3};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Documents answered here, for the tests to see that this path runs.
@@ -62,11 +64,31 @@ impl InPlace {
         if !convert::is_plain(doc.as_any()) {
             return None;
         }
-        let header = convert::header(doc);
+        // What `Identity::of` and `applies` read, read from the objects.
+        let py = doc.py();
+        let meta =
+            item(doc, intern!(py, "metadata")).and_then(|m| m.cast_into_exact::<PyDict>().ok());
+        let meta_item = |key| meta.as_ref().and_then(|m| item(m, key));
+        let (kind, name, namespace) = (
+            item(doc, intern!(py, "kind")),
+            meta_item(intern!(py, "name")),
+            meta_item(intern!(py, "namespace")),
+        );
+        let labels =
+            meta_item(intern!(py, "labels")).and_then(|l| l.cast_into_exact::<PyDict>().ok());
+        let id = Identity {
+            kind: text(&kind),
+            name: text(&name),
+            namespace: text(&namespace),
+        };
+        let has_label = |key: &str, value: &str| {
+            let label = labels.as_ref().and_then(|l| l.get_item(key).ok().flatten());
+            text(&label) == Some(value)
+        };
         let mut applicable = Vec::new();
         for check in &self.checks {
             let policy = &set.policies[check.policy];
-            if !policy.applies(&header) {
+            if !policy.applies_to(&id, has_label) {
                 continue;
             }
             let target = at_pointer(doc.as_any(), &check.path)?;
@@ -79,8 +101,17 @@ impl InPlace {
             applicable.push(policy);
         }
         PASSED.fetch_add(1, Ordering::Relaxed);
-        Some(passed(file, &header, &applicable))
+        Some(passed(file, &id, &applicable))
     }
+}
+
+fn item<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> Option<Bound<'py, PyAny>> {
+    dict.get_item(key).ok().flatten()
+}
+
+/// The text of a `str`, as `Value::as_str` gives it of the converted value.
+fn text<'a>(value: &'a Option<Bound<'_, PyAny>>) -> Option<&'a str> {
+    value.as_ref()?.cast::<PyString>().ok()?.to_str().ok()
 }
 
 /// The object at `path` under `doc`, as `source::lookup` finds a value.
