@@ -137,7 +137,10 @@ def main() -> None:
         print(f"{name:<58} {t:9.2f} µs")
         return t
 
-    a_schema = bench("assay validate(dict), schema only", lambda: only_schema.validate(doc))
+    a_schema = bench("assay validate(dict), schema only (read in place)", lambda: only_schema.validate(doc))
+    bench("assay validate([dict]), schema only (converted)", lambda: only_schema.validate([doc]))
+    bench("assay validate(dict), schema only, failing (in place, then converted)",
+          lambda: only_schema.validate(bad))
     bench("assay validate(dict), full policy (schema+embedded+5 rules)",
           lambda: full.validate(doc, env="production"))
     bench("assay validate(text), full policy (parse with positions)",

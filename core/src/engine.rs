@@ -178,10 +178,15 @@ impl PolicySet {
         doc: &Document,
         input: &EvalInput,
     ) -> Vec<(&'s CompiledPolicy, Vec<Finding>)> {
+        let id = Identity::of(&doc.value);
+        let labels = lookup(&doc.value, "/metadata/labels");
+        let has_label = |key: &str, value: &str| {
+            labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value)
+        };
         let applicable: Vec<&CompiledPolicy> = self
             .policies
             .iter()
-            .filter(|p| p.applies(&doc.value))
+            .filter(|p| p.applies_to(&id, has_label))
             .collect();
         if applicable.is_empty() {
             return Vec::new();
@@ -512,14 +517,7 @@ impl CompiledPolicy {
         })
     }
 
-    pub fn applies(&self, doc: &Value) -> bool {
-        let labels = lookup(doc, "/metadata/labels");
-        self.applies_to(&Identity::of(doc), |key, value| {
-            labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value)
-        })
-    }
-
-    /// `applies` for hosts that read a document's identity themselves;
+    /// Whether the policy's `match` takes the document `id` names;
     /// `has_label(key, value)` tells whether the document has that label.
     pub fn applies_to(&self, id: &Identity, has_label: impl Fn(&str, &str) -> bool) -> bool {
         let Some(m) = &self.matcher else {
