@@ -23,6 +23,7 @@ use errors::{input_error_at, policy_error, policy_errors};
 use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use report::{Decision, DocumentResult, Finding, Report, Summary};
 use serde_json::{json, Value};
@@ -51,8 +52,10 @@ const _: fn() = || {
 struct Policy {
     engine: Arc<Engine>,
     source: String,
-    /// Built on the first `validate(dict)` of a native set.
-    in_place: OnceLock<Option<InPlace>>,
+    /// Built on the first `validate(dict)` of a native set. `PyOnceLock`:
+    /// a thread waiting for it lets go of the interpreter, so the builder,
+    /// which holds it, cannot deadlock with the waiter.
+    in_place: PyOnceLock<Option<InPlace>>,
 }
 
 impl Policy {
@@ -60,7 +63,7 @@ impl Policy {
         Policy {
             engine: Arc::new(engine),
             source,
-            in_place: OnceLock::new(),
+            in_place: PyOnceLock::new(),
         }
     }
 
@@ -71,7 +74,10 @@ impl Policy {
             return None;
         };
         let doc = doc.cast_exact::<PyDict>().ok()?;
-        let in_place = self.in_place.get_or_init(|| InPlace::of(set)).as_ref()?;
+        let in_place = self
+            .in_place
+            .get_or_init(doc.py(), || InPlace::of(set))
+            .as_ref()?;
         let outcome = in_place.check(set, doc, file)?;
         Some(Report {
             report: report_of(vec![outcome], Vec::new()),
