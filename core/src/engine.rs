@@ -178,8 +178,16 @@ impl PolicySet {
         doc: &Document,
         input: &EvalInput,
     ) -> Vec<(&'s CompiledPolicy, Vec<Finding>)> {
-        let id = Identity::of(&doc.value);
-        let labels = lookup(&doc.value, "/metadata/labels");
+        // Looked up once per document, and only if some policy has a `match`.
+        let matching = self.policies.iter().any(|p| p.matcher.is_some());
+        let id = if matching {
+            Identity::of(&doc.value)
+        } else {
+            Identity::default()
+        };
+        let labels = matching
+            .then(|| lookup(&doc.value, "/metadata/labels"))
+            .flatten();
         let has_label = |key: &str, value: &str| {
             labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value)
         };
