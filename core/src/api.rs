@@ -97,6 +97,18 @@ pub struct PolicyInfo {
     pub file: String,
 }
 
+/// An answer, written straight to JSON text: building a `Value` tree of
+/// the report first cost an allocation per field.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Report { report: Report },
+    Decision { decision: crate::rollout::Decision },
+    Review { review: Value, report: Report },
+    Policies { policies: Vec<PolicyInfo> },
+    Error(Value),
+}
+
 /// Answers one JSON request against `set`; never fails: problems with the
 /// request come back as `{"error": ...}`.
 pub fn call(set: &PolicySet, request: &[u8]) -> String {
@@ -107,7 +119,8 @@ pub fn call(set: &PolicySet, request: &[u8]) -> String {
             "see docs/module-abi.md for the calls",
         ),
     };
-    answer.to_string()
+    // Serializing derived types to a String cannot fail.
+    serde_json::to_string(&answer).unwrap_or_default()
 }
 
 /// Compiles policy files given as (name, text), for hosts that hold no
@@ -174,7 +187,7 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
     validation.chain(rollout).collect()
 }
 
-fn answer(set: &PolicySet, request: Request) -> Value {
+fn answer(set: &PolicySet, request: Request) -> Answer {
     match request {
         Request::Check {
             input,
@@ -194,11 +207,9 @@ fn answer(set: &PolicySet, request: Request) -> Value {
             };
             let outcome =
                 check_documents(set, file.as_deref(), documents_of(&input), &env, &old, &[]);
-            report(Report::new(
-                outcome.documents,
-                outcome.checked,
-                outcome.results,
-            ))
+            Answer::Report {
+                report: Report::new(outcome.documents, outcome.checked, outcome.results),
+            }
         }
         Request::CheckPatch {
             base,
@@ -217,11 +228,9 @@ fn answer(set: &PolicySet, request: Request) -> Value {
                 kind,
                 &env,
             );
-            report(Report::new(
-                outcome.documents,
-                outcome.checked,
-                outcome.results,
-            ))
+            Answer::Report {
+                report: Report::new(outcome.documents, outcome.checked, outcome.results),
+            }
         }
         Request::Decide { input, env, policy } => {
             let decided = set.rollout(policy.as_deref()).and_then(|p| {
@@ -233,7 +242,7 @@ fn answer(set: &PolicySet, request: Request) -> Value {
                 .map_err(|e| e.to_string())
             });
             match decided {
-                Ok(decision) => json!({ "decision": decision }),
+                Ok(decision) => Answer::Decision { decision },
                 Err(message) => error(&message, "see docs/rollout.md for the input"),
             }
         }
@@ -254,26 +263,24 @@ fn answer(set: &PolicySet, request: Request) -> Value {
                 }),
             };
             match reviewed {
-                Ok((response, report)) => json!({ "review": response, "report": report }),
+                Ok((review, report)) => Answer::Review { review, report },
                 Err(e) => error_at(&e.message, ReviewError::HINT, file, e.at),
             }
         }
-        Request::Describe => json!({ "policies": describe(set) }),
+        Request::Describe => Answer::Policies {
+            policies: describe(set),
+        },
     }
-}
-
-fn report(report: Report) -> Value {
-    json!({ "report": report })
 }
 
 /// An error answer; serde's messages quote the values they reject, so the
 /// message is redacted like a finding's.
-fn error(message: &str, hint: &str) -> Value {
+fn error(message: &str, hint: &str) -> Answer {
     error_at(message, hint, None, None)
 }
 
 /// An error answer located in the request's input, when that is known.
-fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Value {
+fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Answer {
     let message = crate::secrets::redact::redact_text(message);
     let mut error = json!({ "message": message, "hint": hint });
     if let Some(file) = file {
@@ -283,7 +290,7 @@ fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> V
         error["line"] = json!(at.line);
         error["column"] = json!(at.column);
     }
-    json!({ "error": error })
+    Answer::Error(json!({ "error": error }))
 }
 
 /// Text is a stream of documents; any other value is one document.
