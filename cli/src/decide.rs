@@ -1,6 +1,6 @@
 //! `assay decide`: one rollout decision from state + metrics JSON (ROLLOUT.md).
 
-use crate::files::{display, read_stdin};
+use crate::files::read_one_input;
 use crate::policies::Policy;
 use assay_core::rollout::{Action, Decision, DecisionInput};
 use clap::{Args, ValueEnum};
@@ -52,14 +52,7 @@ pub fn run(args: DecideArgs) -> u8 {
 }
 
 fn run_inner(args: DecideArgs) -> Result<u8, u8> {
-    let (label, bytes) = match &args.input {
-        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
-        _ => ("<stdin>".to_owned(), read_stdin()),
-    };
-    let bytes = bytes.map_err(|e| {
-        eprintln!("{label}: cannot read: {e}");
-        crate::EXIT_USAGE
-    })?;
+    let (label, bytes) = read_one_input(args.input.as_deref())?;
     let text = assay_core::check::decode(&bytes).map_err(|e| {
         eprintln!("{label}:{}:{}: {}", e.line, e.column, e.message);
         crate::EXIT_USAGE

@@ -14,6 +14,23 @@ pub fn read_stdin() -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The one input of `review` and `decide`: a file, or stdin for `-` or
+/// none; its label for messages, and its bytes or a usage exit after
+/// saying why it cannot be read.
+pub fn read_one_input(path: Option<&std::path::Path>) -> Result<(String, Vec<u8>), u8> {
+    let (label, bytes) = match path {
+        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
+        _ => ("<stdin>".to_owned(), read_stdin()),
+    };
+    match bytes {
+        Ok(bytes) => Ok((label, bytes)),
+        Err(e) => {
+            eprintln!("{label}: cannot read: {e}");
+            Err(crate::EXIT_USAGE)
+        }
+    }
+}
+
 /// Prints policy errors, one line each with its hint.
 pub fn report_policy_errors(errors: &[PolicyError]) {
     for e in errors {

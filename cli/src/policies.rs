@@ -3,9 +3,9 @@
 //! questions; modules through core's JSON call API.
 
 use crate::files::{display, load_policy_set};
-use assay_core::check::{check_bytes, check_patch, decode, failure, parse_failure, FileOutcome};
+use assay_core::check::{check_bytes, check_patch, decode, parse_failure, FileOutcome};
 use assay_core::patch::PatchType;
-use assay_core::report::{DocResult, Report};
+use assay_core::report::DocResult;
 use assay_core::review::Admission;
 use assay_core::PolicySet;
 use assay_module_host::{Host, Limits, LoadedModule};
@@ -75,7 +75,7 @@ impl Policy {
                 };
                 let request = json!({"call": "check", "input": text, "file": label,
                                      "env": env, "old": old});
-                report_outcome(call(path, module, &request), label)
+                FileOutcome::of_answer(call(path, module, &request), Some(label))
             }
         }
     }
@@ -99,7 +99,7 @@ impl Policy {
                     "base": {"file": base.0, "text": base.1},
                     "patch": {"file": patch.0, "text": patch.1},
                     "patchType": patch_type, "env": env});
-                report_outcome(call(path, module, &request), patch.0)
+                FileOutcome::of_answer(call(path, module, &request), Some(patch.0))
             }
         }
     }
@@ -116,7 +116,7 @@ impl Policy {
             Policy::Native(set) => admission.check(set, Some(label), env),
             Policy::Module { path, module } => {
                 let request = json!({"call": "review", "review": text, "file": label, "env": env});
-                report_outcome(call(path, module, &request), label)
+                FileOutcome::of_answer(call(path, module, &request), Some(label))
             }
         }
     }
@@ -150,28 +150,6 @@ fn call(path: &str, module: &mut LoadedModule, request: &Value) -> Result<Value,
         .call(request.to_string().as_bytes())
         .map_err(|e| format!("{path}: {e}"))?;
     serde_json::from_str(&answer).map_err(|e| format!("{path}: its answer is not JSON: {e}"))
-}
-
-/// A module's `{"report": ...}` answer as an outcome; an error is a finding
-/// on the input, so the other inputs are still checked and reported.
-fn report_outcome(answer: Result<Value, String>, label: &str) -> FileOutcome {
-    let report = answer.and_then(|a| match (a.get("report"), a.pointer("/error/message")) {
-        (Some(r), _) => serde_json::from_value::<Report>(r.clone()).map_err(|e| e.to_string()),
-        (None, Some(m)) => Err(m.as_str().unwrap_or_default().to_owned()),
-        (None, None) => Err(format!("unexpected answer: {a}")),
-    });
-    match report {
-        Ok(r) => FileOutcome {
-            documents: r.summary.documents,
-            checked: r.summary.checked,
-            results: r.results,
-        },
-        Err(message) => FileOutcome {
-            documents: 1,
-            checked: 0,
-            results: vec![failure(Some(label), 0, "module", message, None)],
-        },
-    }
 }
 
 /// The outcomes of several policies on the same input, as one: each

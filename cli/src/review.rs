@@ -1,7 +1,7 @@
 //! `assay review`: an AdmissionReview request in, its response out, as a
 //! validating admission webhook would answer (any HTTP server can wrap it).
 
-use crate::files::{display, read_stdin};
+use crate::files::read_one_input;
 use crate::policies::merge;
 use assay_core::review::{Admission, ReviewError};
 use clap::Args;
@@ -32,14 +32,7 @@ pub fn run(args: ReviewArgs) -> u8 {
 }
 
 fn run_inner(args: ReviewArgs) -> Result<u8, u8> {
-    let (label, bytes) = match &args.input {
-        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
-        _ => ("<stdin>".to_owned(), read_stdin()),
-    };
-    let bytes = bytes.map_err(|e| {
-        eprintln!("{label}: cannot read: {e}");
-        crate::EXIT_USAGE
-    })?;
+    let (label, bytes) = read_one_input(args.input.as_deref())?;
     let input_error = |e: ReviewError| {
         eprintln!("{label}:{e} (hint: {})", ReviewError::HINT);
         crate::EXIT_USAGE

@@ -2079,3 +2079,16 @@ fn a_module_reviews_exactly_as_the_yaml_policies_do() {
         assert_eq!(native.stdout, through_module.stdout, "{input}");
     }
 }
+
+#[test]
+fn review_and_decide_name_an_input_they_cannot_read() {
+    for command in ["review", "decide"] {
+        let run = assay(&[command, "no/such/input.json"]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("no/such/input.json: cannot read"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}

@@ -20,6 +20,31 @@ impl FileOutcome {
         self.checked += other.checked;
         self.results.append(&mut other.results);
     }
+
+    /// A `check` answer of the call API (`{"report": ...}` or `{"error":
+    /// ...}`), as hosts that run modules get it. An error, or a call that
+    /// failed (`Err`), is a finding on the input labelled `label`, so the
+    /// other inputs are still reported.
+    pub fn of_answer(answer: Result<Value, String>, label: Option<&str>) -> FileOutcome {
+        use serde::Deserialize;
+        let report = answer.and_then(|a| match (a.get("report"), a.pointer("/error/message")) {
+            (Some(r), _) => crate::report::Report::deserialize(r).map_err(|e| e.to_string()),
+            (None, Some(m)) => Err(m.as_str().unwrap_or_default().to_owned()),
+            (None, None) => Err("the module gave no report".to_owned()),
+        });
+        match report {
+            Ok(r) => FileOutcome {
+                documents: r.summary.documents,
+                checked: r.summary.checked,
+                results: r.results,
+            },
+            Err(message) => FileOutcome {
+                documents: 1,
+                checked: 0,
+                results: vec![failure(label, 0, "module", message, None)],
+            },
+        }
+    }
 }
 
 /// Identity used to pair a document with its previous version.
@@ -283,4 +308,44 @@ pub fn check_patch(
         std::slice::from_ref(&base_doc.value),
         &changed,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FileOutcome;
+    use serde_json::json;
+
+    fn first_message(o: &FileOutcome) -> &str {
+        o.results
+            .first()
+            .and_then(|r| r.findings.first())
+            .map_or("", |f| f.message.as_str())
+    }
+
+    #[test]
+    fn a_report_answer_is_its_results() {
+        let answer = json!({"report": {"version": 1, "verdict": "pass",
+            "summary": {"documents": 2, "checked": 1, "errors": 0, "warnings": 0},
+            "results": [{"file": "a.yaml", "document": 1, "policy": "p",
+                         "verdict": "pass", "findings": []}]}});
+        let o = FileOutcome::of_answer(Ok(answer), Some("a.yaml"));
+        assert_eq!((o.documents, o.checked, o.results.len()), (2, 1, 1));
+        assert_eq!(o.results[0].document, 1);
+    }
+
+    #[test]
+    fn an_error_or_a_failed_call_is_a_finding_on_the_input() {
+        let error = json!({"error": {"message": "input too deep", "hint": "h"}});
+        for (answer, message) in [
+            (Ok(error), "input too deep"),
+            (Err("m.wasm: time limit".to_owned()), "m.wasm: time limit"),
+            (Ok(json!({"policies": []})), "the module gave no report"),
+        ] {
+            let o = FileOutcome::of_answer(answer, Some("in.yaml"));
+            assert_eq!((o.documents, o.checked), (1, 0));
+            assert_eq!(o.results[0].file.as_deref(), Some("in.yaml"));
+            assert_eq!(o.results[0].findings[0].rule, "module");
+            assert_eq!(first_message(&o), message);
+        }
+    }
 }

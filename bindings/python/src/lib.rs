@@ -240,39 +240,6 @@ fn call_module(path: &str, module: &Mutex<LoadedModule>, request: &Value) -> Res
     serde_json::from_str(&answer).map_err(|e| format!("{path}: its answer is not JSON: {e}"))
 }
 
-/// A module's report answer as an outcome; a failed call is a finding on the
-/// input (as in the CLI), so the other inputs are still reported.
-fn module_outcome(
-    path: &str,
-    module: &Mutex<LoadedModule>,
-    request: &Value,
-    label: Option<&str>,
-) -> FileOutcome {
-    let report = call_module(path, module, request).and_then(|a| {
-        match (a.get("report"), a.pointer("/error/message")) {
-            (Some(r), _) => {
-                serde_json::from_value::<assay_core::Report>(r.clone()).map_err(|e| e.to_string())
-            }
-            (None, Some(m)) => Err(m.as_str().unwrap_or_default().to_owned()),
-            (None, None) => Err("the module gave no report".to_owned()),
-        }
-    });
-    match report {
-        Ok(r) => FileOutcome {
-            documents: r.summary.documents,
-            checked: r.summary.checked,
-            results: r.results,
-        },
-        Err(message) => FileOutcome {
-            documents: 1,
-            checked: 0,
-            results: vec![assay_core::check::failure(
-                label, 0, "module", message, None,
-            )],
-        },
-    }
-}
-
 fn check_module(
     path: &str,
     module: &Mutex<LoadedModule>,
@@ -283,7 +250,10 @@ fn check_module(
 ) -> Vec<FileOutcome> {
     let request = |input: Value, file: Option<&str>| json!({"call": "check", "input": input, "file": file, "env": env, "old": old});
     let text_outcome = |label: Option<&str>, bytes: &[u8]| match assay_core::check::decode(bytes) {
-        Ok(text) => module_outcome(path, module, &request(Value::from(text), label), label),
+        Ok(text) => FileOutcome::of_answer(
+            call_module(path, module, &request(Value::from(text), label)),
+            label,
+        ),
         Err(e) => FileOutcome {
             documents: 1,
             checked: 0,
@@ -296,7 +266,8 @@ fn check_module(
             .into_iter()
             .enumerate()
             .map(|(index, value)| {
-                let mut o = module_outcome(path, module, &request(value, file), file);
+                let mut o =
+                    FileOutcome::of_answer(call_module(path, module, &request(value, file)), file);
                 o.results.iter_mut().for_each(|r| r.document = index);
                 o
             })
