@@ -94,7 +94,12 @@ pub fn inspect(args: InspectArgs) -> u8 {
             println!("source hash: {}", meta.source_hash);
             println!("policies:");
             for p in &meta.policies {
-                println!("  {} ({}, from {})", p.name, p.kind, p.file);
+                let environments = if p.environments.is_empty() {
+                    String::new()
+                } else {
+                    format!("; environments: {}", p.environments.join(", "))
+                };
+                println!("  {} ({}, from {}{environments})", p.name, p.kind, p.file);
             }
         }
     }

@@ -1897,6 +1897,25 @@ fn build_writes_a_deterministic_module_that_inspect_describes() {
         names.contains(&"ml-pipeline-config") && names.contains(&"fraud-v2-canary"),
         "{names:?}"
     );
+    let canary = meta["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "fraud-v2-canary")
+        .unwrap();
+    assert_eq!(
+        canary["environments"],
+        serde_json::json!(["production", "staging"])
+    );
+    let human = assay(&["inspect", &first]);
+    human.assert_code(0);
+    assert!(
+        human
+            .stdout
+            .contains("fraud-v2-canary (RolloutPolicy, from policies/fraud-v2-canary.yaml; environments: production, staging)"),
+        "{}",
+        human.stdout
+    );
     let run = assay(&["inspect", "README.md"]);
     run.assert_code(2);
 }

@@ -3,7 +3,7 @@
 //! as JSON text, so they all decide through this one function.
 //!
 //! Request: `{"call": "check", "input": TEXT_OR_DOCUMENT, "file": NAME?,
-//! "env": NAME?, "old": TEXT_OR_DOCUMENT?}`, `{"call": "checkPatch", "base":
+//! "env": NAME?, "old": TEXT_OR_DOCUMENTS?, "oldFile": NAME?}`, `{"call": "checkPatch", "base":
 //! {"file", "text"}, "patch": {"file", "text"}, "patchType": "merge"|"json",
 //! "env"}`, `{"call": "decide", "input": {"state", "metrics", "env"?},
 //! "env"?, "policy"?}`, `{"call": "review", "review": ADMISSION_REVIEW
@@ -17,11 +17,11 @@
 //! answer is located: `{"error": {"message", "hint"?, "file", "line",
 //! "column", "rule"?, "errors": [POLICY_ERROR, ...]}}`.
 
-use crate::check::{check_documents, check_patch};
+use crate::check::{check_documents, check_patch, old_versions, FileOutcome};
 use crate::engine::PolicySet;
 use crate::patch::PatchType;
 use crate::policy::PolicyError;
-use crate::report::Report;
+use crate::report::{DocResult, Report};
 use crate::review::ReviewError;
 use crate::rollout::DecisionInput;
 use crate::source::{parse_stream, Document, Pos, SourceMap};
@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 #[derive(Deserialize)]
 #[serde(tag = "call", rename_all = "camelCase", deny_unknown_fields)]
 enum Request {
+    #[serde(rename_all = "camelCase")]
     Check {
         /// YAML/JSON text (a stream of documents), or one document as a value.
         input: Value,
@@ -42,6 +43,9 @@ enum Request {
         /// paired with the inputs by apiVersion/kind/namespace/name.
         #[serde(default)]
         old: Option<Value>,
+        /// The name that parse failures of `old` text are reported under.
+        #[serde(default)]
+        old_file: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     CheckPatch {
@@ -95,6 +99,9 @@ pub struct PolicyInfo {
     pub name: String,
     pub kind: String,
     pub file: String,
+    /// The environments the policy names, sorted; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 /// An answer, written straight to JSON text: building a `Value` tree of
@@ -171,19 +178,20 @@ pub fn policy_errors(errors: &[PolicyError]) -> Value {
 
 /// The policies of a set.
 pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
-    let info = |name: &str, kind: &str, file: &str| PolicyInfo {
+    let info = |name: &str, kind: &str, file: &str, environments: Vec<String>| PolicyInfo {
         name: name.to_owned(),
         kind: kind.to_owned(),
         file: file.to_owned(),
+        environments,
     };
-    let validation = set
-        .policies
-        .iter()
-        .map(|p| info(&p.name, "ValidationPolicy", &p.file));
-    let rollout = set
-        .rollouts
-        .iter()
-        .map(|p| info(&p.name, "RolloutPolicy", &p.file));
+    let validation = set.policies.iter().map(|p| {
+        let environments = p.environments.clone();
+        info(&p.name, "ValidationPolicy", &p.file, environments)
+    });
+    let rollout = set.rollouts.iter().map(|p| {
+        let environments = p.environments.keys().cloned().collect();
+        info(&p.name, "RolloutPolicy", &p.file, environments)
+    });
     validation.chain(rollout).collect()
 }
 
@@ -194,19 +202,21 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
             file,
             env,
             old,
+            old_file,
         } => {
-            let old: Vec<Value> = match old {
-                // A list of documents, as hosts that parsed them pass them.
-                Some(Value::Array(documents)) => documents,
-                Some(other) => documents_of(&other)
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .map(|d| d.value)
-                    .collect(),
-                None => Vec::new(),
+            let (old, failures) = old_documents(old, old_file.as_deref().unwrap_or(OLD_FILE));
+            let mut outcome = FileOutcome {
+                results: failures,
+                ..FileOutcome::default()
             };
-            let outcome =
-                check_documents(set, file.as_deref(), documents_of(&input), &env, &old, &[]);
+            outcome.append(check_documents(
+                set,
+                file.as_deref(),
+                documents_of(&input),
+                &env,
+                &old,
+                &[],
+            ));
             Answer::Report {
                 report: Report::new(outcome.documents, outcome.checked, outcome.results),
             }
@@ -294,6 +304,24 @@ fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> A
 }
 
 /// Text is a stream of documents; any other value is one document.
+/// What parse failures of `old` text are reported under when the host
+/// gives no name for it.
+pub const OLD_FILE: &str = "<old>";
+
+/// The previous versions a call's `old` holds (YAML/JSON text, a list of
+/// documents, or one document), and a parse failure, reported under `file`,
+/// for each document of the text that does not parse: the CLI reports its
+/// `--old` file's failures the same way (`check::old_versions`).
+pub fn old_documents(old: Option<Value>, file: &str) -> (Vec<Value>, Vec<DocResult>) {
+    match old {
+        // A list of documents, as hosts that parsed them pass them.
+        Some(Value::Array(documents)) => (documents, Vec::new()),
+        Some(Value::String(text)) => old_versions(file, text.as_bytes()),
+        Some(document) => (vec![document], Vec::new()),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
 pub fn documents_of(input: &Value) -> Vec<Result<Document, crate::source::SyntaxError>> {
     match input {
         Value::String(text) => parse_stream(text),
@@ -432,5 +460,34 @@ mod tests {
         let a = answer_of(r#"{"call": "describe"}"#);
         assert_eq!(a["policies"][0]["name"], "p");
         assert_eq!(a["policies"][0]["kind"], "ValidationPolicy");
+        assert!(a["policies"][0].get("environments").is_none(), "{a}");
+    }
+
+    #[test]
+    fn describe_names_the_environments_of_each_policy() {
+        let validation = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: v}\n\
+            spec:\n  environments: {staging: {params: {n: 1}}, canary: {}}\n  rules:\n\
+            \x20   - {name: a, expr: 'true', environments: [production, staging]}\n";
+        let rollout = "apiVersion: assay.dev/v1\nkind: RolloutPolicy\nmetadata: {name: r}\n\
+            spec:\n  steps: [10]\n  checks: [{name: errors, metric: error_rate, max: 0.01}]\n\
+            \x20 environments: {qa: {steps: [50]}}\n";
+        let files = [("v.yaml", validation), ("r.yaml", rollout)]
+            .map(|(name, text)| (name.to_owned(), text.to_owned()));
+        let set = match PolicySet::load(&files) {
+            Ok(s) => s,
+            Err(e) => unreachable!("{e:?}"),
+        };
+        let envs: Vec<(String, Vec<String>)> = describe(&set)
+            .into_iter()
+            .map(|p| (p.name, p.environments))
+            .collect();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            envs,
+            [
+                ("v".to_owned(), names(&["canary", "production", "staging"])),
+                ("r".to_owned(), names(&["qa"])),
+            ]
+        );
     }
 }

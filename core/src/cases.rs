@@ -4,7 +4,7 @@
 //! findings), a `rollout` input (state + metrics: expected decision) or a
 //! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
 
-use crate::api::documents_of;
+use crate::api::{documents_of, old_documents, OLD_FILE};
 use crate::check::check_documents;
 use crate::engine::PolicySet;
 use crate::policy::{typed, PolicyError, Severity};
@@ -218,16 +218,10 @@ pub fn request_of(c: &LocatedCase) -> Value {
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
     match (&c.case.input, &c.case.rollout, &c.case.review) {
         (Some(input), _, _) => {
-            let old: Vec<Value> = match &c.case.old {
-                Some(o) => documents_of(o)
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .map(|d| d.value)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let (old, mut results) = old_documents(c.case.old.clone(), OLD_FILE);
             let outcome = check_documents(set, None, documents_of(input), &c.case.env, &old, &[]);
-            compare_results(c, &outcome.results)
+            results.extend(outcome.results);
+            compare_results(c, &results)
         }
         (None, Some(rollout), _) => run_rollout_case(set, c, rollout),
         (None, None, Some(review)) => run_review_case(set, c, review),

@@ -14,7 +14,7 @@ use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A set of compiled policies.
 pub struct PolicySet {
@@ -26,6 +26,9 @@ pub struct PolicySet {
 pub struct CompiledPolicy {
     pub name: String,
     pub file: String,
+    /// The environments the policy names (`spec.environments` and rules'
+    /// `environments`), sorted, for hosts that offer a choice of them.
+    pub environments: Vec<String>,
     matcher: Option<MatchSpec>,
     params_default: Value,
     params_by_env: BTreeMap<String, Value>,
@@ -284,8 +287,16 @@ fn compile(
         }
     }
 
-    let mut env_names: Vec<&String> = spec.environments.keys().collect();
-    env_names.sort();
+    let environments: BTreeSet<String> = spec
+        .environments
+        .keys()
+        .chain(
+            spec.rules
+                .iter()
+                .flat_map(|r| r.environments.iter().flatten()),
+        )
+        .cloned()
+        .collect();
     let params_default = Value::Object(spec.params.clone());
     let params_by_env = spec
         .environments
@@ -309,6 +320,7 @@ fn compile(
     Ok(CompiledPolicy {
         name: source.header.metadata.name.clone(),
         file: file.to_owned(),
+        environments: environments.into_iter().collect(),
         matcher: spec.matcher,
         params_default,
         params_by_env,

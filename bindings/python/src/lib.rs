@@ -13,6 +13,7 @@ mod errors;
 mod in_place;
 mod report;
 
+use assay_core::api::OLD_FILE;
 use assay_core::check::{check_bytes, check_documents, check_text, old_versions, FileOutcome};
 use assay_core::report::DocResult;
 use assay_core::source::Document;
@@ -165,7 +166,7 @@ fn documents<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<In
         .map(Input::Documents)
 }
 
-fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>, file: Option<&str>) -> PyResult<Old> {
+fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>) -> PyResult<Old> {
     let Some(old) = old.filter(|o| !o.is_none()) else {
         return Ok(Old::default());
     };
@@ -177,8 +178,8 @@ fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>, file: Option<&str>) ->
     let mut out = Old::default();
     match input_of(py, old)? {
         Input::Documents(values) => out.values = values,
-        Input::Text(text) => from_bytes(file.unwrap_or("<old>"), text.as_bytes(), &mut out),
-        Input::Bytes(bytes) => from_bytes(file.unwrap_or("<old>"), &bytes, &mut out),
+        Input::Text(text) => from_bytes(OLD_FILE, text.as_bytes(), &mut out),
+        Input::Bytes(bytes) => from_bytes(OLD_FILE, &bytes, &mut out),
         Input::Files(files) => {
             for (label, bytes) in files {
                 from_bytes(&label, &bytes, &mut out);
@@ -484,7 +485,7 @@ impl Policy {
             }
         }
         let input = input_of(py, doc)?;
-        let old = old_of(py, old, file)?;
+        let old = old_of(py, old)?;
         let env = env.unwrap_or("");
         let engine = &*self.engine;
         let Old { values, failures } = old;

@@ -13,7 +13,7 @@ ADMISSION = sorted(Path("examples/admission").glob("*.json")) if Path("examples/
 
 def test_module_metadata(module: assay.Policy, library: assay.Policy) -> None:
     assert module.is_module and "module" in repr(module)
-    names = lambda p: sorted((d["name"], d["kind"]) for d in p.describe())  # noqa: E731
+    names = lambda p: sorted((d["name"], d["kind"], d.get("environments", [])) for d in p.describe())  # noqa: E731
     assert names(module) == names(library)
 
 

@@ -22,6 +22,13 @@ def test_load_a_file_a_directory_and_several_paths() -> None:
     assert "policies" in repr(directory)
 
 
+def test_describe_names_each_policys_environments() -> None:
+    policies = {p["name"]: p for p in assay.load(REPO / "policies").describe()}
+    assert policies["ml-pipeline-config"]["environments"] == ["production"]
+    assert policies["fraud-v2-canary"]["environments"] == ["production", "staging"]
+    assert "environments" not in policies["secret-hygiene"]
+
+
 def test_schema_refs_to_other_files_are_read_relative_to_the_policy() -> None:
     policy = assay.load("tests/cases/schema-ref.policy.yaml")
     text = Path("tests/cases/schema-ref.policy.yaml").read_text()

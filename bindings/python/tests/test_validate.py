@@ -103,6 +103,15 @@ def test_old_is_the_previous_version(policy: assay.Policy) -> None:
         assert report.ok
 
 
+def test_old_text_that_does_not_parse_is_reported(policy: assay.Policy) -> None:
+    new = configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="100")
+    report = policy.validate(new, old="kind: ConfigMap\nmetadata: {name: x\n", file="cm.yaml")
+    assert report.verdict == "fail"
+    [failure] = [r for r in report.to_dict()["results"] if r.get("file") == "<old>"]
+    assert failure["findings"][0]["rule"] == "parse"
+    assert report.summary.to_dict()["documents"] == 1
+
+
 def test_a_list_is_a_stream_of_documents(policy: assay.Policy) -> None:
     docs = [configmap(LOG_LEVEL="INFO"), {"kind": "Secret"}, configmap(LOG_LEVEL="TRACE")]
     report = policy.validate(docs)

@@ -102,6 +102,8 @@ export interface PolicyInfo {
   name: string;
   kind: "ValidationPolicy" | "RolloutPolicy";
   file: string;
+  /** The environments the policy names (its overrides and rules' `environments`), sorted; absent when none. */
+  environments?: string[];
 }
 
 /** A JSON value: what YAML and JSON documents parse into. */
@@ -114,6 +116,8 @@ export interface ValidateOptions {
   old?: string | JsonValue;
   /** File name reported in each result, as the CLI reports its input paths. */
   file?: string;
+  /** File name under which `old` text that does not parse is reported (default `<old>`), as the CLI reports its `--old` file. */
+  oldFile?: string;
 }
 
 export interface PatchOptions {

@@ -123,10 +123,11 @@ export class Policy {
 
   /**
    * Checks YAML/JSON text (a stream of documents) or one document given as
-   * an object. The report is what `assay check -o json` prints.
+   * an object. The report is what `assay check -o json` prints; `old` text
+   * that does not parse is a parse failure in it, under `oldFile`.
    */
-  validate(document, { env, old, file } = {}) {
-    return this.#answer(request({ call: "check", input: document, file, env, old }), "report");
+  validate(document, { env, old, file, oldFile } = {}) {
+    return this.#answer(request({ call: "check", input: document, file, env, old, oldFile }), "report");
   }
 
   /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */

@@ -98,8 +98,8 @@ test("a policy set from several files, and describe", () => {
     "canary.yaml": read("policies/fraud-v2-canary.yaml"),
   });
   assert.deepEqual(
-    policy.describe().map((p) => [p.name, p.kind, p.file]),
-    [["ml", "ValidationPolicy", "ml.yaml"], ["fraud-v2-canary", "RolloutPolicy", "canary.yaml"]],
+    policy.describe().map((p) => [p.name, p.kind, p.file, p.environments]),
+    [["ml", "ValidationPolicy", "ml.yaml", ["production"]], ["fraud-v2-canary", "RolloutPolicy", "canary.yaml", ["production", "staging"]]],
   );
 });
 
@@ -207,6 +207,6 @@ test("many policies compiled and freed do not grow memory without bound", () => 
 
 test("the raw call API answers describe and errors", () => {
   const policy = Policy.fromYaml(ML_POLICY);
-  assert.deepEqual(policy.call({ call: "describe" }), { policies: [{ name: "ml", kind: "ValidationPolicy", file: "policy.yaml" }] });
+  assert.deepEqual(policy.call({ call: "describe" }), { policies: [{ name: "ml", kind: "ValidationPolicy", file: "policy.yaml", environments: ["production"] }] });
   assert.match(policy.call({ call: "nope" }).error.message, /bad request/);
 });

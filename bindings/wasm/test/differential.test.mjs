@@ -62,7 +62,7 @@ async function compareCase(policy, policyArgs, policyName, c) {
     const old = c.old !== undefined ? ["--old", "old.yaml"] : [];
     const cli = await runAssay(["check", "-o", "json", ...policyArgs, ...env, ...old, "case.yaml"], { cwd });
     const ours = attempt(() =>
-      policy.validate(files["case.yaml"], { env: c.env, old: files["old.yaml"], file: "case.yaml" }),
+      policy.validate(files["case.yaml"], { env: c.env, old: files["old.yaml"], file: "case.yaml", oldFile: "old.yaml" }),
     );
     same(cli, ours, "report");
   } else if (c.rollout !== undefined) {
