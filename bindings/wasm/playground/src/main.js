@@ -59,11 +59,9 @@ const views = {
   old: editor($("old"), initial.old ?? "", yaml()),
   rollout: editor($("rollout-input"), initial.rollout, json()),
 };
-// An environment from a shared link that the menu lacks still applies.
-if (typeof initial.env === "string" && ![...$("env").options].some((o) => o.value === initial.env)) {
-  $("env").add(new Option(initial.env, initial.env));
-}
-$("env").value = initial.env ?? "";
+// The menu holds the chosen environment until the policy's are known (`fillEnvironments`).
+if (typeof initial.env === "string" && initial.env) $("env").add(new Option(initial.env, initial.env));
+$("env").value = typeof initial.env === "string" ? initial.env : "";
 $("old-toggle").checked = typeof initial.old === "string";
 $("old-pane").hidden = !$("old-toggle").checked;
 
@@ -114,6 +112,18 @@ function currentPolicy() {
   return compiled;
 }
 
+/** The environment menu: none, the environments the policy names, and the one chosen (from a shared link, or one an earlier policy named). */
+function fillEnvironments({ policy }) {
+  const menu = $("env");
+  const chosen = menu.value;
+  const names = new Set(policy ? policy.describe().flatMap((p) => p.environments ?? []) : []);
+  if (chosen) names.add(chosen);
+  const values = ["", ...[...names].sort()];
+  if (values.join("\n") === [...menu.options].map((o) => o.value).join("\n")) return;
+  menu.replaceChildren(...values.map((name) => new Option(name || "(none)", name)));
+  menu.value = chosen;
+}
+
 function setStatus(el, message, cls = "") {
   el.textContent = message;
   el.className = `status ${cls}`;
@@ -144,12 +154,18 @@ function findingsItem(label, cls, onClick) {
   return li;
 }
 
+/** The old-version pane's file name in reports: its parse failures are marked there. */
+const OLD_FILE = "old.yaml";
+
 function checkDocument(policy) {
   const list = $("findings");
   list.replaceChildren();
   const view = views.doc;
+  const clear = () => {
+    for (const v of [view, views.old]) v.dispatch(setDiagnostics(v.state, []));
+  };
   if (!policy.policy) {
-    view.dispatch(setDiagnostics(view.state, []));
+    clear();
     setStatus($("status"), "the policy does not compile: its errors are marked in the policy pane", "fail");
     for (const e of policy.error?.errors?.length ? policy.error.errors : [policy.error]) {
       list.append(findingsItem(`policy ${e.line ?? "?"}:${e.column ?? "?"} error ${e.message}`, "sev-error", () => jump(views.policy, e.line, e.column)));
@@ -160,20 +176,20 @@ function checkDocument(policy) {
   const old = $("old-toggle").checked ? text("old") : undefined;
   let report;
   try {
-    report = policy.policy.validate(text("doc"), { env, old, file: "document.yaml" });
+    report = policy.policy.validate(text("doc"), { env, old, file: "document.yaml", oldFile: OLD_FILE });
   } catch (e) {
-    view.dispatch(setDiagnostics(view.state, []));
+    clear();
     setStatus($("status"), `${e.name}: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`, "fail");
     return;
   }
-  const findings = report.results.flatMap((r) => r.findings.map((f) => ({ ...f, policy: r.policy })));
-  findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  view.dispatch(
-    setDiagnostics(
-      view.state,
-      findings.map((f) => diagnostic(view, f.line, f.column, f.severity, `${f.policy}/${f.rule}: ${f.message}`, f.rule)),
-    ),
+  const findings = report.results.flatMap((r) =>
+    r.findings.map((f) => ({ ...f, label: r.policy ? `${r.policy}/${f.rule}` : f.rule, pane: r.file === OLD_FILE ? views.old : view })),
   );
+  findings.sort((a, b) => (a.pane === b.pane ? 0 : a.pane === view ? -1 : 1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  for (const pane of [view, views.old]) {
+    const own = findings.filter((f) => f.pane === pane);
+    pane.dispatch(setDiagnostics(pane.state, own.map((f) => diagnostic(pane, f.line, f.column, f.severity, `${f.label}: ${f.message}`, f.rule))));
+  }
   const s = report.summary;
   setStatus(
     $("status"),
@@ -181,10 +197,10 @@ function checkDocument(policy) {
     report.verdict,
   );
   for (const f of findings) {
-    const where = f.line ? `${f.line}:${f.column}` : "-";
+    const where = `${f.pane === view ? "" : "old "}${f.line ? `${f.line}:${f.column}` : "-"}`;
     list.append(
-      findingsItem(`${where} ${f.severity} ${f.policy}/${f.rule} ${f.path ?? ""}: ${f.message}`, `sev-${f.severity}`, () =>
-        jump(view, f.line, f.column),
+      findingsItem(`${where} ${f.severity} ${f.label} ${f.path ?? ""}: ${f.message}`, `sev-${f.severity}`, () =>
+        jump(f.pane, f.line, f.column),
       ),
     );
   }
@@ -251,6 +267,7 @@ function update() {
   clearTimeout(timer);
   const policy = currentPolicy();
   showPolicy(policy);
+  fillEnvironments(policy);
   if (currentTab === "rollout") decide(policy);
   checkDocument(policy);
   saveState();

@@ -199,21 +199,31 @@ const findingsOf = (report) =>
     .flatMap((r) => r.findings.map((f) => ({ ...f, policy: r.policy })))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 
-test("the environment selector chooses the policy's environment", async () => {
+test("the environment selector offers the policy's environments", async () => {
   await page.selectOption("#examples", "policy:ml-pipeline-config");
   await page.selectOption("#examples", "doc:ml-pipeline-config");
   const text = read("examples/k8s/ml-pipeline-config.yaml").replace('LOG_LEVEL: "INFO"', 'LOG_LEVEL: "DEBUG"');
   await paste("doc", text);
-  const policy = Policy.fromYaml(read("policies/ml-pipeline-config.yaml"));
-  for (const env of ["production", "staging"]) {
+  const menu = () => page.locator("#env option").evaluateAll((options) => options.map((o) => o.value));
+  assert.deepEqual(await menu(), ["", "production"]);
+  const source = read("policies/ml-pipeline-config.yaml");
+  const policy = Policy.fromYaml(source);
+  for (const env of ["production", ""]) {
     await page.selectOption("#env", env);
-    const expected = findingsOf(policy.validate(text, { env }));
+    const expected = findingsOf(policy.validate(text, { env: env || undefined }));
     const got = await listed(expected.length);
     assert.deepEqual(got.map((g) => g.split(" ").slice(0, 3).join(" ")), expected.map(item), env);
   }
   // DEBUG is a production-only warning.
   assert.equal(findingsOf(policy.validate(text, { env: "production" }))[0]?.rule, "no-debug-in-production");
+  // An environment typed into the policy joins the menu; the chosen one stays.
   await page.selectOption("#env", "production");
+  const renamed = source.replace("    production:\n      params", "    canary:\n      params");
+  assert.notEqual(renamed, source);
+  await paste("policy", renamed);
+  await page.waitForFunction(() => [...document.querySelectorAll("#env option")].some((o) => o.value === "canary"));
+  assert.deepEqual(await menu(), ["", "canary", "production"]);
+  assert.equal(await page.inputValue("#env"), "production");
 });
 
 test("the old-version pane is the previous version the rules compare with", async () => {
@@ -235,6 +245,21 @@ test("the old-version pane is the previous version the rules compare with", asyn
   const expected = findingsOf(policy.validate(changed, { env: "production", old: original }));
   assert.ok(expected.some((f) => f.rule === "replicas-kept"), JSON.stringify(expected));
   assert.deepEqual((await listed(expected.length)).map((g) => g.split(" ").slice(0, 3).join(" ")), expected.map(item));
+
+  // An old version that does not parse is marked in its own pane, and listed.
+  const broken = original.replace(/^metadata:.*$/m, "metadata: {name: [model-engine");
+  assert.notEqual(broken, original);
+  await paste("old", broken);
+  const report = policy.validate(changed, { env: "production", old: broken, oldFile: "old.yaml" });
+  const [failure] = report.results.filter((r) => r.file === "old.yaml").flatMap((r) => r.findings);
+  assert.equal(failure?.rule, "parse", JSON.stringify(report));
+  await page.waitForSelector("#old .cm-lintRange-error");
+  const marked = await page.locator("#old .cm-line").nth(failure.line - 1).locator(".cm-lintRange-error").count();
+  assert.equal(marked, 1, `the parse error is underlined on line ${failure.line} of the old pane`);
+  const items = await page.locator("#findings li").allTextContents();
+  assert.ok(items.some((t) => t.startsWith(`old ${failure.line}:${failure.column} error parse`)), items.join("\n"));
+  await paste("old", original);
+  await page.waitForFunction(() => !document.querySelector("#old .cm-lintRange-error"));
   await page.uncheck("#old-toggle");
   assert.equal(await page.isVisible("#old-pane"), false);
 });
