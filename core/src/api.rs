@@ -3,11 +3,12 @@
 //! as JSON text, so they all decide through this one function.
 //!
 //! Request: `{"call": "check", "input": TEXT_OR_DOCUMENT, "file": NAME?,
-//! "env": NAME?, "old": TEXT_OR_DOCUMENTS?, "oldFile": NAME?}`, `{"call": "checkPatch", "base":
-//! {"file", "text"}, "patch": {"file", "text"}, "patchType": "merge"|"json",
-//! "env"}`, `{"call": "decide", "input": {"state", "metrics", "env"?},
-//! "env"?, "policy"?}`, `{"call": "review", "review": ADMISSION_REVIEW
-//! (text or object), "file"?, "env"?}` or `{"call": "describe"}`.
+//! "env": NAME?, "old": TEXT_OR_DOCUMENTS?, "oldFile": NAME?}`,
+//! `{"call": "checkPatch", "base": {"file", "text"}, "patch": {"file",
+//! "text"}, "patchType": "merge"|"json", "env"}`, `{"call": "decide",
+//! "input": {"state", "metrics", "env"?}, "env"?, "policy"?}`, `{"call":
+//! "review", "review": ADMISSION_REVIEW (text or object), "file"?, "env"?}`
+//! or `{"call": "describe"}`.
 //! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"decision":
 //! DECISION}` (`assay decide -o json`), `{"review": ADMISSION_RESPONSE,
 //! "report": REPORT}`, `{"policies": [...]}`, or `{"error": {"message",
@@ -303,7 +304,6 @@ fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> A
     Answer::Error(json!({ "error": error }))
 }
 
-/// Text is a stream of documents; any other value is one document.
 /// What parse failures of `old` text are reported under when the host
 /// gives no name for it.
 pub const OLD_FILE: &str = "<old>";
@@ -322,6 +322,7 @@ pub fn old_documents(old: Option<Value>, file: &str) -> (Vec<Value>, Vec<DocResu
     }
 }
 
+/// Text is a stream of documents; any other value is one document.
 pub fn documents_of(input: &Value) -> Vec<Result<Document, crate::source::SyntaxError>> {
     match input {
         Value::String(text) => parse_stream(text),
