@@ -25,7 +25,7 @@ use crate::policy::PolicyError;
 use crate::report::{DocResult, Report};
 use crate::review::ReviewError;
 use crate::rollout::DecisionInput;
-use crate::source::{parse_stream, Document, Pos, SourceMap};
+use crate::source::{parse_bytes, parse_stream, Document, Pos, SourceMap, SyntaxError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -34,8 +34,11 @@ use serde_json::{json, Value};
 enum Request {
     #[serde(rename_all = "camelCase")]
     Check {
-        /// YAML/JSON text (a stream of documents), or one document as a value.
-        input: Value,
+        /// YAML/JSON text (a stream of documents), or one document as a
+        /// value; absent when the host passes the input as bytes
+        /// ([`call_with_input`]).
+        #[serde(default)]
+        input: Option<Value>,
         #[serde(default)]
         file: Option<String>,
         #[serde(default)]
@@ -131,6 +134,31 @@ pub fn call(set: &PolicySet, request: &[u8]) -> String {
     serde_json::to_string(&answer).unwrap_or_default()
 }
 
+/// `call` for a check whose input is bytes, as a file holds them, instead
+/// of the request's `input`: a document that is not UTF-8 is a parse
+/// failure at its line and column and the others are still checked, as the
+/// CLI reports a file.
+pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String {
+    let answer = match serde_json::from_slice::<Request>(request) {
+        Ok(Request::Check {
+            input: None,
+            file,
+            env,
+            old,
+            old_file,
+        }) => check(set, parse_bytes(input), file, &env, old, old_file),
+        Ok(_) => error(
+            "bad request: only a check without `input` takes its input as bytes",
+            "see docs/module-abi.md for the calls",
+        ),
+        Err(e) => error(
+            &format!("bad request: {e}"),
+            "see docs/module-abi.md for the calls",
+        ),
+    };
+    serde_json::to_string(&answer).unwrap_or_default()
+}
+
 /// Compiles policy files given as (name, text), for hosts that hold no
 /// files; finding no policy at all is an error too, as in the CLI. The
 /// error is the answer's JSON text (see [`policy_errors`]).
@@ -204,24 +232,13 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
             env,
             old,
             old_file,
-        } => {
-            let (old, failures) = old_documents(old, old_file.as_deref().unwrap_or(OLD_FILE));
-            let mut outcome = FileOutcome {
-                results: failures,
-                ..FileOutcome::default()
-            };
-            outcome.append(check_documents(
-                set,
-                file.as_deref(),
-                documents_of(&input),
-                &env,
-                &old,
-                &[],
-            ));
-            Answer::Report {
-                report: Report::new(outcome.documents, outcome.checked, outcome.results),
-            }
-        }
+        } => match input {
+            Some(input) => check(set, documents_of(&input), file, &env, old, old_file),
+            None => error(
+                "bad request: a check needs `input`",
+                "give the document text or value as `input`",
+            ),
+        },
         Request::CheckPatch {
             base,
             patch,
@@ -304,6 +321,26 @@ fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> A
     Answer::Error(json!({ "error": error }))
 }
 
+/// The report of checking `docs` against the previous versions `old`.
+fn check(
+    set: &PolicySet,
+    docs: Vec<Result<Document, SyntaxError>>,
+    file: Option<String>,
+    env: &str,
+    old: Option<Value>,
+    old_file: Option<String>,
+) -> Answer {
+    let (old, failures) = old_documents(old, old_file.as_deref().unwrap_or(OLD_FILE));
+    let mut outcome = FileOutcome {
+        results: failures,
+        ..FileOutcome::default()
+    };
+    outcome.append(check_documents(set, file.as_deref(), docs, env, &old, &[]));
+    Answer::Report {
+        report: Report::new(outcome.documents, outcome.checked, outcome.results),
+    }
+}
+
 /// What parse failures of `old` text are reported under when the host
 /// gives no name for it.
 pub const OLD_FILE: &str = "<old>";
@@ -323,7 +360,7 @@ pub fn old_documents(old: Option<Value>, file: &str) -> (Vec<Value>, Vec<DocResu
 }
 
 /// Text is a stream of documents; any other value is one document.
-pub fn documents_of(input: &Value) -> Vec<Result<Document, crate::source::SyntaxError>> {
+pub fn documents_of(input: &Value) -> Vec<Result<Document, SyntaxError>> {
     match input {
         Value::String(text) => parse_stream(text),
         other => vec![Ok(Document {
@@ -462,6 +499,48 @@ mod tests {
         assert_eq!(a["policies"][0]["name"], "p");
         assert_eq!(a["policies"][0]["kind"], "ValidationPolicy");
         assert!(a["policies"][0].get("environments").is_none(), "{a}");
+    }
+
+    #[test]
+    fn input_as_bytes_is_checked_as_the_cli_checks_a_file() {
+        let set = set();
+        let request = br#"{"call": "check", "file": "x.yaml"}"#;
+        let as_text = call(
+            &set,
+            br#"{"call": "check", "file": "x.yaml", "input": "n: 12\n"}"#,
+        );
+        assert_eq!(call_with_input(&set, request, b"n: 12\n"), as_text);
+
+        let bad: Value = serde_json::from_str(&call_with_input(
+            &set,
+            request,
+            b"n: 1\nm: \xff\xfe\n---\nn: 12\n",
+        ))
+        .unwrap_or_default();
+        let report = &bad["report"];
+        assert_eq!(report["summary"]["documents"], 2, "{bad}");
+        let parse = &report["results"][0];
+        assert_eq!(parse["file"], "x.yaml");
+        assert_eq!(parse["findings"][0]["rule"], "parse");
+        assert_eq!(
+            (
+                &parse["findings"][0]["line"],
+                &parse["findings"][0]["column"]
+            ),
+            (&json!(2), &json!(4))
+        );
+        // The document after the bad one is still checked.
+        assert_eq!(
+            report["results"][1]["findings"][0]["rule"], "small",
+            "{bad}"
+        );
+
+        let with_input = call_with_input(&set, br#"{"call": "check", "input": "n: 1"}"#, b"");
+        assert!(with_input.contains("without `input`"), "{with_input}");
+        let none = answer_of(r#"{"call": "check"}"#);
+        assert!(none["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("needs `input`")));
     }
 
     #[test]

@@ -106,6 +106,13 @@ export interface PolicyInfo {
   environments?: string[];
 }
 
+/**
+ * Text as bytes (a Buffer read from a file or a request body): read as
+ * UTF-8. A document to validate that is not UTF-8 is a parse failure at its
+ * line:col in the report, as the CLI reports a file; other inputs throw.
+ */
+export type Bytes = ArrayBufferView | ArrayBuffer;
+
 /** A JSON value: what YAML and JSON documents parse into. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -113,7 +120,7 @@ export interface ValidateOptions {
   /** Environment name: selects per-environment params and rules. */
   env?: string;
   /** Previous versions (text, a list of documents or one document), seen by rules as `oldObject`. */
-  old?: string | JsonValue;
+  old?: string | JsonValue | Bytes;
   /** File name reported in each result, as the CLI reports its input paths. */
   file?: string;
   /** File name under which `old` text that does not parse is reported (default `<old>`), as the CLI reports its `--old` file. */
@@ -220,13 +227,13 @@ export class Policy {
   /** The built-in policy library. */
   static defaults(): Policy;
   /** Checks YAML/JSON text (a stream of documents) or one document given as an object. */
-  validate(document: string | JsonValue, options?: ValidateOptions): Report;
+  validate(document: string | JsonValue | Bytes, options?: ValidateOptions): Report;
   /** Checks `base` with `patch` applied, as `kubectl patch` would apply it. */
   validatePatch(base: string, patch: string, options?: PatchOptions): Report;
   /** A rollout decision. Throws InputError for an input that cannot be decided on. */
-  decide(input: DecisionInput | string, options?: DecideOptions): Decision;
+  decide(input: DecisionInput | string | Bytes, options?: DecideOptions): Decision;
   /** Answers an AdmissionReview v1 request with an AdmissionReview v1 response (a webhook's reply). */
-  review(admissionReview: AdmissionReview | string, options?: ReviewOptions): AdmissionReview;
+  review(admissionReview: AdmissionReview | string | Bytes, options?: ReviewOptions): AdmissionReview;
   /** The policies of the set. */
   describe(): PolicyInfo[];
   /** One raw request of core's JSON call API. */

@@ -61,6 +61,31 @@ function compiled(make) {
 
 const token = Symbol("assay.Policy");
 
+/** The bytes of a Buffer, typed array or ArrayBuffer; `null` for anything else. */
+function bytesOf(value) {
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return null;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Bytes (a Buffer read from a file or a request body) as text; other values as they are. */
+function text(value, what) {
+  const bytes = bytesOf(value);
+  if (bytes === null) return value;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new InputError(`${what} is not valid UTF-8`, { hint: "save it as UTF-8, or pass text" });
+  }
+}
+
+function answerOf(answer, key) {
+  if (answer.error !== undefined) throw thrown(answer, InputError);
+  return answer[key];
+}
+
 /** Drops `undefined` and `null` options, so core's defaults apply. */
 function request(fields) {
   const out = {};
@@ -111,14 +136,16 @@ export class Policy {
    * object out (`{report}`, `{decision}`, `{policies}`, `{review}` or `{error}`).
    */
   call(req) {
+    return JSON.parse(this.#live().call(JSON.stringify(req)));
+  }
+
+  #live() {
     if (this.#compiled === null) throw new AssayError("this policy was freed", { hint: "compile it again" });
-    return JSON.parse(this.#compiled.call(JSON.stringify(req)));
+    return this.#compiled;
   }
 
   #answer(req, key) {
-    const a = this.call(req);
-    if (a.error !== undefined) throw thrown(a, InputError);
-    return a[key];
+    return answerOf(this.call(req), key);
   }
 
   /**
@@ -127,7 +154,12 @@ export class Policy {
    * that does not parse is a parse failure in it, under `oldFile`.
    */
   validate(document, { env, old, file, oldFile } = {}) {
-    return this.#answer(request({ call: "check", input: document, file, env, old, oldFile }), "report");
+    const req = request({ call: "check", file, env, old: text(old, "old"), oldFile });
+    const bytes = bytesOf(document);
+    if (bytes === null) return this.#answer({ ...req, input: document }, "report");
+    // Bytes go to core as they are, so text that is not UTF-8 is a parse
+    // failure at its line:col, as the CLI reports a file.
+    return answerOf(JSON.parse(this.#live().callWithInput(JSON.stringify(req), bytes)), "report");
   }
 
   /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */
@@ -149,7 +181,7 @@ export class Policy {
    * text), as `assay decide -o json` prints it.
    */
   decide(input, { env, policy } = {}) {
-    return this.#answer(request({ call: "decide", input, env, policy }), "decision");
+    return this.#answer(request({ call: "decide", input: text(input, "the rollout input"), env, policy }), "decision");
   }
 
   /**
@@ -157,7 +189,7 @@ export class Policy {
    * or its JSON/YAML text) with the AdmissionReview response to send back.
    */
   review(admissionReview, { env, file } = {}) {
-    return this.#answer(request({ call: "review", review: admissionReview, file, env }), "review");
+    return this.#answer(request({ call: "review", review: text(admissionReview, "the AdmissionReview"), file, env }), "review");
   }
 
   /** The policies of the set: name, kind and file. */

@@ -31,6 +31,13 @@ impl Compiled {
     pub fn call(&self, request: &str) -> String {
         assay_core::api::call(&self.set, request.as_bytes())
     }
+
+    /// Answers a check request whose input is bytes (see
+    /// `assay_core::api::call_with_input`).
+    #[wasm_bindgen(js_name = callWithInput)]
+    pub fn call_with_input(&self, request: &str, input: &[u8]) -> String {
+        assay_core::api::call_with_input(&self.set, request.as_bytes(), input)
+    }
 }
 
 fn bad_request(message: &str) -> String {

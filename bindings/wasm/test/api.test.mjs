@@ -92,6 +92,30 @@ test("a stream of documents gives one result per document; a broken one is a par
   assert.equal(report.verdict, "fail");
 });
 
+test("bytes (a Buffer read from a file or a request body) are read as UTF-8, as the CLI reads a file", () => {
+  const policy = Policy.fromYaml(ML_POLICY);
+  const text = cm({ LOG_LEVEL: "TRACE", INTERVAL: "60" });
+  const report = policy.validate(text, { file: "cm.yaml" });
+  assert.deepEqual(policy.validate(Buffer.from(text), { file: "cm.yaml" }), report);
+  assert.deepEqual(policy.validate(new TextEncoder().encode(text).buffer, { file: "cm.yaml" }), report);
+  // Not UTF-8: a parse failure where the bad byte is (line 2, column 4), and the next document is still checked.
+  const bad = Buffer.concat([Buffer.from("a: 1\nb: "), Buffer.from([0xff, 0xfe]), Buffer.from("\n---\n" + text)]);
+  const broken = policy.validate(bad, { file: "cm.yaml" });
+  assert.equal(broken.summary.documents, 2);
+  const [parse] = broken.results[0].findings;
+  assert.deepEqual([broken.results[0].file, parse.rule, parse.line, parse.column], ["cm.yaml", "parse", 2, 4]);
+  assert.match(parse.message, /UTF-8/);
+  assert.equal(broken.results[1].findings[0].rule, "schema");
+  // Other inputs given as bytes are decoded, or refused when they are not UTF-8.
+  const review = JSON.parse(read("examples/admission/configmap-denied.json"));
+  const defaults = Policy.defaults();
+  assert.deepEqual(defaults.review(Buffer.from(JSON.stringify(review))), defaults.review(review));
+  const rollout = read("examples/rollout/fraud-v2-production.json");
+  assert.deepEqual(defaults.decide(Buffer.from(rollout), { policy: "fraud-v2-canary" }), defaults.decide(rollout, { policy: "fraud-v2-canary" }));
+  assert.throws(() => policy.validate(text, { old: Buffer.from([0x61, 0xff]) }), (e) => e instanceof InputError && /old is not valid UTF-8/.test(e.message));
+  assert.throws(() => defaults.review(Buffer.from([0xc3])), (e) => e instanceof InputError && /not valid UTF-8/.test(e.message));
+});
+
 test("a policy set from several files, and describe", () => {
   const policy = Policy.fromYaml({
     "ml.yaml": ML_POLICY,
