@@ -330,15 +330,31 @@ fn check(
     old: Option<Value>,
     old_file: Option<String>,
 ) -> Answer {
-    let (old, failures) = old_documents(old, old_file.as_deref().unwrap_or(OLD_FILE));
+    let old_file = old_file.as_deref().unwrap_or(OLD_FILE);
+    let outcome = check_with_old(set, docs, file.as_deref(), env, old, old_file);
+    Answer::Report {
+        report: Report::new(outcome.documents, outcome.checked, outcome.results),
+    }
+}
+
+/// Checks `docs` against the previous versions a call's `old` holds; the
+/// parse failures of `old` come first, under `old_file`, as the CLI lists
+/// its `--old` file's.
+pub fn check_with_old(
+    set: &PolicySet,
+    docs: Vec<Result<Document, SyntaxError>>,
+    file: Option<&str>,
+    env: &str,
+    old: Option<Value>,
+    old_file: &str,
+) -> FileOutcome {
+    let (old, failures) = old_documents(old, old_file);
     let mut outcome = FileOutcome {
         results: failures,
         ..FileOutcome::default()
     };
-    outcome.append(check_documents(set, file.as_deref(), docs, env, &old, &[]));
-    Answer::Report {
-        report: Report::new(outcome.documents, outcome.checked, outcome.results),
-    }
+    outcome.append(check_documents(set, file, docs, env, &old, &[]));
+    outcome
 }
 
 /// What parse failures of `old` text are reported under when the host

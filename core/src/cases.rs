@@ -4,8 +4,7 @@
 //! findings), a `rollout` input (state + metrics: expected decision) or a
 //! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
 
-use crate::api::{documents_of, old_documents, OLD_FILE};
-use crate::check::check_documents;
+use crate::api::{check_with_old, documents_of, OLD_FILE};
 use crate::engine::PolicySet;
 use crate::policy::{typed, PolicyError, Severity};
 use crate::report::{DocResult, Finding, Verdict};
@@ -218,10 +217,10 @@ pub fn request_of(c: &LocatedCase) -> Value {
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
     match (&c.case.input, &c.case.rollout, &c.case.review) {
         (Some(input), _, _) => {
-            let (old, mut results) = old_documents(c.case.old.clone(), OLD_FILE);
-            let outcome = check_documents(set, None, documents_of(input), &c.case.env, &old, &[]);
-            results.extend(outcome.results);
-            compare_results(c, &results)
+            let old = c.case.old.clone();
+            let outcome =
+                check_with_old(set, documents_of(input), None, &c.case.env, old, OLD_FILE);
+            compare_results(c, &outcome.results)
         }
         (None, Some(rollout), _) => run_rollout_case(set, c, rollout),
         (None, None, Some(review)) => run_review_case(set, c, review),
