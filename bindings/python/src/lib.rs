@@ -25,7 +25,7 @@ use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 use report::{Decision, DocumentResult, Finding, Report, Summary};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -146,8 +146,8 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
     if let Ok(s) = doc.cast::<PyString>() {
         return Ok(Input::Text(s.to_str()?.to_owned()));
     }
-    if let Ok(b) = doc.cast::<PyBytes>() {
-        return Ok(Input::Bytes(b.as_bytes().to_vec()));
+    if let Some(bytes) = bytes_like(doc)? {
+        return Ok(Input::Bytes(bytes));
     }
     // A list or tuple is a list of documents, as a YAML stream would be.
     if let Ok(list) = doc.cast::<PyList>() {
@@ -157,6 +157,20 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         return documents(tuple.iter());
     }
     convert::to_value(doc).map(|v| Input::Documents(vec![v]))
+}
+
+/// The bytes of a `bytes`, `bytearray` or `memoryview`, to be read as a
+/// file's are.
+fn bytes_like(obj: &Bound<'_, PyAny>) -> PyResult<Option<Vec<u8>>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Some(b.as_bytes().to_vec()));
+    }
+    if obj.is_instance_of::<PyByteArray>() || obj.is_instance_of::<PyMemoryView>() {
+        // `bytes(obj)`: the limited API has no buffer protocol before 3.11.
+        let bytes = obj.py().get_type::<PyBytes>().call1((obj,))?;
+        return Ok(Some(bytes.cast::<PyBytes>()?.as_bytes().to_vec()));
+    }
+    Ok(None)
 }
 
 fn documents<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<Input> {
@@ -468,8 +482,8 @@ impl Policy {
     }
 
     /// Validates documents: a dict (one document), a list of dicts, YAML or
-    /// JSON text (str or bytes, a stream of documents), or a path to a file
-    /// or directory. Findings of text and files have line and column.
+    /// JSON text (str, bytes, bytearray or memoryview; a stream of documents),
+    /// or a path to a file or directory. Findings of text and files have line and column.
     #[pyo3(signature = (doc, *, env = None, old = None, file = None))]
     fn validate(
         &self,
@@ -544,8 +558,8 @@ impl Policy {
     ) -> PyResult<Bound<'py, PyAny>> {
         let review = if let Ok(s) = admission_review.cast::<PyString>() {
             Value::from(s.to_str()?)
-        } else if let Ok(b) = admission_review.cast::<PyBytes>() {
-            let text = assay_core::check::decode(b.as_bytes())
+        } else if let Some(bytes) = bytes_like(admission_review)? {
+            let text = assay_core::check::decode(&bytes)
                 .map_err(|e| input_error_at(py, file, Some((e.line, e.column)), &e.message))?;
             Value::from(text)
         } else {

@@ -27,6 +27,7 @@ def test_review_answers_as_the_cli(cli: Path, library: assay.Policy, path: Path)
     assert library.review(review) == expected
     assert library.review(path.read_text()) == expected
     assert library.review(path.read_bytes()) == expected
+    assert library.review(bytearray(path.read_bytes())) == expected
     response = expected["response"]
     assert response["uid"] == review["request"]["uid"]
     assert (out.returncode == 0) == response["allowed"]

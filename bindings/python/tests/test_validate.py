@@ -84,6 +84,23 @@ def test_text_findings_have_line_and_column(policy: assay.Policy) -> None:
     assert policy.validate(CM_TEXT.encode()).to_dict() == policy.validate(CM_TEXT).to_dict()
 
 
+@pytest.mark.parametrize("wrap", [bytes, bytearray, lambda b: memoryview(b), lambda b: memoryview(b"##" + b)[2:]])
+def test_bytes_like_inputs_are_text(policy: assay.Policy, wrap) -> None:
+    expected = policy.validate(CM_TEXT, file="cm.yaml").to_dict()
+    assert policy.validate(wrap(CM_TEXT.encode()), file="cm.yaml").to_dict() == expected
+    # Not UTF-8: a parse finding at the bad byte, as for a file.
+    report = policy.validate(wrap(b"a: 1\nb: \xff\n"), file="bad.yaml")
+    [f] = report.findings
+    assert (f.rule, f.file, f.line, f.column) == ("parse", "bad.yaml", 2, 4)
+    assert "UTF-8" in f.message
+    # As the old version too.
+    new = configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="100")
+    old_text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ml-pipeline-config, namespace: ml}\n"
+                "data: {MODEL_UPDATE_INTERVAL: '20'}\n")
+    assert (policy.validate(new, old=wrap(old_text.encode())).to_dict()
+            == policy.validate(new, old=old_text).to_dict())
+
+
 def test_env_selects_params(policy: assay.Policy) -> None:
     doc = configmap(LOG_LEVEL="INFO", MODEL_UPDATE_INTERVAL="20")
     assert policy.validate(doc).verdict == "pass"

@@ -7,6 +7,8 @@ __version__: str
 
 _Document = dict[str, Any]
 _JSONValue = Any
+# Text as a file holds it: read as UTF-8.
+_Bytes = bytes | bytearray | memoryview
 
 @final
 class Policy:
@@ -18,10 +20,10 @@ class Policy:
     def defaults() -> Policy: ...
     def validate(
         self,
-        doc: _Document | list[_Document] | tuple[_Document, ...] | str | bytes | os.PathLike[str],
+        doc: _Document | list[_Document] | tuple[_Document, ...] | str | _Bytes | os.PathLike[str],
         *,
         env: str | None = None,
-        old: _Document | list[_Document] | str | bytes | os.PathLike[str] | None = None,
+        old: _Document | list[_Document] | str | _Bytes | os.PathLike[str] | None = None,
         file: str | None = None,
     ) -> Report: ...
     def decide(
@@ -34,7 +36,7 @@ class Policy:
     ) -> Decision: ...
     def review(
         self,
-        admission_review: dict[str, _JSONValue] | str | bytes,
+        admission_review: dict[str, _JSONValue] | str | _Bytes,
         *,
         env: str | None = None,
         file: str | None = None,
