@@ -95,16 +95,17 @@ function jump(view, line, column) {
 
 // --- the engine -------------------------------------------------------------
 
-let compiled = { text: null, policy: null, error: null };
+let compiled = { text: null, policy: null, environments: [], error: null };
 
 /** Compiles the policy pane only when its text changed; frees the set it replaces. */
 function currentPolicy() {
   const source = text("policy");
   if (compiled.text !== source) {
     compiled.policy?.free();
-    compiled = { text: source, policy: null, error: null };
+    compiled = { text: source, policy: null, environments: [], error: null };
     try {
       compiled.policy = Policy.fromYaml(source, { file: "policy.yaml" });
+      compiled.environments = compiled.policy.describe().flatMap((p) => p.environments ?? []);
     } catch (e) {
       compiled.error = e;
     }
@@ -113,10 +114,10 @@ function currentPolicy() {
 }
 
 /** The environment menu: none, the environments the policy names, and the one chosen (from a shared link, or one an earlier policy named). */
-function fillEnvironments({ policy }) {
+function fillEnvironments({ environments }) {
   const menu = $("env");
   const chosen = menu.value;
-  const names = new Set(policy ? policy.describe().flatMap((p) => p.environments ?? []) : []);
+  const names = new Set(environments);
   if (chosen) names.add(chosen);
   const values = ["", ...[...names].sort()];
   if (values.join("\n") === [...menu.options].map((o) => o.value).join("\n")) return;
