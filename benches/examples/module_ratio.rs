@@ -3,6 +3,10 @@
 //! machine slows both sides of a round rather than one benchmark.
 //!
 //! Run: `cargo run --release -p assay-benches --example module_ratio [ROUNDS] [CALLS]`.
+//!
+//! `module_ratio native|module CALLS` makes only that side's calls, once
+//! set up, for `benches/scripts/module_instructions.sh` to count their
+//! instructions, which a noisy machine does not change.
 
 use assay_benches::{ML_CONFIGMAP, ML_POLICY};
 use assay_module_host::{build, bundle, FileSystem, Host, Limits};
@@ -11,8 +15,20 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() -> Result<(), String> {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
-    let rounds = args.next().unwrap_or(Ok(30)).map_err(|e| e.to_string())?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let only = match args.first().map(String::as_str) {
+        Some(side @ ("native" | "module")) => Some(side.to_owned()),
+        _ => None,
+    };
+    if only.is_some() {
+        args.remove(0);
+    }
+    let mut args = args.iter().map(|a| a.parse::<usize>());
+    let rounds = match only {
+        Some(_) => Ok(0),
+        None => args.next().unwrap_or(Ok(30)),
+    }
+    .map_err(|e| e.to_string())?;
     let calls = args.next().unwrap_or(Ok(2000)).map_err(|e| e.to_string())?;
 
     let files = vec![("ml-policy.yaml".to_owned(), ML_POLICY.to_owned())];
@@ -43,6 +59,15 @@ fn main() -> Result<(), String> {
         }
         start.elapsed().as_secs_f64() * 1e6 / calls as f64
     };
+    if let Some(side) = &only {
+        // Counting: the set-up above is the same for 0 calls and for N, so it cancels out.
+        black_box(if side == "native" {
+            native()
+        } else {
+            in_module()
+        });
+        return Ok(());
+    }
     // Warm-up: caches, the allocator, the guest's compiled policy.
     native();
     in_module();
