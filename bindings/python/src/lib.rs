@@ -482,8 +482,9 @@ impl Policy {
     }
 
     /// Validates documents: a dict (one document), a list of dicts, YAML or
-    /// JSON text (str, bytes, bytearray or memoryview; a stream of documents),
-    /// or a path to a file or directory. Findings of text and files have line and column.
+    /// JSON text (str, bytes, bytearray or memoryview; a stream of
+    /// documents), or a path to a file or directory. Findings of text and
+    /// files have line and column.
     #[pyo3(signature = (doc, *, env = None, old = None, file = None))]
     fn validate(
         &self,
