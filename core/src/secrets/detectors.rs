@@ -372,7 +372,7 @@ impl Scanner {
             }
         }
         if keyword && text.contains('\n') {
-            for (k, start, end) in filters::line_pairs(text) {
+            for (k, start, end) in filters::credential_line_pairs(text) {
                 if hits.len() >= MAX_HITS {
                     break;
                 }

@@ -116,8 +116,9 @@ fn sensitive_values(doc: &Value) -> Vec<String> {
         }
     }
     collect(doc, None, 0, &mut out);
-    // Longest first, so a value is not half-replaced through a shorter one.
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    // Longest first, so a value is not half-replaced through a shorter one;
+    // equal values next to each other, for `dedup`.
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     out.dedup();
     out
 }
@@ -139,7 +140,7 @@ fn collect(v: &Value, key: Option<&str>, depth: usize, out: &mut Vec<String>) {
                 push(out, s);
             }
             if s.contains('\n') {
-                for (k, start, end) in filters::line_pairs(s) {
+                for (k, start, end) in filters::credential_line_pairs(s) {
                     if filters::key_class(k) != KeyClass::None {
                         push(out, s.get(start..end).unwrap_or(""));
                     }
@@ -197,5 +198,13 @@ mod tests {
         }];
         redact_findings(&mut f, &doc);
         assert!(!f[0].message.contains("Sup3r"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn each_sensitive_value_is_searched_for_once() {
+        let doc = serde_json::json!({"kind": "ConfigMap", "data": {
+            "A_PASSWORD": "same-secret-1", "B_TOKEN": "other-secret2", "C_PASSWORD": "same-secret-1"}});
+        let values = sensitive_values(&doc);
+        assert_eq!(values.len(), 2, "{values:?}");
     }
 }
