@@ -2,7 +2,7 @@
 //! (placeholders, references, documented examples, ids and digests).
 //! The lists here are the ones `docs/secrets.md` documents.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{packed, AhoCorasick};
 use std::sync::LazyLock;
 
 /// Name segments that make a key a password (SPEC §4).
@@ -205,6 +205,13 @@ fn key_marks() -> Option<&'static AhoCorasick> {
             .build(KEY_MARKS)
             .ok()
     });
+    MARKS.as_ref()
+}
+
+/// `None` where Teddy is not built (wasm32).
+fn lowercase_marks() -> Option<&'static packed::Searcher> {
+    static MARKS: LazyLock<Option<packed::Searcher>> =
+        LazyLock::new(|| packed::Config::new().builder().extend(KEY_MARKS).build());
     MARKS.as_ref()
 }
 
@@ -450,18 +457,37 @@ pub fn repeated_after_prefix(v: &str) -> bool {
 /// code) whose key may be credential-like (`may_be_credential`): each key
 /// with the byte range of its value, quotes and trailing commas and
 /// comments removed. Only lines holding a credential mark are parsed: one
-/// automaton pass finds them, where splitting and parsing every line cost
-/// more than the rest of redacting a finding.
+/// search finds them, where splitting and parsing every line cost more
+/// than the rest of redacting a finding.
 pub fn credential_line_pairs(text: &str) -> Vec<(&str, usize, usize)> {
+    // The marks are lowercase ASCII, so lowercasing keeps every offset; it
+    // lets a SIMD searcher (Teddy, on x86_64 and aarch64) find them, at ~2
+    // instructions a byte where the case-blind automaton takes ~16.
+    if let Some(teddy) = lowercase_marks() {
+        let lower = text.as_bytes().to_ascii_lowercase();
+        credential_pairs_at(text, teddy.find_iter(&lower).map(|m| m.start()))
+    } else if let Some(marks) = key_marks() {
+        credential_pairs_at(text, marks.find_iter(text).map(|m| m.start()))
+    } else {
+        credential_pairs_at(text, line_starts(text))
+    }
+}
+
+fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+}
+
+/// The credential pairs of the lines of `text` that hold the byte offsets
+/// `positions` (ascending), each line read once.
+fn credential_pairs_at(
+    text: &str,
+    positions: impl Iterator<Item = usize>,
+) -> Vec<(&str, usize, usize)> {
     let b = text.as_bytes();
-    let candidates: Box<dyn Iterator<Item = usize>> = match key_marks() {
-        Some(marks) => Box::new(marks.find_iter(text).map(|m| m.start())),
-        None => Box::new(std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1))),
-    };
     let mut out = Vec::new();
     // Lines that start before `read` have been parsed.
     let mut read = 0;
-    for at in candidates {
+    for at in positions {
         if at < read {
             continue;
         }
@@ -666,11 +692,15 @@ mod tests {
             "k: v\nmy.Secret-Key: \"q\", \nname: tok\u{e9}n\nid: \u{3a9}key\n",
             "no marks at all\nreplicas: 3\n",
         ] {
+            let want = every_line_then_filtered(text);
+            assert_eq!(credential_line_pairs(text), want, "{text:?}");
+            // The paths other targets take: the automaton, and every line.
+            let automaton = key_marks().map(|m| m.find_iter(text).map(|m| m.start()));
             assert_eq!(
-                credential_line_pairs(text),
-                every_line_then_filtered(text),
-                "{text:?}"
+                credential_pairs_at(text, automaton.into_iter().flatten()),
+                want
             );
+            assert_eq!(credential_pairs_at(text, line_starts(text)), want);
         }
     }
 }
