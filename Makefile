@@ -37,11 +37,13 @@ js: setup-rust
 	sh bindings/wasm/build.sh
 
 # Its Node tests (API, differential against the debug CLI that test-policies
-# builds, npm pack, TypeScript, webhook example, headless Chromium).
+# builds, npm pack, TypeScript, webhook example, headless Chromium); then the
+# differential test again on the browsers' wasm build.
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 test-js: js setup-chromium
 	$(CARGO) build -q -p assay-cli
 	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay node --test test/
+	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay ASSAY_JS_WASM=web node --test test/differential.test.mjs
 
 # Debian's Chromium, for the browser tests (never a downloaded browser build).
 setup-chromium:

@@ -3,9 +3,14 @@
 //     (benches/fixtures/, as the criterion benches use), with the fixture
 //     policy and with the built-in library;
 //  2. schema-only work against ajv: one JSON Schema, compiled once by each,
-//     validating the same object.
+//     validating the same object;
+//  3. the keystroke path again on the browsers' wasm build (built for size;
+//     1 and 2 run Node's, built for speed).
 // Run: make js && (cd benches/js && npm ci && node bench.mjs)
-import { readFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Policy } from "../../bindings/wasm/pkg/node.js";
 import Ajv from "ajv";
 
@@ -111,3 +116,16 @@ row("schema only: ajv, object with 2 errors (allErrors)", ajvInvalid);
 row("schema only: assay validate(object), 2 errors", assayInvalid, `(${(assayInvalid / ajvInvalid).toFixed(0)}× ajv)`);
 row("schema only: assay validate(JSON text of the object)", assayText);
 row("call overhead: describe() (JSON in, JSON out, no work)", time(() => schemaPolicy.describe()));
+
+// 3. The keystroke path on the browsers' build (last, so that loading a second
+// wasm instance cannot disturb the figures above).
+const copy = mkdtempSync(join(tmpdir(), "assay-bench-web-"));
+cpSync(fileURLToPath(new URL("../../bindings/wasm/pkg/", import.meta.url)), copy, { recursive: true });
+copyFileSync(join(copy, "assay_wasm_web.wasm"), join(copy, "assay_wasm_bg.wasm"));
+const web = await import(pathToFileURL(join(copy, "node.js")).href);
+rmSync(copy, { recursive: true, force: true });
+const webPolicy = web.Policy.fromYaml(fixture("ml-policy.yaml"), { file: "ml-policy.yaml" });
+if (JSON.stringify(webPolicy.validate(configMap)) !== JSON.stringify(fixturePolicy.validate(configMap))) {
+  throw new Error("the two wasm builds give different reports");
+}
+row("validate(2 KB ConfigMap text), fixture policy, browsers' build", time(() => webPolicy.validate(configMap)));

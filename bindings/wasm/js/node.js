@@ -1,5 +1,5 @@
-// Node entry: the wasm module is read from beside this file and
-// instantiated synchronously, so the API is ready once the import is.
+// Node entry: the wasm module (the build for speed) is read from beside this
+// file and instantiated synchronously, so the API is ready once the import is.
 import { readFileSync } from "node:fs";
 import { initSync } from "./assay_wasm.js";
 

@@ -38,7 +38,7 @@ function needLoaded() {
   if (loadError !== null) {
     throw new AssayError(
       `the assay wasm module did not load: ${loadError.message ?? loadError}`,
-      { hint: "serve assay_wasm_bg.wasm beside the package's JS, or call `await init(urlOrBytes)` first" },
+      { hint: "serve assay_wasm_web.wasm beside the package's JS, or call `await init(urlOrBytes)` first" },
     );
   }
 }

@@ -1,6 +1,6 @@
 // Builds the playground into dist/: the page, one esbuild bundle of
 // src/main.js (CodeMirror 6 and the assay-policy package, imported by name
-// as any bundler user would) and the package's .wasm beside it, which the
+// as any bundler user would) and the package's browser .wasm beside it, which the
 // package fetches relative to its module URL.
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -51,5 +51,5 @@ await esbuild.build({
 });
 copyFileSync(join(here, "index.html"), join(dist, "index.html"));
 copyFileSync(join(here, "style.css"), join(dist, "style.css"));
-copyFileSync(join(here, "node_modules/assay-policy/assay_wasm_bg.wasm"), join(dist, "assay_wasm_bg.wasm"));
+copyFileSync(join(here, "node_modules/assay-policy/assay_wasm_web.wasm"), join(dist, "assay_wasm_web.wasm"));
 console.log(`built ${dist}`);

@@ -62,6 +62,7 @@ test("in headless Chromium the package loads its wasm, validates, decides and th
   let resolveResult;
   const result = new Promise((r) => (resolveResult = r));
   const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+  const served = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://localhost");
     if (req.method === "POST" && url.pathname === "/result") {
@@ -83,7 +84,9 @@ test("in headless Chromium the package loads its wasm, validates, decides and th
     const file = normalize(url.pathname.replace(/^\/pkg\//, ""));
     if (url.pathname.startsWith("/pkg/") && !file.startsWith("..")) {
       try {
-        return send(types[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream", readFileSync(join(pkg, file)));
+        const body = readFileSync(join(pkg, file));
+        served.push(file);
+        return send(types[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream", body);
       } catch {}
     }
     res.writeHead(404);
@@ -105,6 +108,8 @@ test("in headless Chromium the package loads its wasm, validates, decides and th
     assert.ok(got.bad.some((f) => f.rule === "schema" && f.path === "/data/LOG_LEVEL" && f.line > 0), JSON.stringify(got.bad));
     assert.ok(["promote", "advance", "hold", "rollback"].includes(got.decision));
     assert.deepEqual(got.error, { name: "PolicyError", isPolicyError: true, line: 6, rule: "r" });
+    // Browsers get the build for size, and only it.
+    assert.deepEqual(served.filter((f) => f.endsWith(".wasm")), ["assay_wasm_web.wasm"]);
   } finally {
     // Waiting on an exit that already happened would never end.
     const exited = child.exitCode === null && child.signalCode === null ? once(child, "exit") : null;

@@ -10,8 +10,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { Policy, InputError, PolicyError } from "../pkg/node.js";
-import { read, repo, runAssay } from "./helpers.mjs";
+import { loadPackage, read, repo, runAssay } from "./helpers.mjs";
+
+const { Policy, InputError, PolicyError } = await loadPackage();
 
 const scratch = mkdtempSync(join(tmpdir(), "assay-js-diff-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));

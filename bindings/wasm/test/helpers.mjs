@@ -1,7 +1,9 @@
 // Shared by the tests: paths, the CLI binary, running it.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const repo = fileURLToPath(new URL("../../../", import.meta.url));
 export const read = (path) => readFileSync(new URL(path, new URL("../../../", import.meta.url)), "utf8");
@@ -23,4 +25,21 @@ export function runAssay(args, { cwd = repo } = {}) {
       else resolve({ code: error ? error.code : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * The package's Node entry running the wasm build that ASSAY_JS_WASM names:
+ * `node` (the default: the build for speed, which Node loads) or `web` (the
+ * build for size, which browsers load), so one test can hold either to the CLI.
+ */
+export async function loadPackage() {
+  const build = process.env.ASSAY_JS_WASM ?? "node";
+  if (build === "node") return import("../pkg/node.js");
+  if (build !== "web") throw new Error(`ASSAY_JS_WASM is \`node\` or \`web\`, not \`${build}\``);
+  // A copy of the package whose Node entry reads the browser build: its own module graph.
+  const dir = mkdtempSync(join(tmpdir(), "assay-js-web-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  cpSync(fileURLToPath(new URL("../pkg/", import.meta.url)), dir, { recursive: true });
+  copyFileSync(join(dir, "assay_wasm_web.wasm"), join(dir, "assay_wasm_bg.wasm"));
+  return import(pathToFileURL(join(dir, "node.js")).href);
 }

@@ -24,12 +24,13 @@ before(() => {
 
 after(() => rmSync(project, { recursive: true, force: true }));
 
-test("the tarball holds the wrapper, the glue, the wasm, the types and the README", () => {
+test("the tarball holds the wrapper, the glue, both wasm builds, the types and the README", () => {
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     "README.md",
     "assay_wasm.js",
     "assay_wasm_bg.wasm",
+    "assay_wasm_web.wasm",
     "index.d.ts",
     "node.js",
     "package.json",
