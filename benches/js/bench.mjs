@@ -7,12 +7,10 @@
 //  3. the keystroke path again on the browsers' wasm build (built for size;
 //     1 and 2 run Node's, built for speed).
 // Run: make js && (cd benches/js && npm ci && node bench.mjs)
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
 import { Policy } from "../../bindings/wasm/pkg/node.js";
 import Ajv from "ajv";
+import { loadBrowserBuild } from "../../bindings/wasm/test/helpers.mjs";
 
 const fixture = (name) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
@@ -119,11 +117,7 @@ row("call overhead: describe() (JSON in, JSON out, no work)", time(() => schemaP
 
 // 3. The keystroke path on the browsers' build (last, so that loading a second
 // wasm instance cannot disturb the figures above).
-const copy = mkdtempSync(join(tmpdir(), "assay-bench-web-"));
-cpSync(fileURLToPath(new URL("../../bindings/wasm/pkg/", import.meta.url)), copy, { recursive: true });
-copyFileSync(join(copy, "assay_wasm_web.wasm"), join(copy, "assay_wasm_bg.wasm"));
-const web = await import(pathToFileURL(join(copy, "node.js")).href);
-rmSync(copy, { recursive: true, force: true });
+const web = await loadBrowserBuild();
 const webPolicy = web.Policy.fromYaml(fixture("ml-policy.yaml"), { file: "ml-policy.yaml" });
 if (JSON.stringify(webPolicy.validate(configMap)) !== JSON.stringify(fixturePolicy.validate(configMap))) {
   throw new Error("the two wasm builds give different reports");

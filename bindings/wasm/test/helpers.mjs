@@ -36,10 +36,19 @@ export async function loadPackage() {
   const build = process.env.ASSAY_JS_WASM ?? "node";
   if (build === "node") return import("../pkg/node.js");
   if (build !== "web") throw new Error(`ASSAY_JS_WASM is \`node\` or \`web\`, not \`${build}\``);
-  // A copy of the package whose Node entry reads the browser build: its own module graph.
+  return loadBrowserBuild();
+}
+
+/** The package's Node entry on the browsers' wasm build (benches/js uses it too). */
+export async function loadBrowserBuild() {
+  // A copy of the package whose Node entry reads that build: its own module graph.
   const dir = mkdtempSync(join(tmpdir(), "assay-js-web-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  cpSync(fileURLToPath(new URL("../pkg/", import.meta.url)), dir, { recursive: true });
-  copyFileSync(join(dir, "assay_wasm_web.wasm"), join(dir, "assay_wasm_bg.wasm"));
-  return import(pathToFileURL(join(dir, "node.js")).href);
+  try {
+    cpSync(fileURLToPath(new URL("../pkg/", import.meta.url)), dir, { recursive: true });
+    copyFileSync(join(dir, "assay_wasm_web.wasm"), join(dir, "assay_wasm_bg.wasm"));
+    return await import(pathToFileURL(join(dir, "node.js")).href);
+  } finally {
+    // The wasm is read when the entry is imported, so the copy is not needed after.
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
