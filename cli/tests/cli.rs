@@ -1016,6 +1016,38 @@ fn invalid_policies_report_every_problem_with_a_location() {
 }
 
 #[test]
+fn expressions_too_deep_to_evaluate_are_refused_at_load_with_a_location() {
+    // They used to overflow the stack: a crash natively, a dead instance in wasm.
+    let file = fixture("deep-cel/policy.yaml");
+    let tmp = TempDir::new("deep-cel");
+    let module = format!("{}/deep.wasm", tmp.path());
+    for run in [
+        assay(&["check", "-p", &file, "examples/k8s/"]),
+        assay(&["build", &file, "-o", &module]),
+    ] {
+        run.assert_code(2);
+        let lines = run.stderr_lines();
+        assert_eq!(lines.len(), 2, "one line per deep rule:\n{}", run.stderr);
+        let at = |rule: &str| -> (u32, u32, String) {
+            let line = lines
+                .iter()
+                .find(|l| l.contains(&format!("rule `{rule}`")))
+                .unwrap_or_else(|| panic!("no line for {rule}:\n{}", run.stderr));
+            let (f, l, c, msg) = split_location(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(f, file);
+            (l, c, msg.to_owned())
+        };
+        // At the 65th `+` of the chain, and the 33rd `(`.
+        let (l, c, msg) = at("long-chain");
+        assert_eq!((l, c), (10, 13 + 17 + 64 * 4 + 1), "{msg}");
+        assert!(msg.contains("more than 64 operators"), "{msg}");
+        let (l, c, msg) = at("deep-nesting");
+        assert_eq!((l, c), (12, 13 + 32), "{msg}");
+        assert!(msg.contains("more than 32 brackets"), "{msg}");
+    }
+}
+
+#[test]
 fn unknown_field_does_not_hide_other_problems_of_the_same_policy() {
     let file = fixture("bad-policy-one/policy.yaml");
     let run = assay(&["check", "-p", &file, "examples/k8s/"]);

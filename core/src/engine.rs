@@ -410,6 +410,19 @@ fn compile_rule(
 /// running it: syntax, unknown variables and functions, non-bool results.
 /// The error carries the column offset inside the expression.
 fn compile_cel(text: &str, must_be_bool: bool) -> Result<Program, (String, u32)> {
+    crate::cel_depth::check(text).map_err(|e| {
+        let before = &text[..e.offset];
+        // A column only when the spot is on the expression's first line.
+        let column = if before.contains('\n') {
+            0
+        } else {
+            before.chars().count() as u32
+        };
+        (
+            format!("{}; split it into smaller rules", e.message),
+            column,
+        )
+    })?;
     let env = cel_lib::env();
     let program = env.compile(text).map_err(|e| {
         let first = e.errors.first();

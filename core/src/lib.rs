@@ -3,6 +3,7 @@
 
 pub mod api;
 mod cel_access;
+mod cel_depth;
 pub mod cel_lib;
 pub mod check;
 pub mod engine;

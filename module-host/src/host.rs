@@ -166,6 +166,7 @@ fn config(limits: Limits, pooling: bool) -> Config {
     let mut config = Config::new();
     // Epochs, not fuel: fuel metering made every call ~45% slower.
     config.epoch_interruption(true);
+    config.table_lazy_init(false);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_memories(64)

@@ -63,6 +63,18 @@ spec:
     assert isinstance(err, assay.AssayError)
 
 
+def test_an_expression_too_deep_to_evaluate_is_refused_at_load() -> None:
+    # It used to load, then overflow the stack on validate and kill the process.
+    chain = "size(object.data)" + " + 1" * 5000 + " > 0"
+    text = (
+        "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: deep}\n"
+        f"spec:\n  rules:\n    - name: long\n      expr: {chain}\n"
+    )
+    with pytest.raises(assay.PolicyError, match="more than 64 operators") as e:
+        assay.Policy.from_yaml(text, file="deep.yaml")
+    assert (e.value.file, e.value.line, e.value.rule) == ("deep.yaml", 7, "long")
+
+
 def test_unreadable_paths_and_no_policies_are_policy_errors(tmp_path: Path) -> None:
     with pytest.raises(assay.PolicyError, match="cannot read") as e:
         assay.load(tmp_path / "missing.yaml")

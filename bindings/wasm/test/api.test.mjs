@@ -175,6 +175,17 @@ test("a broken policy throws PolicyError at its file, line, column and rule", ()
   );
 });
 
+test("an expression too deep to evaluate is a PolicyError, and the package keeps working", () => {
+  // It used to pass compilation and then overflow wasm's stack on validate,
+  // which left every policy of the process failing.
+  const chain = ML_POLICY.replace("int(object.data.INTERVAL) >= params.floor", `int(object.data.INTERVAL)${" + 1".repeat(3000)} >= params.floor`);
+  assert.throws(
+    () => Policy.fromYaml(chain, { file: "ml.yaml" }),
+    (e) => e instanceof PolicyError && e.line === 19 && e.rule === "interval-floor" && /more than 64 operators/.test(e.message),
+  );
+  assert.equal(Policy.fromYaml(ML_POLICY).validate(cm({ INTERVAL: "60" })).verdict, "pass");
+});
+
 test("every problem of a policy is reported; YAML that does not parse is located", () => {
   const two = ML_POLICY.replace("expr: int(object.data.INTERVAL) >= params.floor", "expr: '>='").replace(
     "expr: oldObject == null",
