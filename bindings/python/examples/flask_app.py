@@ -7,7 +7,7 @@
   in, AdmissionReview response out, decided by the same policies.
 
 Run:  ASSAY_POLICIES=policies/ APP_CONFIG=/etc/config/config.yaml \
-      ASSAY_ENV=production flask --app flask_app run
+      APP_CONFIGMAP=app-config ASSAY_ENV=production python flask_app.py
 (behind TLS in a cluster: the API server only calls webhooks over HTTPS)
 """
 
@@ -27,12 +27,14 @@ def create_app(
     config_path: str | os.PathLike[str],
     *,
     config_policy: assay.Policy | None = None,
+    configmap: str | None = None,
     env: str | None = None,
     reload_delay: float = 0.0,
     interval: float = 1.0,
 ) -> Flask:
     """`policies` decide admission; `config_policy` (default: the same)
-    validates the app's own config file."""
+    validates the app's own config file, checked as the ConfigMap
+    `configmap` it is mounted from when that is given."""
     app = Flask(__name__)
     policy = assay.load(policies)
     applied: dict[str, Any] = {}
@@ -43,8 +45,8 @@ def create_app(
         app.logger.setLevel(getattr(logging, level if level != "WARN" else "WARNING", logging.INFO))
         applied["config"] = config
 
-    guard = assay.ConfigGuard(config_path, config_policy or policy, apply_config,
-                              env=env, reload_delay=reload_delay, interval=interval)
+    guard = assay.ConfigGuard(config_path, config_policy or policy, apply_config, env=env,
+                              configmap=configmap, reload_delay=reload_delay, interval=interval)
     app.extensions["assay_guard"] = guard
     app.extensions["assay_policy"] = policy
 
@@ -78,4 +80,5 @@ def create_app(
 if __name__ == "__main__":
     create_app(os.environ.get("ASSAY_POLICIES", "policies"),
                os.environ.get("APP_CONFIG", "/etc/config/config.yaml"),
+               configmap=os.environ.get("APP_CONFIGMAP"),
                env=os.environ.get("ASSAY_ENV")).run(host="0.0.0.0", port=8080)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import pytest
 
 import assay
+from conftest import REPO
 
 POLICY = assay.Policy.from_yaml("""\
 apiVersion: assay.dev/v1
@@ -126,6 +127,38 @@ def test_an_invalid_first_version_applies_nothing(volume: ConfigMapVolume) -> No
     assert isinstance(guard.last_error, assay.ValidationError) and guard.last_error.rule == "parse"
     volume.publish(GOOD)
     assert guard.poll() is True and applied == [guard.config]
+
+
+def test_a_file_no_policy_applies_to_is_not_applied(volume: ConfigMapVolume) -> None:
+    # Seed 003's app-config policy matches the ConfigMap, not the mounted file.
+    policy = assay.load(REPO / "policies" / "app-config.yaml")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, policy, applied.append, start=False)
+    assert (guard.ready, applied) == (False, [])
+    err = guard.last_error
+    assert isinstance(err, assay.InputError) and "no policy applies" in str(err)
+    assert "configmap=" in (err.hint or "")
+
+
+def test_the_file_is_checked_as_the_configmap_it_is_mounted_from(volume: ConfigMapVolume) -> None:
+    # Seed 003's policy: the ConfigMap's embedded config.yaml, pool size per environment.
+    library = assay.load(REPO / "policies")
+    good = "log_level: info\ndatabase:\n  pool_size: 40\nfeature_flags: {beta: true}\n"
+    volume.publish(good)
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, library, applied.append, env="production",
+                              configmap="app-config", start=False)
+    assert guard.ready and applied == [guard.config] and guard.config["database"]["pool_size"] == 40
+    assert guard.report is not None and guard.report.summary.checked == 1
+    volume.publish(good.replace("pool_size: 40", "pool_size: 80"))  # over production's 50
+    assert guard.poll() is False and guard.config["database"]["pool_size"] == 40
+    assert isinstance(guard.last_error, assay.ValidationError)
+    assert guard.last_error.rule == "pool-size-for-environment"
+    volume.publish("log_level: verbose\ndatabase:\n  pool_size: 100000\n")
+    assert guard.poll() is False and len(applied) == 1
+    policy = assay.load(REPO / "policies" / "app-config.yaml")
+    other = assay.ConfigGuard(volume.path, policy, configmap="not-app-config", start=False)
+    assert not other.ready and "no policy applies" in str(other.last_error)
 
 
 def test_in_place_writes_and_a_missing_file(tmp_path: Path) -> None:

@@ -29,9 +29,15 @@ class ConfigGuard:
     `on_apply(config)` only with versions that pass (warnings allowed).
 
     The first version is read when the guard is made. A version that fails
-    (does not parse, has error findings, cannot be read, or `on_apply` raised)
-    is not applied: `config` keeps the last good one and `last_error` says
-    why. `reload_delay` (seconds) waits after a change is seen before
+    (does not parse, has error findings, cannot be read, is matched by no
+    policy, or `on_apply` raised) is not applied: `config` keeps the last
+    good one and `last_error` says why.
+
+    `configmap` names the ConfigMap the file is mounted from (`namespace`
+    optionally its namespace): the file is then checked as that ConfigMap
+    with the file under its `data` key, so the policy that guards the
+    ConfigMap at admission (`embedded: /data/config.yaml`) guards the
+    mounted file too. Without it the policy must match the file itself. `reload_delay` (seconds) waits after a change is seen before
     reloading, so replicas can stagger their reloads; the version read then is
     the newest.
     """
@@ -43,6 +49,8 @@ class ConfigGuard:
         on_apply: Callable[[Any], None] | None = None,
         *,
         env: str | None = None,
+        configmap: str | None = None,
+        namespace: str | None = None,
         reload_delay: float = 0.0,
         interval: float = 1.0,
         start: bool = True,
@@ -52,6 +60,8 @@ class ConfigGuard:
         self.path = os.fspath(path)
         self.policy = policy
         self.env = env
+        self.configmap = configmap
+        self.namespace = namespace
         self.reload_delay = reload_delay
         self.interval = interval
         self._on_apply = on_apply
@@ -185,13 +195,23 @@ class ConfigGuard:
                 return self._reject(
                     InputError(f"{self.path}: cannot read: {e.strerror}", file=self.path)
                 )
-            report = self.policy.validate(data, env=self.env, file=self.path)
-            self._report = report
             try:
+                report = self.policy.validate(self._checked_form(data), env=self.env, file=self.path)
+                self._report = report
                 report.raise_for_errors()
                 documents = parse(data.decode("utf-8"), self.path)
             except AssayError as e:
                 return self._reject(e)
+            except UnicodeDecodeError as e:
+                return self._reject(InputError(f"{self.path}: not UTF-8: {e.reason}", file=self.path))
+            if report.summary.checked == 0:
+                # Fail closed: a file no policy looked at is not known to be valid.
+                return self._reject(InputError(
+                    f"{self.path}: no policy applies to it, so it is not applied",
+                    file=self.path,
+                    hint="name the ConfigMap it is mounted from (configmap=...) "
+                    "or give a policy that matches the file itself",
+                ))
             if not documents:
                 return self._reject(InputError(f"{self.path}: holds no document", file=self.path))
             config = documents[0] if len(documents) == 1 else documents
@@ -206,6 +226,17 @@ class ConfigGuard:
             self._generation += 1
             log.info("%s: applied version %d (%s)", self.path, self._generation, report.verdict)
             return True
+
+    def _checked_form(self, data: bytes) -> Any:
+        """What the policy checks: the file, or the ConfigMap holding it."""
+        if self.configmap is None:
+            return data
+        metadata = {"name": self.configmap}
+        if self.namespace is not None:
+            metadata["namespace"] = self.namespace
+        key = os.path.basename(self.path)
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+                "data": {key: data.decode("utf-8")}}
 
     def _reject(self, error: BaseException, logged: bool = False) -> bool:
         self._last_error = error
