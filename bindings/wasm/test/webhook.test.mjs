@@ -119,6 +119,12 @@ test("what is not an AdmissionReview is a 400 with the reason; health and method
   const notJson = await post(library, "{nope");
   assert.equal(notJson.status, 400);
   assert.match(notJson.body.error, /not JSON/);
+  // V8's parse error quotes the text around the fault: a token there must not be echoed.
+  const token = "ghp_" + "AssayFakeToken0123456789abcdefghijkl";
+  const leaky = await post(library, `{"password": ${token}}`);
+  assert.equal(leaky.status, 400);
+  assert.match(leaky.body.error, /not JSON/);
+  assert.ok(!JSON.stringify(leaky.body).includes(token.slice(0, 8)), JSON.stringify(leaky.body));
   const notReview = await post(library, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap" }));
   assert.equal(notReview.status, 400);
   assert.match(notReview.body.error, /apiVersion/);
