@@ -50,6 +50,13 @@ pub fn read_policy_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>, u8>
             crate::EXIT_USAGE
         })?;
         for f in listed {
+            if crate::policies::is_module(&f) {
+                eprintln!(
+                    "{}: a compiled module, where policy YAML is needed (hint: `assay check -p` and `decide -p` run modules; `build` and `test` take the YAML they came from)",
+                    display(&f)
+                );
+                return Err(crate::EXIT_USAGE);
+            }
             let bytes = std::fs::read(&f).map_err(|e| {
                 eprintln!("{}: cannot read: {e}", display(&f));
                 crate::EXIT_USAGE

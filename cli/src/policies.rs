@@ -54,7 +54,48 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Policy>, u8> {
             });
         }
     }
+    refuse_duplicate_names(&out)?;
     Ok(out)
+}
+
+/// Policy names are unique in a set (SPEC §1), across YAML and modules too:
+/// the same policy twice would report every finding twice.
+fn refuse_duplicate_names(policies: &[Policy]) -> Result<(), u8> {
+    let named: Vec<(String, String)> = policies
+        .iter()
+        .flat_map(|p| -> Vec<(String, String)> {
+            match p {
+                Policy::Native(set) => assay_core::api::describe(set)
+                    .into_iter()
+                    .map(|i| (i.name, i.file))
+                    .collect(),
+                Policy::Module { path, module } => module
+                    .metadata
+                    .policies
+                    .iter()
+                    .map(|i| (i.name.clone(), path.clone()))
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut unique = true;
+    for (name, from) in &named {
+        match first.get(name.as_str()) {
+            Some(earlier) => {
+                eprintln!("{from}: policy `{name}` is also loaded from {earlier}; names must be unique in a set (hint: pass each policy once, as YAML or in a module)");
+                unique = false;
+            }
+            None => {
+                first.insert(name, from);
+            }
+        }
+    }
+    if unique {
+        Ok(())
+    } else {
+        Err(crate::EXIT_USAGE)
+    }
 }
 
 impl Policy {

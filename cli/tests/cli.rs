@@ -2143,3 +2143,62 @@ fn review_and_decide_name_an_input_they_cannot_read() {
         );
     }
 }
+
+#[test]
+fn a_policy_given_both_as_yaml_and_in_a_module_is_refused() {
+    let tmp = TempDir::new("dup");
+    let module = library_module(&tmp);
+    let run = assay(&[
+        "check",
+        "-p",
+        &module,
+        "-p",
+        "policies/app-config.yaml",
+        "examples/k8s/",
+    ]);
+    run.assert_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("policy `app-config` is also loaded from"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `assay check ... | head -1` closes the pipe early; that used to panic.
+    let mut child = Command::new(BIN)
+        .args(["check", "examples/", "-o", "json"])
+        .current_dir(workspace_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start assay");
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr);
+    let status = child.wait().expect("wait for assay");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(status.code(), Some(101), "{stderr}");
+}
+
+#[test]
+fn build_and_test_say_a_module_is_not_policy_yaml() {
+    let tmp = TempDir::new("module-as-yaml");
+    let module = library_module(&tmp);
+    let out = format!("{}/again.wasm", tmp.path());
+    for run in [
+        assay(&["build", &module, "-o", &out]),
+        assay(&["test", &module]),
+    ] {
+        run.assert_code(2);
+        assert!(run.stderr.contains("a compiled module"), "{}", run.stderr);
+        assert!(!run.stderr.contains("UTF-8"), "{}", run.stderr);
+    }
+}

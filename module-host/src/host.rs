@@ -33,6 +33,10 @@ impl Default for Limits {
     }
 }
 
+/// Modules one host runs at once: each reserves a slot of address space
+/// in the pooling allocator.
+const MAX_INSTANCES: u32 = 64;
+
 /// How often the engine's epoch advances; a call's deadline is a number of ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
@@ -119,18 +123,22 @@ impl Host {
         let linker = Linker::<State>::new(&self.engine);
         let pre = linker
             .instantiate_pre(&module)
-            .map_err(|e| ModuleError::Invalid(e.to_string()))?;
-        Ok(LoadedModule {
+            .map_err(|e| ModuleError::Invalid(one_line(&e)))?;
+        let mut loaded = LoadedModule {
             metadata,
             engine: self.engine.clone(),
             pre,
             limits: self.limits,
             instance: None,
-        })
+        };
+        // Now rather than on the first call: a module without the ABI's
+        // exports is a bad policy (exit 2), not a failure of every input.
+        loaded.instance = Some(loaded.instantiate()?);
+        Ok(loaded)
     }
 
     fn compile_cached(&self, bytes: &[u8]) -> Result<Module, ModuleError> {
-        let invalid = |e: wasmtime::Error| ModuleError::Invalid(e.to_string());
+        let invalid = |e: wasmtime::Error| ModuleError::Invalid(one_line(&e));
         let Some(dir) = &self.cache else {
             return Module::new(&self.engine, bytes).map_err(invalid);
         };
@@ -169,9 +177,9 @@ fn config(limits: Limits, pooling: bool) -> Config {
     config.table_lazy_init(false);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_memories(64)
-            .total_tables(64)
-            .total_core_instances(64)
+        pool.total_memories(MAX_INSTANCES)
+            .total_tables(MAX_INSTANCES)
+            .total_core_instances(MAX_INSTANCES)
             .max_memory_size(limits.memory);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
@@ -249,10 +257,15 @@ impl LoadedModule {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.set_epoch_deadline(self.limits.deadline_ticks());
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| trap_error(e, &store, self.limits))?;
+        let instance = self.pre.instantiate(&mut store).map_err(|e| {
+            if e.to_string().contains("concurrent limit") {
+                ModuleError::Invalid(format!(
+                    "more than {MAX_INSTANCES} modules are loaded at once, the most one assay runs"
+                ))
+            } else {
+                trap_error(e, &store, self.limits)
+            }
+        })?;
         let missing = |name: &str| ModuleError::Invalid(format!("it does not export `{name}`"));
         let memory = instance
             .get_memory(&mut store, "memory")
@@ -266,6 +279,15 @@ impl LoadedModule {
         let evaluate = instance
             .get_typed_func(&mut store, "assay_evaluate")
             .map_err(|_| missing("assay_evaluate"))?;
+        let abi_version: TypedFunc<(), u32> = instance
+            .get_typed_func(&mut store, "assay_abi_version")
+            .map_err(|_| missing("assay_abi_version"))?;
+        let found = abi_version
+            .call(&mut store, ())
+            .map_err(|e| trap_error(e, &store, self.limits))?;
+        if found != ABI_VERSION {
+            return Err(ModuleError::Abi { found });
+        }
         Ok(Live {
             store,
             memory,
@@ -288,6 +310,9 @@ impl LoadedModule {
             u32::try_from(request.len()).map_err(|_| ModuleError::Memory(limits.memory >> 20))?;
         let fail = |e: wasmtime::Error, store: &Store<State>| trap_error(e, store, limits);
         let ptr = alloc.call(&mut *store, len).map_err(|e| fail(e, store))?;
+        if ptr == 0 && len > 0 {
+            return Err(ModuleError::Memory(limits.memory >> 20));
+        }
         memory
             .write(&mut *store, ptr as usize, request)
             .map_err(|e| ModuleError::Trap(e.to_string()))?;
@@ -315,6 +340,16 @@ fn trap_error(e: wasmtime::Error, store: &Store<State>, limits: Limits) -> Modul
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => ModuleError::Time(limits.time),
-        _ => ModuleError::Trap(e.to_string()),
+        _ => ModuleError::Trap(one_line(&e)),
     }
+}
+
+/// The cause of a wasmtime error on one line: a trap's kind without its
+/// backtrace, a validation error without its byte dump.
+fn one_line(e: &wasmtime::Error) -> String {
+    let text = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.root_cause().to_string(),
+    };
+    text.lines().next().unwrap_or_default().trim().to_owned()
 }

@@ -6,18 +6,12 @@
 use assay_module_host::{build, bundle, FileSystem, Host, Limits, ModuleError};
 use std::time::{Duration, Instant};
 
-/// A hand-written module with the ABI's exports whose `assay_evaluate`
-/// never returns, with the metadata `assay build` would add.
-fn looping_module() -> Vec<u8> {
-    let mut bytes = wat::parse_str(
-        r#"(module
-            (memory (export "memory") 1)
-            (func (export "assay_alloc") (param i32) (result i32) (i32.const 1024))
-            (func (export "assay_free") (param i32 i32))
-            (func (export "assay_evaluate") (param i32 i32) (result i64)
-              (loop $forever (br $forever))
-              (i64.const 0)))"#,
-    )
+/// A hand-written module with the metadata `assay build` would add and
+/// the given exports (WAT).
+fn module_with(exports: &str) -> Vec<u8> {
+    let mut bytes = wat::parse_str(format!(
+        r#"(module (memory (export "memory") 1) {exports})"#
+    ))
     .expect("valid WAT");
     let metadata = format!(
         r#"{{"abiVersion": {}, "assayVersion": "test", "sourceHash": "sha256:0", "policies": []}}"#,
@@ -31,6 +25,25 @@ fn looping_module() -> Vec<u8> {
     bytes.extend(leb128(content.len()));
     bytes.extend(content);
     bytes
+}
+
+/// The ABI's exports, with `assay_abi_version` answering `abi`, and the
+/// bodies of `assay_alloc` and `assay_evaluate`.
+fn abi_module(abi: u32, alloc: &str, evaluate: &str) -> Vec<u8> {
+    module_with(&format!(
+        r#"(func (export "assay_abi_version") (result i32) (i32.const {abi}))
+           (func (export "assay_alloc") (param i32) (result i32) {alloc})
+           (func (export "assay_free") (param i32 i32))
+           (func (export "assay_evaluate") (param i32 i32) (result i64) {evaluate})"#
+    ))
+}
+
+fn looping_module() -> Vec<u8> {
+    abi_module(
+        assay_runtime::ABI_VERSION,
+        "(i32.const 1024)",
+        "(loop $forever (br $forever)) (i64.const 0)",
+    )
 }
 
 fn leb128(mut n: usize) -> Vec<u8> {
@@ -117,4 +130,51 @@ fn a_file_that_is_not_a_module_is_refused() {
         let err = host.load(bytes).err().expect("refused");
         assert!(matches!(err, ModuleError::Invalid(_)), "{err}");
     }
+}
+
+#[test]
+fn a_module_without_the_abi_or_of_another_version_is_refused_when_loaded() {
+    let host = Host::new(None, Limits::default()).unwrap();
+    let no_evaluate = module_with(
+        r#"(func (export "assay_abi_version") (result i32) (i32.const 1))
+           (func (export "assay_alloc") (param i32) (result i32) (i32.const 0))"#,
+    );
+    let err = host.load(&no_evaluate).err().expect("refused");
+    assert!(matches!(err, ModuleError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("assay_free"), "{err}");
+    let other_abi = abi_module(
+        assay_runtime::ABI_VERSION + 1,
+        "(i32.const 1024)",
+        "(i64.const 0)",
+    );
+    let err = host.load(&other_abi).err().expect("refused");
+    assert!(
+        matches!(err, ModuleError::Abi { found } if found == assay_runtime::ABI_VERSION + 1),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trap_is_one_line_without_a_backtrace() {
+    let host = Host::new(None, Limits::default()).unwrap();
+    let trapping = abi_module(
+        assay_runtime::ABI_VERSION,
+        "(i32.const 1024)",
+        "(unreachable)",
+    );
+    let err = host.load(&trapping).unwrap().call(b"{}").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ModuleError::Trap(_)), "{text}");
+    assert!(
+        text.contains("unreachable") && !text.contains('\n') && !text.contains("backtrace"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_allocation_the_module_cannot_make_is_the_memory_limit() {
+    let host = Host::new(None, Limits::default()).unwrap();
+    let full = abi_module(assay_runtime::ABI_VERSION, "(i32.const 0)", "(i64.const 0)");
+    let err = host.load(&full).unwrap().call(b"{}").unwrap_err();
+    assert!(matches!(err, ModuleError::Memory(_)), "{err}");
 }

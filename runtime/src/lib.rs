@@ -126,7 +126,11 @@ pub extern "C" fn assay_abi_version() -> u32 {
 /// ABI: `len` bytes for the host to write a request into.
 #[no_mangle]
 pub extern "C" fn assay_alloc(len: usize) -> *mut u8 {
-    let mut buf = Vec::<u8>::with_capacity(len);
+    let mut buf = Vec::<u8>::new();
+    // 0 rather than a trap: the exports never trap on bad input.
+    if buf.try_reserve_exact(len).is_err() {
+        return std::ptr::null_mut();
+    }
     let ptr = buf.as_mut_ptr();
     std::mem::forget(buf);
     ptr

@@ -7,7 +7,8 @@ import { Compiled } from "./assay_wasm.js";
 export class AssayError extends Error {
   constructor(message, fields = {}) {
     super(message);
-    this.name = new.target.name;
+    // Set on each class, not read from `new.target.name`: bundlers minify class names.
+    this.name = "AssayError";
     this.file = fields.file ?? null;
     this.line = fields.line ?? null;
     this.column = fields.column ?? null;
@@ -20,12 +21,18 @@ export class AssayError extends Error {
 export class PolicyError extends AssayError {
   constructor(message, fields = {}) {
     super(message, fields);
+    this.name = "PolicyError";
     this.errors = fields.errors ?? [];
   }
 }
 
 /** A request the engine cannot answer: a rollout input that is not valid, a bad option. */
-export class InputError extends AssayError {}
+export class InputError extends AssayError {
+  constructor(message, fields = {}) {
+    super(message, fields);
+    this.name = "InputError";
+  }
+}
 
 let loadError = null;
 

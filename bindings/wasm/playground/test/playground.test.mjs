@@ -133,6 +133,13 @@ test("the rollout tab decides from state + metrics and shows the checks", async 
   await page.waitForFunction((d) => document.getElementById("decision").textContent.startsWith(d), `${worse.decision} → weight ${worse.weight}%`);
   assert.notEqual(await page.textContent("#decision"), before);
   assert.equal(await page.locator("#checks td.result-fail").count(), worse.checks.filter((c) => c.result === "fail").length);
+
+  // Input that is not JSON: the error's class is named, though the bundle minifies class names.
+  await pane("rollout-input").click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.insertText("{ not json");
+  await page.waitForFunction(() => /not valid JSON/.test(document.getElementById("decision").textContent));
+  assert.match(await page.textContent("#decision"), /^InputError: /);
 });
 
 test("breaking the policy YAML marks the policy error at its line", async () => {
