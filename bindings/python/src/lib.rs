@@ -20,7 +20,7 @@ use assay_core::source::Document;
 use assay_core::PolicySet;
 use assay_module_host::files::{display, walk};
 use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
-use errors::{input_error_at, policy_error, policy_errors};
+use errors::{input_error, input_error_at, policy_error, policy_errors};
 use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -144,7 +144,7 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         return read_input_files(py, &path).map(Input::Files);
     }
     if let Ok(s) = doc.cast::<PyString>() {
-        return Ok(Input::Text(s.to_str()?.to_owned()));
+        return Ok(Input::Text(text_of(s).map_err(|m| input_error(py, &m, None))?.to_owned()));
     }
     if let Some(bytes) = bytes_like(doc)? {
         return Ok(Input::Bytes(bytes));
@@ -447,13 +447,21 @@ fn parse<'py>(py: Python<'py>, text: &str, file: Option<&str>) -> PyResult<Bound
     Ok(out)
 }
 
+/// A `str`'s text. One with a lone surrogate (from `surrogateescape`, say)
+/// has no UTF-8 form: say so rather than raise `UnicodeEncodeError`.
+fn text_of<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, String> {
+    s.to_str()
+        .map_err(|_| "the text holds a lone surrogate, which is not Unicode: pass the file's bytes instead".to_owned())
+}
+
 #[pymethods]
 impl Policy {
     /// Policies from YAML (or JSON) text; `file` names it in errors. Schema
     /// `$ref`s to other files need `assay.load`.
     #[staticmethod]
     #[pyo3(signature = (text, file = "<policy>"))]
-    fn from_yaml(py: Python<'_>, text: &str, file: &str) -> PyResult<Policy> {
+    fn from_yaml(py: Python<'_>, text: &Bound<'_, PyString>, file: &str) -> PyResult<Policy> {
+        let text = text_of(text).map_err(|m| policy_error(py, file, &m, None))?;
         let files = [(file.to_owned(), text.to_owned())];
         let set = py
             .detach(|| PolicySet::load(&files))
@@ -558,7 +566,7 @@ impl Policy {
         file: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let review = if let Ok(s) = admission_review.cast::<PyString>() {
-            Value::from(s.to_str()?)
+            Value::from(text_of(s).map_err(|m| input_error(py, &m, None))?)
         } else if let Some(bytes) = bytes_like(admission_review)? {
             let text = assay_core::check::decode(&bytes)
                 .map_err(|e| input_error_at(py, file, Some((e.line, e.column)), &e.message))?;

@@ -161,6 +161,29 @@ def test_the_file_is_checked_as_the_configmap_it_is_mounted_from(volume: ConfigM
     assert not other.ready and "no policy applies" in str(other.last_error)
 
 
+def test_status_answers_while_on_apply_runs(volume: ConfigMapVolume) -> None:
+    # A readiness probe must not wait on a slow apply (it used to hold the lock).
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_apply(config: Any) -> None:
+        if config["log_level"] == "debug":
+            entered.set()
+            release.wait(10)
+
+    guard = assay.ConfigGuard(volume.path, POLICY, slow_apply, start=False)
+    volume.publish(GOOD_2)
+    worker = threading.Thread(target=guard.reload)
+    worker.start()
+    assert entered.wait(10)
+    started = time.monotonic()
+    status = guard.status()
+    assert time.monotonic() - started < 1.0
+    assert (status["generation"], guard.config["log_level"]) == (1, "info")
+    release.set()
+    worker.join(10)
+    assert guard.generation == 2 and guard.config["log_level"] == "debug"
+
+
 def test_in_place_writes_and_a_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(GOOD)

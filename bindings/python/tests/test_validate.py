@@ -232,6 +232,17 @@ def test_json_text_with_characters_outside_the_bmp() -> None:
         assert same_as(doc).validate(text).verdict == "pass"
 
 
+def test_text_with_a_lone_surrogate_is_an_assay_error(policy: assay.Policy) -> None:
+    # Such a str has no UTF-8 form; it used to escape as UnicodeEncodeError.
+    with pytest.raises(assay.InputError, match="lone surrogate"):
+        policy.validate("a: \udcff\n")
+    with pytest.raises(assay.InputError, match="lone surrogate"):
+        policy.review("{\"a\": \"\udcff\"}")
+    with pytest.raises(assay.PolicyError, match="lone surrogate") as e:
+        assay.Policy.from_yaml("metadata: {name: \udcff}\n", file="p.yaml")
+    assert e.value.file == "p.yaml"
+
+
 def test_bool_is_not_int() -> None:
     assert same_as({"b": True, "i": 1, "z": 0}).validate({"b": True, "i": 1, "z": 0}).verdict == "pass"
     assert same_as({"b": 1}).validate({"b": True}).verdict == "fail"

@@ -93,6 +93,18 @@ function answerOf(answer, key) {
   return answer[key];
 }
 
+/** A request as JSON text; what JSON cannot hold (a cycle, a BigInt) is an InputError. */
+function json(req) {
+  try {
+    return JSON.stringify(req);
+  } catch (e) {
+    // V8's messages name the type or the property, never a value.
+    throw new InputError(`the input cannot be written as JSON: ${e.message}`, {
+      hint: "pass plain objects, arrays, strings, finite numbers, booleans and null",
+    });
+  }
+}
+
 /** Drops `undefined` and `null` options, so core's defaults apply. */
 function request(fields) {
   const out = {};
@@ -118,7 +130,8 @@ export class Policy {
    * Compiles one policy or a set: YAML text (one or more documents), or an
    * object of file name → YAML text.
    */
-  static fromYaml(text, options = {}) {
+  static fromYaml(text, options) {
+    options ??= {};
     let files;
     if (typeof text === "string") {
       files = [[options.file ?? "policy.yaml", text]];
@@ -143,7 +156,7 @@ export class Policy {
    * object out (`{report}`, `{decision}`, `{policies}`, `{review}` or `{error}`).
    */
   call(req) {
-    return JSON.parse(this.#live().call(JSON.stringify(req)));
+    return JSON.parse(this.#live().call(json(req)));
   }
 
   #live() {
@@ -160,17 +173,19 @@ export class Policy {
    * an object. The report is what `assay check -o json` prints; `old` text
    * that does not parse is a parse failure in it, under `oldFile`.
    */
-  validate(document, { env, old, file, oldFile } = {}) {
+  validate(document, options) {
+    const { env, old, file, oldFile } = options ?? {};
     const req = request({ call: "check", file, env, old: text(old, "old"), oldFile });
     const bytes = bytesOf(document);
     if (bytes === null) return this.#answer({ ...req, input: document }, "report");
     // Bytes go to core as they are, so text that is not UTF-8 is a parse
     // failure at its line:col, as the CLI reports a file.
-    return answerOf(JSON.parse(this.#live().callWithInput(JSON.stringify(req), bytes)), "report");
+    return answerOf(JSON.parse(this.#live().callWithInput(json(req), bytes)), "report");
   }
 
   /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */
-  validatePatch(base, patch, { patchType, env, baseFile = "base.yaml", patchFile = "patch.yaml" } = {}) {
+  validatePatch(base, patch, options) {
+    const { patchType, env, baseFile = "base.yaml", patchFile = "patch.yaml" } = options ?? {};
     return this.#answer(
       request({
         call: "checkPatch",
@@ -187,7 +202,8 @@ export class Policy {
    * A rollout decision from `{state, metrics, env?}` (an object or its JSON
    * text), as `assay decide -o json` prints it.
    */
-  decide(input, { env, policy } = {}) {
+  decide(input, options) {
+    const { env, policy } = options ?? {};
     return this.#answer(request({ call: "decide", input: text(input, "the rollout input"), env, policy }), "decision");
   }
 
@@ -195,7 +211,8 @@ export class Policy {
    * Answers an AdmissionReview v1 request (the object a webhook is posted,
    * or its JSON/YAML text) with the AdmissionReview response to send back.
    */
-  review(admissionReview, { env, file } = {}) {
+  review(admissionReview, options) {
+    const { env, file } = options ?? {};
     return this.#answer(request({ call: "review", review: text(admissionReview, "the AdmissionReview"), file, env }), "review");
   }
 

@@ -209,6 +209,14 @@ test("wrong argument types are TypeErrors; bad options are InputErrors", () => {
   assert.throws(() => new Policy(), TypeError);
   const policy = Policy.fromYaml(ML_POLICY);
   assert.throws(() => policy.validate("a: 1", { env: 7 }), (e) => e instanceof InputError && /bad request/.test(e.message));
+  // Options given as null are no options; values JSON cannot hold are InputErrors, not raw TypeErrors.
+  assert.equal(policy.validate(cm({ INTERVAL: "60" }), null).verdict, "pass");
+  assert.equal(Policy.fromYaml(ML_POLICY, null).describe()[0].name, "ml");
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  for (const doc of [cyclic, { n: 10n }]) {
+    assert.throws(() => policy.validate(doc), (e) => e instanceof InputError && /cannot be written as JSON/.test(e.message));
+  }
 });
 
 test("a freed policy refuses calls; free twice is harmless", () => {

@@ -66,6 +66,7 @@ class ConfigGuard:
         self.interval = interval
         self._on_apply = on_apply
         self._lock = threading.RLock()
+        self._reloading = threading.Lock()
         self._config: Any = None
         self._report: Report | None = None
         self._last_error: BaseException | None = None
@@ -185,9 +186,12 @@ class ConfigGuard:
     def reload(self) -> bool:
         """Reads, validates and (when valid) applies the current version now.
         Returns True when it was applied."""
-        with self._lock:
-            # Taken before reading: a change while reading is seen next poll.
-            self._seen = self._fingerprint()
+        # One reload at a time; `_lock` is held only to read or set the state,
+        # so `status()` and `config` answer while `on_apply` runs.
+        with self._reloading:
+            with self._lock:
+                # Taken before reading: a change while reading is seen next poll.
+                self._seen = self._fingerprint()
             try:
                 with open(self.path, "rb") as f:
                     data = f.read()
@@ -197,13 +201,16 @@ class ConfigGuard:
                 )
             try:
                 report = self.policy.validate(self._checked_form(data), env=self.env, file=self.path)
-                self._report = report
+                with self._lock:
+                    self._report = report
                 report.raise_for_errors()
                 documents = parse(data.decode("utf-8"), self.path)
             except AssayError as e:
                 return self._reject(e)
             except UnicodeDecodeError as e:
                 return self._reject(InputError(f"{self.path}: not UTF-8: {e.reason}", file=self.path))
+            if not documents:
+                return self._reject(InputError(f"{self.path}: holds no document", file=self.path))
             if report.summary.checked == 0:
                 # Fail closed: a file no policy looked at is not known to be valid.
                 return self._reject(InputError(
@@ -212,8 +219,6 @@ class ConfigGuard:
                     hint="name the ConfigMap it is mounted from (configmap=...) "
                     "or give a policy that matches the file itself",
                 ))
-            if not documents:
-                return self._reject(InputError(f"{self.path}: holds no document", file=self.path))
             config = documents[0] if len(documents) == 1 else documents
             if self._on_apply is not None:
                 try:
@@ -221,10 +226,12 @@ class ConfigGuard:
                 except Exception as e:
                     log.error("%s: on_apply failed; keeping the previous config: %r", self.path, e)
                     return self._reject(e, logged=True)
-            self._config = config
-            self._last_error = None
-            self._generation += 1
-            log.info("%s: applied version %d (%s)", self.path, self._generation, report.verdict)
+            with self._lock:
+                self._config = config
+                self._last_error = None
+                self._generation += 1
+                generation = self._generation
+            log.info("%s: applied version %d (%s)", self.path, generation, report.verdict)
             return True
 
     def _checked_form(self, data: bytes) -> Any:
@@ -239,9 +246,11 @@ class ConfigGuard:
                 "data": {key: data.decode("utf-8")}}
 
     def _reject(self, error: BaseException, logged: bool = False) -> bool:
-        self._last_error = error
+        with self._lock:
+            self._last_error = error
+            had_config = self._config is not None
         if not logged:
-            kept = "keeping the previous config" if self._config is not None else "no config yet"
+            kept = "keeping the previous config" if had_config else "no config yet"
             log.warning("%s: not applied, %s: %s", self.path, kept, error)
         return False
 

@@ -119,6 +119,7 @@ function fillEnvironments({ environments }) {
   const chosen = menu.value;
   const names = new Set(environments);
   if (chosen) names.add(chosen);
+  names.delete(""); // a rule for "no environment" (`environments: ['']`) is the first entry
   const values = ["", ...[...names].sort()];
   if (values.join("\n") === [...menu.options].map((o) => o.value).join("\n")) return;
   menu.replaceChildren(...values.map((name) => new Option(name || "(none)", name)));

@@ -231,6 +231,10 @@ test("the environment selector offers the policy's environments", async () => {
   await page.waitForFunction(() => [...document.querySelectorAll("#env option")].some((o) => o.value === "canary"));
   assert.deepEqual(await menu(), ["", "canary", "production"]);
   assert.equal(await page.inputValue("#env"), "production");
+  // upgrade-guard has a rule for no environment (`environments: ['']`): "(none)" is listed once.
+  await page.selectOption("#examples", "policy:upgrade-guard");
+  await page.waitForFunction(() => [...document.querySelectorAll("#env option")].every((o) => o.value !== "canary"));
+  assert.deepEqual(await menu(), ["", "production"]);
 });
 
 test("the old-version pane is the previous version the rules compare with", async () => {
