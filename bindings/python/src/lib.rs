@@ -144,7 +144,11 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         return read_input_files(py, &path).map(Input::Files);
     }
     if let Ok(s) = doc.cast::<PyString>() {
-        return Ok(Input::Text(text_of(s).map_err(|m| input_error(py, &m, None))?.to_owned()));
+        return Ok(Input::Text(
+            text_of(s)
+                .map_err(|m| input_error(py, &m, None))?
+                .to_owned(),
+        ));
     }
     if let Some(bytes) = bytes_like(doc)? {
         return Ok(Input::Bytes(bytes));
@@ -450,8 +454,10 @@ fn parse<'py>(py: Python<'py>, text: &str, file: Option<&str>) -> PyResult<Bound
 /// A `str`'s text. One with a lone surrogate (from `surrogateescape`, say)
 /// has no UTF-8 form: say so rather than raise `UnicodeEncodeError`.
 fn text_of<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, String> {
-    s.to_str()
-        .map_err(|_| "the text holds a lone surrogate, which is not Unicode: pass the file's bytes instead".to_owned())
+    s.to_str().map_err(|_| {
+        "the text holds a lone surrogate, which is not Unicode: pass the file's bytes instead"
+            .to_owned()
+    })
 }
 
 #[pymethods]
