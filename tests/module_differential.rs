@@ -1,7 +1,8 @@
 //! Compiled modules decide exactly as native evaluation does: every case of
-//! the built-in library and of `tests/cases/`, and every example manifest,
-//! is sent as the same call-API request to both, and the answers must be
-//! the same text. One test each.
+//! the built-in library and of `tests/cases/`, every example (manifests,
+//! AdmissionReviews, rollout inputs, patches) and the secrets corpus is sent
+//! as the same call-API request to both, and the answers must be the same
+//! text. One test each.
 
 use assay_core::cases::{read_case_file, request_of};
 use assay_core::PolicySet;
@@ -30,6 +31,17 @@ impl Both {
             Ok(())
         } else {
             Err(format!("native:\n{native}\nmodule:\n{module}").into())
+        }
+    }
+
+    /// As `compare`, for requests that must be answered, not refused: two
+    /// identical errors would say nothing about the examples.
+    fn compare_answered(&self, request: &Value) -> Result<(), Failed> {
+        self.compare(request)?;
+        let native = assay_core::api::call(&self.native, request.to_string().as_bytes());
+        match serde_json::from_str::<Value>(&native) {
+            Ok(answer) if answer.get("error").is_none() => Ok(()),
+            _ => Err(format!("refused: {native}").into()),
         }
     }
 }
@@ -74,6 +86,27 @@ fn case_trials(both: &Arc<Both>, file: &str, text: &str) -> Vec<Trial> {
     }
 }
 
+/// The files of `dir` (relative to `root`) ending in `ext`, sorted, as
+/// (relative name, text).
+fn files_in(root: &Path, dir: &str, ext: &str) -> Vec<(String, String)> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(ext))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let name = format!("{dir}/{n}");
+            let text = read(&root.join(&name));
+            (name, text)
+        })
+        .collect()
+}
+
 fn failing(name: &str, message: String) -> Trial {
     Trial::test(name.to_owned(), move || Err(message.into()))
 }
@@ -94,24 +127,39 @@ fn main() {
             for (file, text) in assay_core::library::case_files() {
                 trials.extend(case_trials(&library, &file, &text));
             }
-            let examples = root.join("examples/k8s");
-            let mut manifests: Vec<PathBuf> = std::fs::read_dir(&examples)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .collect();
-            manifests.sort();
-            for path in manifests {
-                let name = format!(
-                    "examples/k8s/{}",
-                    path.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
-                );
-                let request = json!({"call": "check", "input": read(&path), "file": name, "env": "production"});
+            let trial = |name: String, request: Value| {
                 let library = library.clone();
-                trials.push(Trial::test(name, move || library.compare(&request)));
+                Trial::test(name, move || library.compare_answered(&request))
+            };
+            for (name, text) in files_in(&root, "examples/k8s", ".yaml") {
+                let request =
+                    json!({"call": "check", "input": text, "file": name, "env": "production"});
+                trials.push(trial(name, request));
+            }
+            for (name, text) in files_in(&root, "tests/secrets-corpus", ".yaml") {
+                trials.push(trial(
+                    name.clone(),
+                    json!({"call": "check", "input": text, "file": name}),
+                ));
+            }
+            for (name, text) in files_in(&root, "examples/admission", ".json") {
+                let request =
+                    json!({"call": "review", "review": text, "file": name, "env": "production"});
+                trials.push(trial(name, request));
+            }
+            for (name, text) in files_in(&root, "examples/rollout", ".json") {
+                let request = json!({"call": "decide", "input": text, "env": "production", "policy": "fraud-v2-canary"});
+                trials.push(trial(name, request));
+            }
+            let base = "examples/k8s/ml-pipeline-config.yaml";
+            for (name, text) in files_in(&root, "examples/patches", ".json") {
+                let request = json!({
+                    "call": "checkPatch",
+                    "base": {"file": base, "text": read(&root.join(base))},
+                    "patch": {"file": name, "text": text},
+                    "env": "production",
+                });
+                trials.push(trial(name, request));
             }
         }
         Err(e) => trials.push(failing("built-in library builds into a module", e)),
