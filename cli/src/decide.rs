@@ -2,6 +2,7 @@
 
 use crate::files::read_one_input;
 use crate::policies::Policy;
+use assay_core::engine::choose_rollout;
 use assay_core::rollout::{Action, Decision, DecisionInput};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -89,18 +90,26 @@ enum Failure {
 fn decide(policies: &mut [Policy], args: &DecideArgs, text: &str) -> Result<Decision, Failure> {
     match policies {
         [Policy::Native(set)] => {
-            let policy = set.rollout(args.policy_name.as_deref()).map_err(|e| {
-                if args.policy_name.is_none() && set.rollouts.len() > 1 {
-                    Failure::Policy(format!("{e} (hint: pick one with --policy-name NAME)"))
-                } else {
-                    Failure::Policy(e)
-                }
-            })?;
+            let policy = set
+                .rollout(args.policy_name.as_deref())
+                .map_err(|e| no_rollout(e, args, set.rollouts.len()))?;
             DecisionInput::from_json(text)
                 .and_then(|input| policy.decide(&input, args.env.as_deref()))
                 .map_err(|e| Failure::Input(e.to_string()))
         }
         [policy] => {
+            if let Policy::Module { module, .. } = policy {
+                // Chosen here, as natively: the module would blame the input.
+                let names: Vec<&str> = module
+                    .metadata
+                    .policies
+                    .iter()
+                    .filter(|p| p.kind == "RolloutPolicy")
+                    .map(|p| p.name.as_str())
+                    .collect();
+                choose_rollout(&names, args.policy_name.as_deref())
+                    .map_err(|e| no_rollout(e, args, names.len()))?;
+            }
             let input: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| Failure::Input(format!("not JSON: {e}")))?;
             let decision = policy
@@ -111,6 +120,15 @@ fn decide(policies: &mut [Policy], args: &DecideArgs, text: &str) -> Result<Deci
         _ => Err(Failure::Policy(
             "decide takes one policy source: YAML files or one module".to_owned(),
         )),
+    }
+}
+
+/// No rollout policy to decide with; several get a hint to name one.
+fn no_rollout(e: String, args: &DecideArgs, rollouts: usize) -> Failure {
+    if args.policy_name.is_none() && rollouts > 1 {
+        Failure::Policy(format!("{e} (hint: pick one with --policy-name NAME)"))
+    } else {
+        Failure::Policy(e)
     }
 }
 

@@ -2202,3 +2202,22 @@ fn build_and_test_say_a_module_is_not_policy_yaml() {
         assert!(!run.stderr.contains("UTF-8"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn decide_with_a_module_names_the_missing_choice_as_yaml_policies_do() {
+    // The module's answer used to be reported as a problem of the input file.
+    let tmp = TempDir::new("decide-module");
+    let module = library_module(&tmp);
+    for args in [&[][..], &["--policy-name", "nope"][..]] {
+        let yaml = assay(&[&["decide"][..], args, &[ROLLOUT_EXAMPLE]].concat());
+        let built = assay(&[&["decide", "-p", &module][..], args, &[ROLLOUT_EXAMPLE]].concat());
+        yaml.assert_code(2);
+        built.assert_code(2);
+        assert_eq!(built.stderr, yaml.stderr);
+        assert!(
+            !built.stderr.starts_with(ROLLOUT_EXAMPLE),
+            "{}",
+            built.stderr
+        );
+    }
+}

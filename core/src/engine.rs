@@ -145,34 +145,8 @@ impl PolicySet {
 
     /// The rollout policy called `name`, or the only one when no name is given.
     pub fn rollout(&self, name: Option<&str>) -> Result<&RolloutPolicy, String> {
-        let names = || {
-            let all: Vec<String> = self
-                .rollouts
-                .iter()
-                .map(|r| format!("`{}`", r.name))
-                .collect();
-            all.join(", ")
-        };
-        match name {
-            Some(n) => self.rollouts.iter().find(|r| r.name == n).ok_or_else(|| {
-                match self.rollouts.len() {
-                    0 => format!("no rollout policy `{n}`: no rollout policies are loaded"),
-                    _ => format!("no rollout policy `{n}`; loaded: {}", names()),
-                }
-            }),
-            None => match self.rollouts.as_slice() {
-                [one] => Ok(one),
-                [] => Err(
-                    "no rollout policy loaded (a rollout policy has `kind: RolloutPolicy`)"
-                        .to_owned(),
-                ),
-                _ => Err(format!(
-                    "{} rollout policies are loaded ({}); name one",
-                    self.rollouts.len(),
-                    names()
-                )),
-            },
-        }
+        let names: Vec<&str> = self.rollouts.iter().map(|r| r.name.as_str()).collect();
+        choose_rollout(&names, name).map(|i| &self.rollouts[i])
     }
 
     /// Evaluates one document against every applicable policy.
@@ -330,6 +304,35 @@ fn compile(
         rules,
         secrets,
     })
+}
+
+/// Which of the rollout policies `names` a decision uses: the one called
+/// `name`, or the only one. Hosts holding only the names (a module's
+/// metadata) choose the same way, with the same messages.
+pub fn choose_rollout(names: &[&str], name: Option<&str>) -> Result<usize, String> {
+    let listed = || {
+        let all: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        all.join(", ")
+    };
+    match name {
+        Some(n) => names
+            .iter()
+            .position(|r| *r == n)
+            .ok_or_else(|| match names.len() {
+                0 => format!("no rollout policy `{n}`: no rollout policies are loaded"),
+                _ => format!("no rollout policy `{n}`; loaded: {}", listed()),
+            }),
+        None => match names.len() {
+            1 => Ok(0),
+            0 => Err(
+                "no rollout policy loaded (a rollout policy has `kind: RolloutPolicy`)".to_owned(),
+            ),
+            count => Err(format!(
+                "{count} rollout policies are loaded ({}); name one",
+                listed()
+            )),
+        },
+    }
 }
 
 fn reaches_of(rules: &[CompiledRule]) -> Reaches {
