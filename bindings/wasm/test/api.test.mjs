@@ -214,7 +214,9 @@ test("wrong argument types are TypeErrors; bad options are InputErrors", () => {
   assert.equal(Policy.fromYaml(ML_POLICY, null).describe()[0].name, "ml");
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
-  for (const doc of [cyclic, { n: 10n }]) {
+  let deep = {};
+  for (let i = 0; i < 100_000; i++) deep = { a: deep };
+  for (const doc of [cyclic, { n: 10n }, deep]) {
     assert.throws(() => policy.validate(doc), (e) => e instanceof InputError && /cannot be written as JSON/.test(e.message));
   }
 });
