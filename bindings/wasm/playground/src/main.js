@@ -102,10 +102,12 @@ function currentPolicy() {
   const source = text("policy");
   if (compiled.text !== source) {
     compiled.policy?.free();
-    compiled = { text: source, policy: null, environments: [], error: null };
+    compiled = { text: source, policy: null, environments: [], rollouts: [], error: null };
     try {
       compiled.policy = Policy.fromYaml(source, { file: "policy.yaml" });
-      compiled.environments = compiled.policy.describe().flatMap((p) => p.environments ?? []);
+      const described = compiled.policy.describe();
+      compiled.environments = described.flatMap((p) => p.environments ?? []);
+      compiled.rollouts = described.filter((p) => p.kind === "RolloutPolicy").map((p) => p.name);
     } catch (e) {
       compiled.error = e;
     }
@@ -124,6 +126,17 @@ function fillEnvironments({ environments }) {
   if (values.join("\n") === [...menu.options].map((o) => o.value).join("\n")) return;
   menu.replaceChildren(...values.map((name) => new Option(name || "(none)", name)));
   menu.value = chosen;
+}
+
+/** The rollout policy menu, shown when the set holds more than one to decide with. */
+function fillRollouts({ rollouts }) {
+  const menu = $("rollout-policy");
+  const chosen = menu.value;
+  $("rollout-policy-label").hidden = rollouts.length < 2;
+  if (rollouts.join("\n") !== [...menu.options].map((o) => o.value).join("\n")) {
+    menu.replaceChildren(...rollouts.map((name) => new Option(name, name)));
+  }
+  menu.value = rollouts.includes(chosen) ? chosen : (rollouts[0] ?? "");
 }
 
 function setStatus(el, message, cls = "") {
@@ -224,7 +237,8 @@ function decide(policy) {
   }
   let decision;
   try {
-    decision = policy.policy.decide(text("rollout"), { env: $("env").value || undefined });
+    const chosen = policy.rollouts.length > 1 ? $("rollout-policy").value : undefined;
+    decision = policy.policy.decide(text("rollout"), { env: $("env").value || undefined, policy: chosen });
   } catch (e) {
     setStatus($("decision"), `${e.name}: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`, "fail");
     return;
@@ -270,6 +284,7 @@ function update() {
   const policy = currentPolicy();
   showPolicy(policy);
   fillEnvironments(policy);
+  fillRollouts(policy);
   if (currentTab === "rollout") decide(policy);
   checkDocument(policy);
   saveState();
@@ -294,6 +309,12 @@ for (const b of document.querySelectorAll(".tabs button")) {
 }
 selectTab(currentTab);
 
+function rolloutPolicyFor(example) {
+  const rollouts = library.policies.filter((p) => /^kind:\s*RolloutPolicy\s*$/m.test(p.text));
+  const shared = (a, b) => [...a].findIndex((c, i) => c !== b[i]) >>> 0;
+  return rollouts.reduce((best, p) => (shared(p.name, example) > shared(best.name, example) ? p : best));
+}
+
 function addGroup(label, kind, entries) {
   const group = document.createElement("optgroup");
   group.label = label;
@@ -313,12 +334,15 @@ $("examples").addEventListener("change", (ev) => {
   else if (kind === "doc") replace("doc", byName(library.documents, name).text);
   else if (kind === "rollout") {
     replace("rollout", byName(library.rollouts, name).text);
+    // A policy to decide with: the library's rollout policy named most like the example.
+    if (!currentPolicy().rollouts.length) replace("policy", rolloutPolicyFor(name).text);
     selectTab("rollout");
   }
   update();
 });
 
 $("env").addEventListener("change", update);
+$("rollout-policy").addEventListener("change", update);
 $("old-toggle").addEventListener("change", () => {
   const on = $("old-toggle").checked;
   $("old-pane").hidden = !on;

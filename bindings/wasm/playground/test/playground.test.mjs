@@ -142,6 +142,29 @@ test("the rollout tab decides from state + metrics and shows the checks", async 
   assert.match(await page.textContent("#decision"), /^InputError: /);
 });
 
+test("a rollout example brings a policy to decide with; with several, a menu picks one", async () => {
+  const input = read("examples/rollout/fraud-v2-production.json");
+  const fraud = Policy.fromYaml(read("policies/fraud-v2-canary.yaml")).decide(input, { env: "production" });
+  const shown = `${fraud.decision} → weight ${fraud.weight}% (fraud-v2-canary`;
+  // From a validation policy: the example loads the fraud canary policy with it.
+  await page.selectOption("#examples", "policy:ml-pipeline-config");
+  await page.selectOption("#examples", "rollout:fraud-v2-production");
+  await page.waitForFunction((d) => document.getElementById("decision").textContent.startsWith(d), shown);
+  assert.match(await page.textContent("#policy .cm-content"), /kind: RolloutPolicy/);
+  assert.equal(await page.isVisible("#rollout-policy-label"), false);
+  // The whole library holds two rollout policies: the menu chooses.
+  await page.selectOption("#examples", "library");
+  await page.waitForFunction(() => !document.getElementById("rollout-policy-label").hidden);
+  const names = await page.locator("#rollout-policy option").evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(names, ["fraud-v2-canary", "inference-canary"]);
+  await page.selectOption("#rollout-policy", "fraud-v2-canary");
+  await page.waitForFunction((d) => document.getElementById("decision").textContent.startsWith(d), shown);
+  await page.selectOption("#rollout-policy", "inference-canary");
+  await page.waitForFunction(() => /inference-canary|InputError/.test(document.getElementById("decision").textContent));
+  await page.selectOption("#examples", "policy:ml-pipeline-config");
+  await page.click("#tab-findings");
+});
+
 test("breaking the policy YAML marks the policy error at its line", async () => {
   await page.click("#tab-findings");
   await page.selectOption("#examples", "policy:ml-pipeline-config");
