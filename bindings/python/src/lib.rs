@@ -144,11 +144,21 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         return read_input_files(py, &path).map(Input::Files);
     }
     if let Ok(s) = doc.cast::<PyString>() {
-        return Ok(Input::Text(
-            text_of(s)
-                .map_err(|m| input_error(py, &m, None))?
-                .to_owned(),
-        ));
+        let text = text_of(s).map_err(|m| input_error(py, &m, None))?;
+        // A str is YAML text; a file's path given as one would be checked as
+        // a one-line string and pass. No manifest is one line naming a file.
+        let one_line = !text.contains('\n') && text.len() < 4096;
+        if one_line && std::path::Path::new(text.trim()).is_file() {
+            return Err(input_error(
+                py,
+                &format!(
+                    "`{}` names a file, but a str is read as YAML text",
+                    text.trim()
+                ),
+                Some("pass pathlib.Path(...) to check the file"),
+            ));
+        }
+        return Ok(Input::Text(text.to_owned()));
     }
     if let Some(bytes) = bytes_like(doc)? {
         return Ok(Input::Bytes(bytes));

@@ -243,6 +243,15 @@ def test_text_with_a_lone_surrogate_is_an_assay_error(policy: assay.Policy) -> N
     assert e.value.file == "p.yaml"
 
 
+def test_a_path_given_as_str_is_not_read_as_yaml_text(policy: assay.Policy) -> None:
+    # It used to be checked as the one-line string document "examples/...", and pass.
+    with pytest.raises(assay.InputError, match="names a file") as e:
+        policy.validate("examples/k8s/app-config.yaml")
+    assert "pathlib.Path" in (e.value.hint or "")
+    assert policy.validate(Path("examples/k8s/app-config.yaml")).summary.documents == 1
+    assert policy.validate("just a string").summary.documents == 1
+
+
 def test_bool_is_not_int() -> None:
     assert same_as({"b": True, "i": 1, "z": 0}).validate({"b": True, "i": 1, "z": 0}).verdict == "pass"
     assert same_as({"b": 1}).validate({"b": True}).verdict == "fail"
