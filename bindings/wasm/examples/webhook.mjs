@@ -46,6 +46,9 @@ export function webhook(policy, { env } = {}) {
   return (req, res) => {
     if (req.method === "GET" && req.url === "/healthz") return send(res, 200, { ok: true });
     if (req.method !== "POST") return send(res, 405, { error: "POST an AdmissionReview" });
+    if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+      return send(res, 415, { error: "the body must be application/json, as the API server sends it" });
+    }
     const chunks = [];
     let size = 0;
     req.on("data", (chunk) => {
@@ -63,6 +66,9 @@ export function webhook(policy, { env } = {}) {
       } catch {
         // Not `e.message`: V8 quotes the body around the fault, secrets included.
         return send(res, 400, { error: "the body is not JSON" });
+      }
+      if (review === null || typeof review !== "object" || Array.isArray(review)) {
+        return send(res, 400, { error: "the body is not an AdmissionReview (a JSON object)" });
       }
       try {
         send(res, 200, policy.review(review, { env }));

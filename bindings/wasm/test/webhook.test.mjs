@@ -34,9 +34,9 @@ async function start(args) {
 }
 
 /** One HTTP request to the webhook; resolves with status and parsed body. */
-function post(base, body, { method = "POST", path = "/validate" } = {}) {
+function post(base, body, { method = "POST", path = "/validate", type = "application/json" } = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers: { "content-type": "application/json" } }, (res) => {
+    const req = request(new URL(path, base), { method, headers: { "content-type": type } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c) => (text += c));
@@ -129,6 +129,13 @@ test("what is not an AdmissionReview is a 400 with the reason; health and method
   assert.equal(notReview.status, 400);
   assert.match(notReview.body.error, /apiVersion/);
   assert.ok(notReview.body.hint);
+  // The API server posts JSON; anything else is named, and `null` is not an AdmissionReview.
+  const form = await post(library, "a=1", { type: "application/x-www-form-urlencoded" });
+  assert.equal(form.status, 415);
+  assert.match(form.body.error, /application\/json/);
+  const empty = await post(library, "null");
+  assert.equal(empty.status, 400);
+  assert.match(empty.body.error, /not an AdmissionReview/);
   assert.equal((await post(library, "", { method: "GET", path: "/healthz" })).status, 200);
   assert.equal((await post(library, "", { method: "PUT" })).status, 405);
 });
