@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module,
-    PoolingAllocationConfig, ResourceLimiter, Store, Trap, TypedFunc,
+    PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap, TypedFunc,
 };
 
 /// Limits on one call into a module.
@@ -61,6 +61,8 @@ pub enum ModuleError {
     Memory(usize),
     #[error("the module failed: {0}")]
     Trap(String),
+    #[error("more than {0} modules are loaded at once, the most one assay runs")]
+    TooMany(u32),
 }
 
 /// One wasmtime engine for all modules, with a directory of precompiled ones.
@@ -258,10 +260,8 @@ impl LoadedModule {
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let instance = self.pre.instantiate(&mut store).map_err(|e| {
-            if e.to_string().contains("concurrent limit") {
-                ModuleError::Invalid(format!(
-                    "more than {MAX_INSTANCES} modules are loaded at once, the most one assay runs"
-                ))
+            if e.is::<PoolConcurrencyLimitError>() {
+                ModuleError::TooMany(MAX_INSTANCES)
             } else {
                 trap_error(e, &store, self.limits)
             }

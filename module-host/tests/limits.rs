@@ -178,3 +178,27 @@ fn an_allocation_the_module_cannot_make_is_the_memory_limit() {
     let err = host.load(&full).unwrap().call(b"{}").unwrap_err();
     assert!(matches!(err, ModuleError::Memory(_)), "{err}");
 }
+
+#[test]
+fn past_the_pool_of_instances_a_load_names_the_limit() {
+    let host = Host::new(None, Limits::default()).unwrap();
+    let bytes = abi_module(
+        assay_runtime::ABI_VERSION,
+        "(i32.const 1024)",
+        "(i64.const 0)",
+    );
+    let mut loaded = Vec::new();
+    let err = loop {
+        match host.load(&bytes) {
+            Ok(module) => loaded.push(module),
+            Err(e) => break e,
+        }
+        assert!(loaded.len() <= 1024, "no limit reached");
+    };
+    // The pooling allocator's limit; without pooling (no address space for
+    // it) there is none to reach, and the loop above would have failed.
+    assert!(matches!(err, ModuleError::TooMany(64)), "{err}");
+    assert_eq!(loaded.len(), 64);
+    drop(loaded.pop());
+    assert!(host.load(&bytes).is_ok(), "a slot freed is used again");
+}
