@@ -195,6 +195,15 @@ impl Report {
         self.ok()
     }
 
+    /// Pickled as its JSON, so a report (and the `ValidationError` holding
+    /// it) crosses a process pool.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let rebuild = py.import("assay._assay")?.getattr("_report_from_json")?;
+        let json = serde_json::to_string(&self.report)
+            .map_err(|e| crate::errors::assay_error(py, &e.to_string(), None))?;
+        Ok((rebuild, (json,)))
+    }
+
     fn __repr__(&self) -> String {
         let s = &self.report.summary;
         format!(
@@ -391,4 +400,12 @@ impl Decision {
             self.policy()
         )
     }
+}
+
+/// The `Report` that `Report.__reduce__` wrote as JSON.
+#[pyfunction]
+pub fn _report_from_json(py: Python<'_>, json: &str) -> PyResult<Report> {
+    serde_json::from_str(json)
+        .map(|report| Report { report })
+        .map_err(|e| crate::errors::assay_error(py, &format!("not a pickled report: {e}"), None))
 }

@@ -252,6 +252,23 @@ def test_a_path_given_as_str_is_not_read_as_yaml_text(policy: assay.Policy) -> N
     assert policy.validate("just a string").summary.documents == 1
 
 
+def test_reports_and_validation_errors_cross_a_process_boundary(policy: assay.Policy) -> None:
+    # A worker's raise_for_errors() reached the parent as a TypeError: they did not pickle.
+    import copy
+    import pickle
+
+    report = policy.validate("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ml-pipeline-config}\ndata: {LOG_LEVEL: TRACE}\n")
+    assert report.verdict == "fail"
+    again = pickle.loads(pickle.dumps(report))
+    assert again.to_dict() == report.to_dict()
+    with pytest.raises(assay.ValidationError) as e:
+        report.raise_for_errors()
+    for err in (pickle.loads(pickle.dumps(e.value)), copy.copy(e.value)):
+        assert isinstance(err, assay.ValidationError)
+        assert (str(err), err.rule, err.line, err.file) == (str(e.value), e.value.rule, e.value.line, e.value.file)
+        assert err.report.to_dict() == report.to_dict()
+
+
 def test_bool_is_not_int() -> None:
     assert same_as({"b": True, "i": 1, "z": 0}).validate({"b": True, "i": 1, "z": 0}).verdict == "pass"
     assert same_as({"b": 1}).validate({"b": True}).verdict == "fail"

@@ -101,3 +101,11 @@ class ValidationError(AssayError):
         self.rule = first.rule if first else None
         self.policy = first.policy if first else None
         self.path = first.path if first else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default would call `ValidationError(message)`, without the report.
+        return (_validation_error, (type(self), self.message, self.report))
+
+
+def _validation_error(cls: type[ValidationError], message: str, report: Report) -> ValidationError:
+    return cls(message, report=report)
