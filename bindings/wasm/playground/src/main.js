@@ -131,7 +131,7 @@ function fillEnvironments({ environments }) {
 /** The rollout policy menu, shown when the set holds more than one to decide with. */
 function fillRollouts({ rollouts }) {
   const menu = $("rollout-policy");
-  const chosen = menu.value;
+  const chosen = menu.value || initial.rolloutPolicy; // the link's choice, on the first fill
   $("rollout-policy-label").hidden = rollouts.length < 2;
   if (rollouts.join("\n") !== [...menu.options].map((o) => o.value).join("\n")) {
     menu.replaceChildren(...rollouts.map((name) => new Option(name, name)));
@@ -274,6 +274,7 @@ function saveState() {
     old: $("old-toggle").checked ? text("old") : null,
     rollout: text("rollout"),
     env: $("env").value,
+    rolloutPolicy: $("rollout-policy").value || undefined,
     tab: currentTab,
   };
   history.replaceState(null, "", `#${encodeState(state)}`);

@@ -161,6 +161,13 @@ test("a rollout example brings a policy to decide with; with several, a menu pic
   await page.waitForFunction((d) => document.getElementById("decision").textContent.startsWith(d), shown);
   await page.selectOption("#rollout-policy", "inference-canary");
   await page.waitForFunction(() => /inference-canary|InputError/.test(document.getElementById("decision").textContent));
+  // The choice is part of a shared link.
+  const other = await context.newPage();
+  other.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await other.goto(page.url());
+  await other.waitForFunction(() => !document.getElementById("rollout-policy-label").hidden);
+  assert.equal(await other.inputValue("#rollout-policy"), "inference-canary");
+  await other.close();
   await page.selectOption("#examples", "policy:ml-pipeline-config");
   await page.click("#tab-findings");
 });
