@@ -228,11 +228,14 @@ fn no_output_format_contains_a_secret_value() {
             case_sets.push((defaults(), file, text));
         }
     }
-    let policy = root().join("tests/cases/secrets-config.policy.yaml");
-    let policy_text = std::fs::read_to_string(&policy).unwrap();
-    let set2 = PolicySet::load(&[(policy.display().to_string(), policy_text)]).unwrap();
-    let cases = std::fs::read_to_string(root().join("tests/cases/secrets-config.yaml")).unwrap();
-    case_sets.push((set2, "tests/cases/secrets-config.yaml".into(), cases));
+    for name in ["secrets-config", "redaction"] {
+        let policy = root().join(format!("tests/cases/{name}.policy.yaml"));
+        let policy_text = std::fs::read_to_string(&policy).unwrap();
+        let set = PolicySet::load(&[(policy.display().to_string(), policy_text)]).unwrap();
+        let file = format!("tests/cases/{name}.yaml");
+        let cases = std::fs::read_to_string(root().join(&file)).unwrap();
+        case_sets.push((set, file, cases));
+    }
     for (set, file, text) in &case_sets {
         for c in read_case_file(file, text).unwrap() {
             // Rollout cases (no `input`) are not secret cases.
@@ -241,10 +244,22 @@ fn no_output_format_contains_a_secret_value() {
                 Some(other) => serde_json::to_string(other).unwrap(),
                 None => continue,
             };
+            // An old version's values must not show either.
+            let old_text = match &c.case.old {
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let old: Vec<Value> = parse_stream(&old_text)
+                .into_iter()
+                .flatten()
+                .map(|d| d.value)
+                .collect();
             for env in ["", "production"] {
-                let outcome = check_documents(set, Some(file), parse_stream(&input), env, &[], &[]);
+                let outcome =
+                    check_documents(set, Some(file), parse_stream(&input), env, &old, &[]);
                 let rendered = outputs(outcome);
-                values += assert_no_leak(&format!("{file} {}", c.case.name), &input, &rendered);
+                let label = format!("{file} {}", c.case.name);
+                values += assert_no_leak(&label, &format!("{input}\n---\n{old_text}"), &rendered);
             }
             checked += 1;
         }

@@ -1,7 +1,7 @@
 //! `assay check`.
 
 use crate::files::{display, read_stdin, walk};
-use assay_core::check::{decode, old_versions, FileOutcome};
+use assay_core::check::{decode, failure, old_versions, FileOutcome};
 use assay_core::patch::PatchType;
 use assay_core::{Report, Verdict};
 use clap::{Args, ValueEnum};
@@ -136,11 +136,16 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         total.append(crate::policies::merge(outcomes));
     }
     for input in read_inputs(&args.inputs)? {
+        // One unreadable file is a result of its own, not the end of the run.
         let bytes = match input.bytes {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", input.label);
-                return Err(crate::EXIT_USAGE);
+                let message = format!("cannot read: {e}");
+                total.documents += 1;
+                total
+                    .results
+                    .push(failure(Some(&input.label), 0, "read", message, None));
+                continue;
             }
         };
         let outcomes = policies

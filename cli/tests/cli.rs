@@ -2221,3 +2221,38 @@ fn decide_with_a_module_names_the_missing_choice_as_yaml_policies_do() {
         );
     }
 }
+
+/// Links back up a directory tree are not followed (two of them made the
+/// walk endless), and a file that cannot be read is a finding next to the
+/// other files' results (it used to end the run with exit 2 and no report).
+#[cfg(unix)]
+#[test]
+fn a_directory_with_links_up_and_a_dangling_link_is_still_checked() {
+    let dir = TempDir::new("links");
+    dir.write(
+        "sub/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {LOG_LEVEL: INFO}\n",
+    );
+    for (target, link) in [
+        ("..", "sub/up1"),
+        ("..", "sub/up2"),
+        ("gone.yaml", "dangling.yaml"),
+    ] {
+        std::os::unix::fs::symlink(target, dir.0.join(link)).unwrap();
+    }
+    let run = assay(&["check", "-o", "json", dir.path()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["documents"], 2, "{}", run.stdout);
+    let findings = json_findings(&report);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["rule"], "read");
+    assert!(findings[0]["_file"]
+        .as_str()
+        .unwrap()
+        .ends_with("dangling.yaml"));
+    assert!(findings[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot read: "));
+}

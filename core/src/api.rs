@@ -177,20 +177,13 @@ pub fn load(files: &[(String, String)]) -> Result<PolicySet, String> {
 /// one's location, rule and hint on top, and a message of one
 /// `file:line:col: message` line per error, as the CLI prints them.
 pub fn policy_errors(errors: &[PolicyError]) -> Value {
-    let redacted: Vec<PolicyError> = errors
-        .iter()
-        .map(|e| PolicyError {
-            message: crate::secrets::redact::redact_text(&e.message),
-            ..e.clone()
-        })
-        .collect();
-    let message = redacted
+    let message = errors
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n");
     let mut error = json!({ "message": message });
-    if let Some(first) = redacted.first() {
+    if let Some(first) = errors.first() {
         error["file"] = json!(first.file);
         error["line"] = json!(first.line);
         error["column"] = json!(first.column);
@@ -201,7 +194,7 @@ pub fn policy_errors(errors: &[PolicyError]) -> Value {
             error["hint"] = json!(hint);
         }
     }
-    error["errors"] = json!(redacted);
+    error["errors"] = json!(errors);
     json!({ "error": error })
 }
 

@@ -10,6 +10,7 @@ use crate::report::{Finding, Locate};
 use crate::rollout::RolloutPolicy;
 use crate::schema::Schema;
 use crate::schema_files::{read_referenced, NoFiles, SchemaFiles};
+use crate::secrets::{redact_findings, Withheld};
 use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
@@ -176,10 +177,16 @@ impl PolicySet {
         if applicable.is_empty() {
             return Vec::new();
         }
-        applicable
+        // Findings are redacted together: a secret one policy found is
+        // withheld from another's messages.
+        let mut withheld = Withheld::default();
+        let mut evaluated: Vec<_> = applicable
             .into_iter()
-            .map(|p| (p, p.evaluate(doc, input)))
-            .collect()
+            .map(|p| (p, p.evaluate(doc, input, &mut withheld)))
+            .collect();
+        let findings = evaluated.iter_mut().flat_map(|(_, f)| f.iter_mut());
+        redact_findings(findings, &doc.value, input.old, &withheld);
+        evaluated
     }
 }
 
@@ -570,8 +577,14 @@ impl CompiledPolicy {
             && m.labels.iter().all(|(k, v)| has_label(k, v))
     }
 
-    /// Evaluates one document against this policy alone.
-    pub fn evaluate(&self, doc: &Document, input: &EvalInput) -> Vec<Finding> {
+    /// Evaluates one document against this policy alone. The findings are
+    /// not yet redacted: what must be withheld from them is added to `withheld`.
+    fn evaluate<'p>(
+        &'p self,
+        doc: &Document,
+        input: &EvalInput,
+        withheld: &mut Withheld<'p>,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         if let Some(schema) = &self.schema {
             match lookup(&doc.value, &schema.path) {
@@ -601,20 +614,18 @@ impl CompiledPolicy {
                 positions.embedded.push(inner);
             }
         }
+        let embedded = Value::Object(embedded_values);
         // A CEL context costs thousands of instructions: only for rules.
         if !self.rules.is_empty() {
-            self.run_rules(
-                doc,
-                input,
-                Value::Object(embedded_values),
-                &positions,
-                &mut findings,
-            );
+            self.run_rules(doc, input, &embedded, &positions, &mut findings);
+        }
+        if let Value::Object(files) = embedded {
+            withheld.embedded.extend(files.into_iter().map(|(_, v)| v));
         }
         if let Some(secrets) = &self.secrets {
-            secrets.evaluate(doc, input, &mut findings);
+            secrets.evaluate(doc, input, &mut findings, &mut withheld.found);
+            withheld.scanners.extend(secrets.own_scanner());
         }
-        crate::secrets::redact_findings(&mut findings, &doc.value);
         findings
     }
 
@@ -622,7 +633,7 @@ impl CompiledPolicy {
         &self,
         doc: &Document,
         input: &EvalInput,
-        embedded: Value,
+        embedded: &Value,
         positions: &DocPositions,
         findings: &mut Vec<Finding>,
     ) {
@@ -640,7 +651,7 @@ impl CompiledPolicy {
             ("request", request),
             ("params", params),
             ("env", &env),
-            ("embedded", &embedded),
+            ("embedded", embedded),
         ] {
             if let Some(reach) = self.reaches.of(name) {
                 ctx.add_variable_as_val(name, reach.to_cel(value));
@@ -927,5 +938,23 @@ mod tests {
         assert!(glob("a*b*c", "aXXbYYc"));
         assert!(!glob("ml-*", "fraud"));
         assert!(glob("exact", "exact"));
+    }
+
+    /// A token pasted into a policy by mistake is quoted redacted by every
+    /// host's load error, not only by the JSON API's.
+    #[test]
+    fn load_errors_do_not_quote_tokens() {
+        let token = "ghp_LoadFake8hfqEnMCxKJ9UlB8VGFHKGNZv9nCd";
+        let policy = format!(
+            "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {{name: p}}\nspec:\n  secrets:\n    allowlist:\n      paths: [{token}]\n    disable: [{token}]\n"
+        );
+        let errors = super::PolicySet::load(&[("p.yaml".into(), policy)])
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        for e in &errors {
+            assert!(!e.to_string().contains(token), "{e}");
+            assert!(e.to_string().contains("ghp_***"), "{e}");
+        }
     }
 }

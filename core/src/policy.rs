@@ -20,12 +20,14 @@ pub struct PolicyError {
 }
 
 impl PolicyError {
+    /// A message may quote the policy's text, which may hold a token pasted
+    /// by mistake: it is redacted here, for every host.
     pub fn at(file: &str, pos: Pos, message: impl Into<String>) -> Self {
         PolicyError {
             file: file.to_owned(),
             line: pos.line,
             column: pos.column,
-            message: message.into(),
+            message: crate::secrets::redact_text(&message.into()),
             rule: None,
             hint: None,
         }

@@ -402,6 +402,9 @@ struct Broken {
 struct Judge<'a> {
     check: &'a Check,
     result: CheckResult,
+    /// A broken `min` or `max`: it needs only the candidate's value, so it
+    /// fails the check even when the baseline or the test's data is missing.
+    broken_absolute: Option<(f64, String)>,
 }
 
 impl<'a> Judge<'a> {
@@ -419,6 +422,7 @@ impl<'a> Judge<'a> {
                 critical: check.critical,
                 message: String::new(),
             },
+            broken_absolute: None,
         }
     }
 
@@ -428,12 +432,25 @@ impl<'a> Judge<'a> {
         self.result
     }
 
-    fn no_data(self, message: String) -> CheckResult {
+    fn no_data(mut self, message: String) -> CheckResult {
+        if let Some((bound, broken)) = self.broken_absolute.take() {
+            self.result.bound = Some(bound);
+            return self.done(Outcome::Fail, broken);
+        }
         match self.check.no_data {
             NoData::Hold => self.done(Outcome::Nodata, format!("no data: {message}")),
             NoData::Fail => self.done(Outcome::Fail, format!("no data: {message} (noData: fail)")),
         }
     }
+}
+
+/// The candidate's `min` or `max` that `c` breaks, and the message saying so.
+fn broken_absolute(check: &Check, c: f64) -> Option<(f64, String)> {
+    if let Some(min) = check.min.filter(|&min| !at_least(c, min)) {
+        return Some((min, format!("{} < min {}", fmt_num(c), fmt_num(min))));
+    }
+    let max = check.max.filter(|&max| !at_most(c, max))?;
+    Some((max, format!("{} > max {}", fmt_num(c), fmt_num(max))))
 }
 
 fn judge(
@@ -448,6 +465,7 @@ fn judge(
         Read::Missing(m) => return j.no_data(m),
     };
     j.result.value = Some(tidy(c));
+    j.broken_absolute = broken_absolute(check, c);
     let b = match &check.baseline {
         Some(_) => match value_of(baseline, "baseline", metric) {
             Read::Value(v) => {
@@ -515,23 +533,9 @@ fn judge(
         }
     }
 
-    if let Some(min) = check.min {
-        if !at_least(c, min) {
-            j.result.bound = Some(min);
-            return j.done(
-                Outcome::Fail,
-                format!("{} < min {}", fmt_num(c), fmt_num(min)),
-            );
-        }
-    }
-    if let Some(max) = check.max {
-        if !at_most(c, max) {
-            j.result.bound = Some(max);
-            return j.done(
-                Outcome::Fail,
-                format!("{} > max {}", fmt_num(c), fmt_num(max)),
-            );
-        }
+    if let Some((bound, message)) = j.broken_absolute.take() {
+        j.result.bound = Some(bound);
+        return j.done(Outcome::Fail, message);
     }
     let (Some(bounds), Some(b)) = (&check.baseline, b) else {
         j.result.bound = check.max.or(check.min);

@@ -20,6 +20,8 @@ struct Ctx<'a> {
     cfg: &'a CompiledSecrets,
     doc: &'a Document,
     out: &'a mut Vec<Finding>,
+    /// Each secret found, for the other findings' messages to be redacted of.
+    found: &'a mut Vec<String>,
 }
 
 pub(super) fn check(
@@ -27,9 +29,15 @@ pub(super) fn check(
     doc: &Document,
     input: &EvalInput,
     out: &mut Vec<Finding>,
+    found: &mut Vec<String>,
 ) {
     let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("");
-    let mut ctx = Ctx { cfg, doc, out };
+    let mut ctx = Ctx {
+        cfg,
+        doc,
+        out,
+        found,
+    };
     match kind {
         "ConfigMap" => ctx.configmap(),
         "Secret" => ctx.secret(input),
@@ -129,7 +137,11 @@ impl Ctx<'_> {
                     if text.len() <= MAX_DECODED {
                         // Decoded text has no place in the file: point at the value.
                         let path = child("/binaryData", k);
+                        let before = self.found.len();
                         self.scan_detached(&path, Some(k), text, Where::ConfigMap);
+                        if self.found.len() > before {
+                            self.found.extend(v.as_str().map(str::to_owned));
+                        }
                     }
                 }
             }
@@ -177,12 +189,13 @@ impl Ctx<'_> {
         }
     }
 
-    fn hit_parts(&self, h: &Hit, text: &str) -> Option<(String, String, String)> {
+    fn hit_parts(&mut self, h: &Hit, text: &str) -> Option<(String, String, String)> {
         let entry = self.cfg.scanner.entries.get(h.detector)?;
         let secret = text.get(h.start..h.end)?;
         if !self.cfg.enabled(&entry.id) || self.cfg.allowed_value(secret) {
             return None;
         }
+        self.found.push(secret.to_owned());
         let shown = if entry.show_prefix() {
             redact_token(secret)
         } else {
@@ -496,6 +509,7 @@ impl Ctx<'_> {
         let Some(why) = not_a_secret(value) else {
             return;
         };
+        self.found.push(value.to_owned());
         let what = match why {
             NotSecret::Placeholder => "a placeholder",
             NotSecret::Reference => "an unrendered template or reference",

@@ -26,7 +26,7 @@ pub mod filters;
 mod k8s;
 pub mod redact;
 
-pub use redact::{redact, redact_findings, redact_text};
+pub use redact::{redact, redact_findings, redact_text, Withheld};
 
 use crate::engine::EvalInput;
 use crate::policy::PolicyError;
@@ -100,6 +100,8 @@ pub struct AllowlistSpec {
 /// A policy's secret rules, compiled once.
 pub struct CompiledSecrets {
     scanner: Arc<Scanner>,
+    /// Whether `scanner` holds the policy's own `patterns`.
+    own_patterns: bool,
     disabled: HashSet<String>,
     allow_values: Vec<String>,
     allow_regexes: Vec<Regex>,
@@ -265,6 +267,7 @@ impl CompiledSecrets {
         };
         Ok(Some(CompiledSecrets {
             scanner,
+            own_patterns: !custom.is_empty(),
             disabled: spec.disable.iter().cloned().collect(),
             allow_values: spec.allowlist.values.clone(),
             allow_regexes,
@@ -272,14 +275,26 @@ impl CompiledSecrets {
         }))
     }
 
-    /// Adds the secret rules' findings on one document.
-    pub fn evaluate(&self, doc: &Document, input: &EvalInput, out: &mut Vec<Finding>) {
+    /// Adds the secret rules' findings on one document, and each secret
+    /// found to `found`, for redacting the other findings.
+    pub fn evaluate(
+        &self,
+        doc: &Document,
+        input: &EvalInput,
+        out: &mut Vec<Finding>,
+        found: &mut Vec<String>,
+    ) {
         let first = out.len();
-        k8s::check(self, doc, input, out);
+        k8s::check(self, doc, input, out, found);
         // In file order, whatever order the rules ran in.
         if let Some(added) = out.get_mut(first..) {
             added.sort_by_key(|f| (f.line.unwrap_or(u32::MAX), f.column.unwrap_or(u32::MAX)));
         }
+    }
+
+    /// The scanner with the policy's own token formats, if it has any.
+    pub fn own_scanner(&self) -> Option<&Scanner> {
+        self.own_patterns.then_some(&*self.scanner)
     }
 
     fn enabled(&self, id: &str) -> bool {

@@ -3,9 +3,11 @@
 //! two reports can be compared without either holding the secret.
 //! `redact_findings` is the central pass over every finding message.
 
-use super::detectors::Scanner;
+use super::detectors::{Hit, Scanner, MAX_HITS};
 use super::filters::{self, KeyClass};
 use crate::report::Finding;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -47,10 +49,24 @@ pub fn redact_text(text: &str) -> String {
 }
 
 fn replace_hits(scanner: &Scanner, text: &str) -> String {
-    let hits = scanner.scan(None, text);
-    if hits.is_empty() {
-        return text.to_owned();
+    let mut out = text.to_owned();
+    // A scan stops at `MAX_HITS`: scan again until one comes back short
+    // (bounded, in case a pattern matches its own redacted form).
+    for _ in 0..64 {
+        let hits = scanner.scan(None, &out);
+        if hits.is_empty() {
+            break;
+        }
+        let complete = hits.len() < MAX_HITS;
+        out = replace_once(scanner, &out, hits);
+        if complete {
+            break;
+        }
     }
+    out
+}
+
+fn replace_once(scanner: &Scanner, text: &str, hits: Vec<Hit>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for h in hits {
@@ -71,21 +87,44 @@ fn replace_hits(scanner: &Scanner, text: &str) -> String {
     out
 }
 
+/// What one document's findings must not show, gathered while its policies
+/// run. With the document itself and its old version, it is read only when
+/// there are findings to redact.
+#[derive(Default)]
+pub struct Withheld<'a> {
+    /// Secrets the secret rules found, and the values they were found in.
+    pub found: Vec<String>,
+    /// Embedded files as parsed: their values are unescaped and unfolded,
+    /// as a schema error quotes them, where the outer text is not.
+    pub embedded: Vec<Value>,
+    /// Policies' own token formats (`secrets.patterns`).
+    pub scanners: Vec<&'a Scanner>,
+}
+
 /// Redacts secrets in finding messages: token-shaped values, and any value
-/// of the document stored under a credential-like name or in a Secret, as
-/// quoted by a JSON Schema error or a rule's `messageExpr`.
-pub fn redact_findings(findings: &mut [Finding], doc: &Value) {
-    if findings.is_empty() {
+/// of the document or its old version stored under a credential-like name or
+/// in a Secret, or found by the secret rules, as quoted by a JSON Schema
+/// error or a rule's `messageExpr`.
+pub fn redact_findings<'f>(
+    findings: impl IntoIterator<Item = &'f mut Finding>,
+    doc: &Value,
+    old: Option<&Value>,
+    withheld: &Withheld,
+) {
+    let mut findings = findings.into_iter().peekable();
+    if findings.peek().is_none() {
         return;
     }
     let Some(scanner) = Scanner::builtin() else {
         return;
     };
-    let mut sensitive: Option<Vec<String>> = None;
-    for f in findings.iter_mut() {
+    let sensitive = sensitive_values(doc, old, withheld);
+    for f in findings {
         let mut message = replace_hits(&scanner, &f.message);
-        let values = sensitive.get_or_insert_with(|| sensitive_values(doc));
-        for v in values.iter() {
+        for own in &withheld.scanners {
+            message = replace_hits(own, &message);
+        }
+        for v in &sensitive.anywhere {
             if message.contains(v.as_str()) {
                 message = message.replace(v.as_str(), &redact(v));
             }
@@ -97,52 +136,94 @@ pub fn redact_findings(findings: &mut [Finding], doc: &Value) {
                 }
             }
         }
+        for v in &sensitive.quoted {
+            if let Ok(quoted) = serde_json::to_string(v) {
+                if message.contains(&quoted) {
+                    message = message.replace(&quoted, &redact(v));
+                }
+            }
+        }
         f.message = message;
     }
 }
 
-/// String values that must not be echoed: under credential-like keys
-/// (also the `key: value` lines of embedded files), and a Secret's data.
-fn sensitive_values(doc: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let is_secret = doc.get("kind").and_then(Value::as_str) == Some("Secret");
-    if is_secret {
-        for field in ["data", "stringData"] {
-            if let Some(Value::Object(m)) = doc.get(field) {
-                for v in m.values().filter_map(Value::as_str) {
-                    push(&mut out, v);
+/// String values that must not be echoed. Long ones are searched for
+/// anywhere in a message; short or numeric ones (too many innocent words
+/// and numbers would match) only where quoted, as a schema error quotes them.
+struct Sensitive {
+    anywhere: Vec<String>,
+    quoted: Vec<String>,
+}
+
+impl Sensitive {
+    fn push(&mut self, v: &str) {
+        let v = v.trim();
+        if v.len() >= MIN_SEARCHED && v.parse::<f64>().is_err() {
+            self.anywhere.push(v.to_owned());
+        } else if !v.is_empty() {
+            self.quoted.push(v.to_owned());
+        }
+    }
+}
+
+/// Values under credential-like keys (also the `key: value` lines of
+/// embedded files), a Secret's data (also decoded), and what `withheld` holds.
+fn sensitive_values(doc: &Value, old: Option<&Value>, withheld: &Withheld) -> Sensitive {
+    let mut out = Sensitive {
+        anywhere: Vec::new(),
+        quoted: Vec::new(),
+    };
+    for doc in std::iter::once(doc).chain(old) {
+        secret_data(doc, &mut out);
+        collect(doc, None, 0, &mut out);
+    }
+    for v in &withheld.embedded {
+        collect(v, None, 0, &mut out);
+    }
+    for v in &withheld.found {
+        out.push(v);
+    }
+    // Longest first, so a value is not half-replaced through a shorter one;
+    // equal values next to each other, for `dedup`.
+    for list in [&mut out.anywhere, &mut out.quoted] {
+        list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        list.dedup();
+    }
+    out
+}
+
+fn secret_data(doc: &Value, out: &mut Sensitive) {
+    if doc.get("kind").and_then(Value::as_str) != Some("Secret") {
+        return;
+    }
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(m)) = doc.get(field) {
+            for v in m.values().filter_map(Value::as_str) {
+                out.push(v);
+                if field == "data" {
+                    let decoded = STANDARD.decode(v.trim()).ok();
+                    if let Some(text) = decoded.and_then(|b| String::from_utf8(b).ok()) {
+                        out.push(&text);
+                    }
                 }
             }
         }
     }
-    collect(doc, None, 0, &mut out);
-    // Longest first, so a value is not half-replaced through a shorter one;
-    // equal values next to each other, for `dedup`.
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    out.dedup();
-    out
 }
 
-fn push(out: &mut Vec<String>, v: &str) {
-    let v = v.trim();
-    if v.len() >= MIN_SEARCHED && v.parse::<f64>().is_err() {
-        out.push(v.to_owned());
-    }
-}
-
-fn collect(v: &Value, key: Option<&str>, depth: usize, out: &mut Vec<String>) {
+fn collect(v: &Value, key: Option<&str>, depth: usize, out: &mut Sensitive) {
     if depth > MAX_DEPTH {
         return;
     }
     match v {
         Value::String(s) => {
             if key.is_some_and(|k| filters::key_class(k) != KeyClass::None) {
-                push(out, s);
+                out.push(s);
             }
             if s.contains('\n') {
                 for (k, start, end) in filters::credential_line_pairs(s) {
                     if filters::key_class(k) != KeyClass::None {
-                        push(out, s.get(start..end).unwrap_or(""));
+                        out.push(s.get(start..end).unwrap_or(""));
                     }
                 }
             }
@@ -196,7 +277,7 @@ mod tests {
             line: None,
             column: None,
         }];
-        redact_findings(&mut f, &doc);
+        redact_findings(&mut f, &doc, None, &Withheld::default());
         assert!(!f[0].message.contains("Sup3r"), "{}", f[0].message);
     }
 
@@ -204,7 +285,7 @@ mod tests {
     fn each_sensitive_value_is_searched_for_once() {
         let doc = serde_json::json!({"kind": "ConfigMap", "data": {
             "A_PASSWORD": "same-secret-1", "B_TOKEN": "other-secret2", "C_PASSWORD": "same-secret-1"}});
-        let values = sensitive_values(&doc);
+        let values = sensitive_values(&doc, None, &Withheld::default()).anywhere;
         assert_eq!(values.len(), 2, "{values:?}");
     }
 }
