@@ -2256,3 +2256,25 @@ fn a_directory_with_links_up_and_a_dangling_link_is_still_checked() {
         .unwrap()
         .starts_with("cannot read: "));
 }
+
+/// A case naming a policy that is not loaded fails (it passed: every result
+/// was filtered away, and the case expected a pass).
+#[test]
+fn a_test_case_naming_no_loaded_policy_fails() {
+    let dir = TempDir::new("case-policy");
+    dir.write(
+        "p.yaml",
+        "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: tp}\nspec:\n  rules:\n    - {name: r, expr: 'true'}\n",
+    );
+    dir.write(
+        "tests/p.yaml",
+        "policy: tpp\ncases:\n  - name: typo\n    input: {a: 1}\n    expect: {verdict: pass}\n",
+    );
+    let run = assay(&["test", dir.path()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("no policy named `tpp` is loaded"),
+        "{}",
+        run.stdout
+    );
+}

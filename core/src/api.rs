@@ -106,6 +106,11 @@ pub struct PolicyInfo {
     /// The environments the policy names, sorted; absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<String>,
+    /// What a validation policy checks, of `schema`, `embedded`, `rules`
+    /// and `secrets`: a host can tell a policy that validates a config's
+    /// content from one that only looks for secrets in every document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
 }
 
 /// An answer, written straight to JSON text: building a `Value` tree of
@@ -205,10 +210,11 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
         kind: kind.to_owned(),
         file: file.to_owned(),
         environments,
+        checks: Vec::new(),
     };
-    let validation = set.policies.iter().map(|p| {
-        let environments = p.environments.clone();
-        info(&p.name, "ValidationPolicy", &p.file, environments)
+    let validation = set.policies.iter().map(|p| PolicyInfo {
+        checks: p.checks().into_iter().map(str::to_owned).collect(),
+        ..info(&p.name, "ValidationPolicy", &p.file, p.environments.clone())
     });
     let rollout = set.rollouts.iter().map(|p| {
         let environments = p.environments.keys().cloned().collect();
@@ -508,6 +514,7 @@ mod tests {
         assert_eq!(a["policies"][0]["name"], "p");
         assert_eq!(a["policies"][0]["kind"], "ValidationPolicy");
         assert!(a["policies"][0].get("environments").is_none(), "{a}");
+        assert_eq!(a["policies"][0]["checks"], serde_json::json!(["rules"]));
     }
 
     #[test]

@@ -215,6 +215,16 @@ pub fn request_of(c: &LocatedCase) -> Value {
 
 /// Runs one case; `Err` lists every way the outcome differs from the expectation.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
+    // A misspelt name filtered every result away, and an expected pass passed.
+    if let Some(p) = &c.policy {
+        let loaded = set.policies.iter().map(|x| &x.name);
+        if !loaded
+            .chain(set.rollouts.iter().map(|x| &x.name))
+            .any(|n| n == p)
+        {
+            return Err(vec![format!("no policy named `{p}` is loaded")]);
+        }
+    }
     match (&c.case.input, &c.case.rollout, &c.case.review) {
         (Some(input), _, _) => {
             let old = c.case.old.clone();

@@ -213,6 +213,7 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "find",
     "findAll",
     "parseModelList",
+    "imageRepository",
     "quantity",
     "isQuantity",
     "compareTo",

@@ -118,7 +118,7 @@ pub fn check_documents(
     changed: &[String],
 ) -> FileOutcome {
     let mut out = FileOutcome::default();
-    for doc in docs {
+    for doc in docs.into_iter().flat_map(list_items) {
         out.documents += 1;
         let doc = match doc {
             Ok(d) => d,
@@ -227,13 +227,45 @@ pub fn check_bytes(
 pub fn old_versions(file: &str, bytes: &[u8]) -> (Vec<Value>, Vec<DocResult>) {
     let mut values = Vec::new();
     let mut failures = Vec::new();
-    for doc in parse_bytes(bytes) {
+    for doc in parse_bytes(bytes).into_iter().flat_map(list_items) {
         match doc {
             Ok(d) => values.push(d.value),
             Err(e) => failures.push(parse_failure(Some(file), &e)),
         }
     }
     (values, failures)
+}
+
+/// A `kind: List` (or `ConfigMapList`, ...), as `kubectl get -o yaml`
+/// writes several objects, stands for its items: each is checked as a
+/// document of its own, located at its place in the file. Anything else is
+/// itself.
+fn list_items(doc: Result<Document, SyntaxError>) -> Vec<Result<Document, SyntaxError>> {
+    let is_list = |d: &Document| {
+        let kind = d.value.get("kind").and_then(Value::as_str).unwrap_or("");
+        kind.ends_with("List")
+            && d.value.get("apiVersion").is_some()
+            && d.value.get("items").is_some_and(Value::is_array)
+    };
+    let mut d = match doc {
+        Ok(d) if is_list(&d) => d,
+        other => return vec![other],
+    };
+    let Some(Value::Array(items)) = d.value.get_mut("items").map(Value::take) else {
+        return Vec::new();
+    };
+    let maps = d.map.split_items(items.len());
+    items
+        .into_iter()
+        .zip(maps)
+        .map(|(value, map)| {
+            Ok(Document {
+                index: d.index,
+                value,
+                map,
+            })
+        })
+        .collect()
 }
 
 /// A document evaluated without a source file: no line/column.

@@ -560,6 +560,19 @@ impl CompiledPolicy {
         })
     }
 
+    /// What the policy checks: `schema`, `embedded`, `rules`, `secrets`.
+    pub fn checks(&self) -> Vec<&'static str> {
+        [
+            ("schema", self.schema.is_some()),
+            ("embedded", !self.embedded.is_empty()),
+            ("rules", !self.rules.is_empty()),
+            ("secrets", self.secrets.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, has)| has.then_some(name))
+        .collect()
+    }
+
     /// Whether the policy's `match` takes the document `id` names;
     /// `has_label(key, value)` tells whether the document has that label.
     pub fn applies_to(&self, id: &Identity, has_label: impl Fn(&str, &str) -> bool) -> bool {

@@ -57,7 +57,31 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
         vec![STRING_TYPE],
         parse_model_list,
     )?;
+    env.add_overload(
+        "imageRepository",
+        "imageRepository(string)",
+        vec![STRING_TYPE],
+        image_repository,
+    )?;
     register_types(env)
+}
+
+/// `imageRepository("registry:5000/team/model:v2@sha256:…")` →
+/// `"registry:5000/team/model"`: the image without its tag and digest.
+fn image_repository<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let image: &str = args
+        .first()
+        .and_then(|a| <&str>::try_from(&**a).ok())
+        .ok_or_else(|| ExecutionError::function_error("imageRepository", "expected a string"))?;
+    let name = image.split('@').next().unwrap_or(image);
+    // A `:` after the last `/` starts the tag; one before it is a registry port.
+    let repository = match (name.rfind(':'), name.rfind('/')) {
+        (Some(colon), slash) if slash.is_none_or(|s| colon > s) => &name[..colon],
+        _ => name,
+    };
+    Ok(CowVal::Owned(Box::new(CelString::from(
+        repository.to_owned(),
+    ))))
 }
 
 fn list_of(args: &Args<'_, '_>) -> Result<Arc<Vec<Value>>, ExecutionError> {

@@ -80,6 +80,33 @@ impl SourceMap {
         out
     }
 
+    /// The positions under `/items/0`, `/items/1`, ... up to `count`, each
+    /// moved to the root of its own map (one pass, however many items).
+    pub fn split_items(&self, count: usize) -> Vec<SourceMap> {
+        let mut out = vec![SourceMap::default(); count];
+        let item = |pointer: &str| -> Option<(usize, usize)> {
+            let rest = pointer.strip_prefix("/items/")?;
+            let digits = rest.find('/').unwrap_or(rest.len());
+            Some((rest.get(..digits)?.parse().ok()?, "/items/".len() + digits))
+        };
+        for (pointer, pos) in self.entries() {
+            if let Some((i, cut)) = item(pointer) {
+                if let Some(map) = out.get_mut(i) {
+                    map.insert(pointer.get(cut..).unwrap_or(""), pos);
+                }
+            }
+        }
+        for (pointer, block) in &self.blocks {
+            if let Some((i, cut)) = item(pointer) {
+                if let Some(map) = out.get_mut(i) {
+                    map.blocks
+                        .push((pointer.get(cut..).unwrap_or("").into(), *block));
+                }
+            }
+        }
+        out
+    }
+
     /// Adds positions of another map; its pointers are looked up first.
     pub fn extend(&mut self, other: SourceMap) {
         let mut merged = other;

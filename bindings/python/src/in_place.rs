@@ -76,6 +76,12 @@ impl InPlace {
         );
         let labels =
             meta_item(intern!(py, "labels")).and_then(|l| l.cast_into_exact::<PyDict>().ok());
+        // A `kind: List` stands for its items (`check::check_documents`).
+        if text(&kind).is_some_and(|k| k.ends_with("List"))
+            && item(doc, intern!(py, "items")).is_some()
+        {
+            return None;
+        }
         let id = Identity {
             kind: text(&kind),
             name: text(&name),

@@ -136,7 +136,7 @@ def test_a_file_no_policy_applies_to_is_not_applied(volume: ConfigMapVolume) -> 
     guard = assay.ConfigGuard(volume.path, policy, applied.append, start=False)
     assert (guard.ready, applied) == (False, [])
     err = guard.last_error
-    assert isinstance(err, assay.InputError) and "no policy applies" in str(err)
+    assert isinstance(err, assay.InputError) and "no policy validating" in str(err)
     assert "configmap=" in (err.hint or "")
 
 
@@ -158,7 +158,26 @@ def test_the_file_is_checked_as_the_configmap_it_is_mounted_from(volume: ConfigM
     assert guard.poll() is False and len(applied) == 1
     policy = assay.load(REPO / "policies" / "app-config.yaml")
     other = assay.ConfigGuard(volume.path, policy, configmap="not-app-config", start=False)
-    assert not other.ready and "no policy applies" in str(other.last_error)
+    assert not other.ready and "no policy validating" in str(other.last_error)
+
+
+def test_a_policy_that_only_looks_for_secrets_does_not_make_a_config_valid(
+    volume: ConfigMapVolume,
+) -> None:
+    # The library's secret-hygiene applies to every document: with a ConfigMap
+    # name app-config does not match, it was the only policy, and seed 003's
+    # outage config (pool_size 0, an unknown log level) was applied.
+    volume.publish("log_level: invalid_value\ndatabase:\n  pool_size: 0\nfeature_flags: {}\n")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, assay.Policy.defaults(), applied.append,
+                              configmap="payments-config", start=False)
+    assert (guard.ready, applied) == (False, [])
+    assert "no policy validating" in str(guard.last_error)
+    # Seed 003's canary ConfigMap is app-config-canary: app-config covers it.
+    canary = assay.ConfigGuard(volume.path, assay.Policy.defaults(), applied.append,
+                               configmap="app-config-canary", start=False)
+    assert (canary.ready, applied) == (False, [])
+    assert isinstance(canary.last_error, assay.ValidationError)
 
 
 def test_status_answers_while_on_apply_runs(volume: ConfigMapVolume) -> None:

@@ -104,6 +104,8 @@ export interface PolicyInfo {
   file: string;
   /** The environments the policy names (its overrides and rules' `environments`), sorted; absent when none. */
   environments?: string[];
+  /** What a validation policy checks; absent for rollout policies. */
+  checks?: Array<"schema" | "embedded" | "rules" | "secrets">;
 }
 
 /**

@@ -304,9 +304,11 @@ pub fn fmt_num(v: f64) -> String {
     format!("{}", tidy(v))
 }
 
-/// `a - b` for messages, from the numbers as written: `0.02 - 0.015` reads `0.005`.
+/// `a - b` for messages, from the numbers as written: `0.02 - 0.015` reads
+/// `0.005`, and `0.95 - 0.91` reads `0.04` (to 12 significant digits).
 fn diff(a: f64, b: f64) -> String {
-    fmt_num(tidy(a) - tidy(b))
+    let d = tidy(a) - tidy(b);
+    fmt_num(format!("{d:.11e}").parse().unwrap_or(d))
 }
 
 /// Relative tolerance: values this close to a bound count as at it.
@@ -580,13 +582,16 @@ fn judge(
         Err(e) => return j.no_data(format!("the {} test cannot run: {e}", test.method.as_str())),
     };
     j.result.p_value = Some(p);
-    let alpha = 1.0 - test.confidence;
+    // 1 - 0.95 is 0.050000000000000044 in binary: a p-value at alpha (within
+    // the bounds' tolerance) is not below it, at every confidence.
+    let alpha = tidy(1.0 - test.confidence);
+    let significant = p < alpha && !at_bound(p, alpha);
     match broken {
         None => j.done(
             Outcome::Pass,
             format!("{} (p = {})", first.message, fmt_p(p)),
         ),
-        Some(br) if p < alpha => j.done(
+        Some(br) if significant => j.done(
             Outcome::Fail,
             format!(
                 "{}, significant: p = {} < {}",

@@ -404,7 +404,10 @@ pub fn not_a_secret(v: &str) -> Option<NotSecret> {
         return Some(NotSecret::Reference);
     }
     let lower = t.to_ascii_lowercase();
-    if lower.contains("example") {
+    // A documented key (`AKIAIOSFODNN7EXAMPLE`) is one word; a file or JSON
+    // that mentions example.com (a registry login's email) is a real value.
+    let one_word = !t.contains(char::is_whitespace) && !t.starts_with(['{', '[']);
+    if one_word && lower.contains("example") && !lower.contains("example.") {
         return Some(NotSecret::Example);
     }
     let angle = t
@@ -649,7 +652,14 @@ mod tests {
         ] {
             assert!(not_a_secret(v).is_some(), "{v}");
         }
-        for v in ["P@ssw0rd!Complex#2024", "redis-secret-password", "hunter2"] {
+        for v in [
+            "P@ssw0rd!Complex#2024",
+            "redis-secret-password",
+            "hunter2",
+            r#"{"auths": {"harbor.mycorp.io": {"password": "Xk9mQ2vL7pR4zzT", "email": "ml-team@example.com"}}}"#,
+            "[db]\n; see example.ini\npassword = Xk9mQ2vL7pR4zzT\n",
+            "ops@example.org",
+        ] {
             assert!(not_a_secret(v).is_none(), "{v}");
         }
     }

@@ -64,6 +64,13 @@ class ConfigGuard:
         self.namespace = namespace
         self.reload_delay = reload_delay
         self.interval = interval
+        # Policies that validate a config's content: one that only looks for
+        # secrets (like the library's secret-hygiene, which applies to every
+        # document) does not make a config known to be valid.
+        self._validating = {
+            p["name"] for p in policy.describe()
+            if set(p.get("checks", ())) - {"secrets"}
+        }
         self._on_apply = on_apply
         self._lock = threading.RLock()
         self._reloading = threading.Lock()
@@ -211,10 +218,11 @@ class ConfigGuard:
                 return self._reject(InputError(f"{self.path}: not UTF-8: {e.reason}", file=self.path))
             if not documents:
                 return self._reject(InputError(f"{self.path}: holds no document", file=self.path))
-            if report.summary.checked == 0:
-                # Fail closed: a file no policy looked at is not known to be valid.
+            if not any(r.policy in self._validating for r in report.results):
+                # Fail closed: a file no policy validated is not known to be valid.
                 return self._reject(InputError(
-                    f"{self.path}: no policy applies to it, so it is not applied",
+                    f"{self.path}: no policy validating its content applies to it, "
+                    "so it is not applied",
                     file=self.path,
                     hint="name the ConfigMap it is mounted from (configmap=...) "
                     "or give a policy that matches the file itself",
