@@ -135,12 +135,15 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
             .collect();
         total.append(crate::policies::merge(outcomes));
     }
+    // An unreadable path is exit 2 (SPEC §3), after the report of the rest:
+    // one unreadable file does not hide the other files' findings.
+    let mut unreadable = Vec::new();
     for input in read_inputs(&args.inputs)? {
-        // One unreadable file is a result of its own, not the end of the run.
         let bytes = match input.bytes {
             Ok(b) => b,
             Err(e) => {
                 let message = format!("cannot read: {e}");
+                unreadable.push(format!("{}: {message}", input.label));
                 total.documents += 1;
                 total
                     .results
@@ -165,6 +168,12 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         Format::Github => report.to_github(),
     };
     print!("{text}");
+    if !unreadable.is_empty() {
+        for line in &unreadable {
+            eprintln!("{line}");
+        }
+        return Ok(crate::EXIT_USAGE);
+    }
     let failed = match args.fail_on {
         FailOn::Error => report.verdict == Verdict::Fail,
         FailOn::Warning => report.verdict != Verdict::Pass,

@@ -251,10 +251,10 @@ impl Report {
                 if !rules.contains(&id) {
                     rules.push(id.clone());
                 }
+                // Code scanning needs a line (GH1003): a finding on the file
+                // as a whole is shown at its first.
                 let mut region = serde_json::Map::new();
-                if let Some(l) = f.line {
-                    region.insert("startLine".into(), l.into());
-                }
+                region.insert("startLine".into(), f.line.unwrap_or(1).into());
                 if let Some(c) = f.column {
                     region.insert("startColumn".into(), c.into());
                 }

@@ -55,7 +55,7 @@ let error;
 try { Policy.fromYaml("apiVersion: assay.dev/v1\\nkind: ValidationPolicy\\nmetadata: {name: Bad Name}\\nspec: {}\\n"); }
 catch (e) { error = { name: e.name, isPolicyError: e instanceof PolicyError, line: e.line }; }
 policy.free();
-console.log(JSON.stringify({ verdict: report.verdict, finding: report.results[0].findings[0], error }));
+console.log(JSON.stringify({ verdict: report.verdict, finding: report.results.flatMap((r) => r.findings)[0], error }));
 `,
   );
   const out = JSON.parse(run(process.execPath, ["main.mjs"]));

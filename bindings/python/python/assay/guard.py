@@ -29,7 +29,7 @@ class ConfigGuard:
     `on_apply(config)` only with versions that pass (warnings allowed).
 
     The first version is read when the guard is made. A version that fails
-    (does not parse, has error findings, cannot be read, is matched by no
+    (does not parse, has error findings, cannot be read, is validated by no
     policy, or `on_apply` raised) is not applied: `config` keeps the last
     good one and `last_error` says why.
 
@@ -37,7 +37,9 @@ class ConfigGuard:
     optionally its namespace): the file is then checked as that ConfigMap
     with the file under its `data` key, so the policy that guards the
     ConfigMap at admission (`embedded: /data/config.yaml`) guards the
-    mounted file too. Without it the policy must match the file itself. `reload_delay` (seconds) waits after a change is seen before
+    mounted file too; a policy must read the file as an embedded file.
+    Without it, a policy with a schema, embedded files or rules must match
+    the file itself. `reload_delay` (seconds) waits after a change is seen before
     reloading, so replicas can stagger their reloads; the version read then is
     the newest.
     """
@@ -64,12 +66,13 @@ class ConfigGuard:
         self.namespace = namespace
         self.reload_delay = reload_delay
         self.interval = interval
-        # Policies that validate a config's content: one that only looks for
-        # secrets (like the library's secret-hygiene, which applies to every
-        # document) does not make a config known to be valid.
+        # Policies that validate the config's content. One that only looks
+        # for secrets (the library's secret-hygiene applies to every
+        # document) does not; nor, for a ConfigMap's file, does one that
+        # checks every ConfigMap's shape without reading the file in it.
+        wanted = {"embedded"} if configmap is not None else {"schema", "embedded", "rules"}
         self._validating = {
-            p["name"] for p in policy.describe()
-            if set(p.get("checks", ())) - {"secrets"}
+            p["name"] for p in policy.describe() if wanted & set(p.get("checks", ()))
         }
         self._on_apply = on_apply
         self._lock = threading.RLock()
