@@ -106,11 +106,49 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
 pub fn display(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
+        other => display_nested(other, 0),
+    }
+}
+
+/// A value as JSON writes it, strings quoted and escaped, map keys sorted:
+/// a message holds the same text in every host, and redaction finds the
+/// JSON-escaped form of a secret in it (Rust's `Debug` escapes differ).
+fn display_nested(v: &Value, depth: usize) -> String {
+    const MAX_DEPTH: usize = 32;
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    match v {
+        Value::String(s) => quoted(s),
         Value::Int(i) => i.to_string(),
         Value::UInt(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_owned(),
+        _ if depth >= MAX_DEPTH => "…".to_owned(),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(|i| display_nested(i, depth + 1)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Map(m) => {
+            let mut entries: Vec<(String, String)> = m
+                .map
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        cel::objects::Key::String(s) => quoted(s),
+                        cel::objects::Key::Int(i) => quoted(&i.to_string()),
+                        cel::objects::Key::Uint(u) => quoted(&u.to_string()),
+                        cel::objects::Key::Bool(b) => quoted(&b.to_string()),
+                    };
+                    (key, display_nested(v, depth + 1))
+                })
+                .collect();
+            entries.sort();
+            let entries: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
         other => format!("{other:?}"),
     }
 }

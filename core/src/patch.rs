@@ -22,8 +22,19 @@ pub fn apply(base: &Value, patch: &Value, kind: PatchType) -> Result<Value, Stri
             json_patch::merge(&mut out, patch);
         }
         PatchType::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
-                format!("not an RFC 6902 JSON patch (a list of {{op, path, value}}): {e}")
+            // serde's message quotes the value it met, which may be a secret
+            // the patch sets: the element is named by its index instead.
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|_| {
+                let shape = "not an RFC 6902 JSON patch (a list of {op, path, value})";
+                let bad = patch.as_array().and_then(|ops| {
+                    ops.iter().position(|op| {
+                        serde_json::from_value::<json_patch::PatchOperation>(op.clone()).is_err()
+                    })
+                });
+                match bad {
+                    Some(i) => format!("{shape}: element {i} is not a valid operation"),
+                    None => shape.to_owned(),
+                }
             })?;
             json_patch::patch(&mut out, &ops.0).map_err(|e| e.to_string())?;
         }
@@ -91,6 +102,17 @@ pub fn positions(patch: &Document, kind: PatchType) -> SourceMap {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A stray element is named by its index: serde's message quoted it.
+    #[test]
+    fn a_bad_json_patch_element_is_not_quoted() {
+        let patch = json!([{"op": "replace", "path": "/a", "value": 1}, "NewPassw0rd-Audit-555"]);
+        let e = apply(&json!({"a": 0}), &patch, PatchType::Json)
+            .err()
+            .unwrap_or_default();
+        assert!(!e.contains("NewPassw0rd"), "{e}");
+        assert!(e.ends_with("element 1 is not a valid operation"), "{e}");
+    }
 
     #[test]
     fn merge_patch_like_kubectl() {

@@ -169,6 +169,17 @@ pub const TOKEN_DETECTORS: &[TokenDetector] = &[
         bounded: false,
         shape: Shape::Any,
     },
+    TokenDetector {
+        // libpq (`host=db password=…`), JDBC and ADO.NET (`…;Password=…;`):
+        // after another `key=` on the same line, so a lone `password = …`
+        // line is left to the keyed detectors and not reported twice.
+        id: "connection-string-password",
+        description: "password in a connection string",
+        pattern: r#"(?i)=[^\n]*?[ \t;?&](?:password|pwd)[ \t]*=[ \t]*([^\s;&"'<>]{4,})"#,
+        group: 1,
+        bounded: false,
+        shape: Shape::Any,
+    },
 ];
 
 /// Detectors that need the key a value is stored under.
@@ -584,6 +595,15 @@ mod tests {
             ["url-password"]
         );
         assert!(ids(None, "postgresql://u:${DB_PASSWORD}@db:5432/x").is_empty());
+        for conn in [
+            "host=db.internal port=5432 user=ml password=GuardPw-Audit-1",
+            "jdbc:sqlserver://db:1433;databaseName=ml;user=ml;password=Jdbc-Pw-9x",
+            "Server=tcp:db,1433;Database=ml;User Id=ml;Password=Ado.Pw-77;",
+        ] {
+            assert_eq!(ids(None, conn), ["connection-string-password"], "{conn}");
+        }
+        assert!(ids(None, "host=db user=ml password=${DB_PASSWORD}").is_empty());
+        assert!(ids(None, "password = Xk9mQ2vL7pR4zzT").is_empty());
         assert!(ids(None, "AKIAIOSFODNN7EXAMPLE").is_empty());
         assert!(ids(None, &fake("ghp_", "x", 36)).is_empty());
     }
