@@ -25,11 +25,39 @@ fn bad(message: String) -> Bad {
     }
 }
 
+/// What a float that JSON cannot hold (NaN, an infinity) becomes.
+#[derive(Clone, Copy)]
+enum NonFinite {
+    /// An `InputError`: a document cannot hold one.
+    Refuse,
+    /// `null`: a rollout metric that is not a number is no data
+    /// (ROLLOUT.md), as `JSON.stringify` makes it for JS callers.
+    Null,
+}
+
+fn float(f: f64, nf: NonFinite) -> Result<Value, Bad> {
+    match (Number::from_f64(f), nf) {
+        (Some(n), _) => Ok(Value::Number(n)),
+        (None, NonFinite::Null) => Ok(Value::Null),
+        (None, NonFinite::Refuse) => Err(bad("NaN or infinity, which JSON cannot hold".to_owned())),
+    }
+}
+
 /// A Python document (dict, list, str, int, float, bool, None; tuples as
 /// lists) as a JSON value. Anything else is an `InputError` naming where.
 pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    walk(obj, NonFinite::Refuse)
+}
+
+/// Rollout input as a JSON value: as `to_value`, but NaN and infinities
+/// are `null`, no data.
+pub fn metrics_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    walk(obj, NonFinite::Null)
+}
+
+fn walk(obj: &Bound<'_, PyAny>, nf: NonFinite) -> PyResult<Value> {
     // `obj` is borrowed for this whole call, so the root stays alive.
-    convert(obj.py(), obj.as_ptr(), 0).map_err(|e| {
+    convert(obj.py(), obj.as_ptr(), 0, nf).map_err(|e| {
         let mut path = String::new();
         for segment in e.at.iter().rev() {
             assay_core::source::push_segment(&mut path, segment);
@@ -68,7 +96,12 @@ fn is_type(ty: *mut ffi::PyTypeObject, exact: *mut ffi::PyTypeObject) -> bool {
     std::ptr::eq(ty, exact)
 }
 
-fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+fn convert(
+    py: Python<'_>,
+    obj: *mut ffi::PyObject,
+    depth: usize,
+    nf: NonFinite,
+) -> Result<Value, Bad> {
     if depth > MAX_DEPTH {
         return Err(bad(format!(
             "nested more than {MAX_DEPTH} levels deep (is the document cyclic?)"
@@ -86,10 +119,10 @@ fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Valu
             .ok_or_else(|| bad("a string that is not valid Unicode".to_owned()));
     }
     if is_type(ty, &raw mut ffi::PyDict_Type) {
-        return dict(py, obj, depth);
+        return dict(py, obj, depth, nf);
     }
     if is_type(ty, &raw mut ffi::PyList_Type) {
-        return list(py, obj, depth);
+        return list(py, obj, depth, nf);
     }
     // SAFETY: the singletons' addresses, with the GIL held.
     if std::ptr::eq(obj, unsafe { ffi::Py_None() }) {
@@ -100,16 +133,16 @@ fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Valu
         return Ok(Value::Bool(std::ptr::eq(obj, unsafe { ffi::Py_True() })));
     }
     // SAFETY: `obj` is live, `ty` its type.
-    if let Some(number) = unsafe { exact_number(obj, ty) } {
+    if let Some(number) = unsafe { exact_number(obj, ty, nf) } {
         return number;
     }
     if is_type(ty, &raw mut ffi::PyTuple_Type) {
-        return tuple(py, obj, depth);
+        return tuple(py, obj, depth, nf);
     }
     // SAFETY: `obj` is live; `from_borrowed_ptr` takes a strong reference,
     // so it stays alive whatever `slow` runs.
     let owned = unsafe { Bound::from_borrowed_ptr(py, obj) };
-    slow(&owned, depth)
+    slow(&owned, depth, nf)
 }
 
 /// An exact `int` or `float` as a JSON number; `None` for other types.
@@ -119,6 +152,7 @@ fn convert(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Valu
 unsafe fn exact_number(
     obj: *mut ffi::PyObject,
     ty: *mut ffi::PyTypeObject,
+    nf: NonFinite,
 ) -> Option<Result<Value, Bad>> {
     if is_type(ty, &raw mut ffi::PyLong_Type) {
         let mut overflow: std::ffi::c_int = 0;
@@ -145,11 +179,7 @@ unsafe fn exact_number(
     if is_type(ty, &raw mut ffi::PyFloat_Type) {
         // SAFETY: `obj` is exactly a `float`: this reads its value.
         let f = unsafe { ffi::PyFloat_AsDouble(obj) };
-        return Some(
-            Number::from_f64(f)
-                .map(Value::Number)
-                .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned())),
-        );
+        return Some(float(f, nf));
     }
     None
 }
@@ -196,7 +226,7 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
         return std::ptr::eq(obj, unsafe { ffi::Py_None() })
             || is_type(ty, &raw mut ffi::PyBool_Type)
             // SAFETY: `obj` is live, `ty` its type.
-            || matches!(unsafe { exact_number(obj, ty) }, Some(Ok(_)));
+            || matches!(unsafe { exact_number(obj, ty, NonFinite::Refuse) }, Some(Ok(_)));
     };
     // SAFETY: as in `array`.
     let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
@@ -235,7 +265,12 @@ unsafe fn utf8<'a>(obj: *mut ffi::PyObject) -> Option<&'a str> {
 }
 
 /// A `dict` (or a subclass: its stored items) as a JSON object.
-fn dict(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
+fn dict(
+    py: Python<'_>,
+    obj: *mut ffi::PyObject,
+    depth: usize,
+    nf: NonFinite,
+) -> Result<Value, Bad> {
     // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
     let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
     // Entries are gathered, then the map is built in one pass:
@@ -262,7 +297,7 @@ fn dict(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, 
             // SAFETY: as above; a strong reference for the pyo3 path.
             slow_key(&unsafe { Bound::from_borrowed_ptr(py, key) })?
         };
-        match convert(py, value, depth + 1) {
+        match convert(py, value, depth + 1, nf) {
             Ok(value) => entries.push((key, value)),
             Err(mut e) => {
                 e.at.push(key);
@@ -280,13 +315,29 @@ type SequenceApi = (
 );
 
 /// A `list` (exact type) as a JSON array.
-fn list(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
-    array(py, obj, depth, (ffi::PyList_Size, ffi::PyList_GetItem))
+fn list(
+    py: Python<'_>,
+    obj: *mut ffi::PyObject,
+    depth: usize,
+    nf: NonFinite,
+) -> Result<Value, Bad> {
+    array(py, obj, depth, nf, (ffi::PyList_Size, ffi::PyList_GetItem))
 }
 
 /// A `tuple` (exact type) as a JSON array.
-fn tuple(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> Result<Value, Bad> {
-    array(py, obj, depth, (ffi::PyTuple_Size, ffi::PyTuple_GetItem))
+fn tuple(
+    py: Python<'_>,
+    obj: *mut ffi::PyObject,
+    depth: usize,
+    nf: NonFinite,
+) -> Result<Value, Bad> {
+    array(
+        py,
+        obj,
+        depth,
+        nf,
+        (ffi::PyTuple_Size, ffi::PyTuple_GetItem),
+    )
 }
 
 /// `obj`, a list or tuple, read through its type's C API functions.
@@ -294,6 +345,7 @@ fn array(
     py: Python<'_>,
     obj: *mut ffi::PyObject,
     depth: usize,
+    nf: NonFinite,
     (size, get_item): SequenceApi,
 ) -> Result<Value, Bad> {
     // SAFETY: `obj` is live; a strong reference keeps it so while its items are walked.
@@ -310,7 +362,7 @@ fn array(
             unsafe { ffi::PyErr_Clear() };
             break;
         }
-        match convert(py, item, depth + 1) {
+        match convert(py, item, depth + 1, nf) {
             Ok(v) => out.push(v),
             Err(mut e) => {
                 e.at.push(i.to_string());
@@ -335,7 +387,7 @@ fn slow_key(k: &Bound<'_, PyAny>) -> Result<String, Bad> {
 }
 
 /// Subclasses of the built-in types, and everything else, through pyo3.
-fn slow(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
+fn slow(obj: &Bound<'_, PyAny>, depth: usize, nf: NonFinite) -> Result<Value, Bad> {
     let py = obj.py();
     if let Ok(s) = obj.cast::<PyString>() {
         return s
@@ -346,7 +398,7 @@ fn slow(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
     // A dict subclass is read as pyo3 would iterate it (`PyDict_Next`, not
     // an overridden `items`), but without pyo3's panic should it change.
     if obj.cast::<PyDict>().is_ok() {
-        return dict(py, obj.as_ptr(), depth);
+        return dict(py, obj.as_ptr(), depth, nf);
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -365,15 +417,13 @@ fn slow(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
             .map_err(|_| bad("an integer too large for JSON (64 bits)".to_owned()));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| bad("NaN or infinity, which JSON cannot hold".to_owned()));
+        return float(f.value(), nf);
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return sequence(l.iter(), depth);
+        return sequence(l.iter(), depth, nf);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return sequence(t.iter(), depth);
+        return sequence(t.iter(), depth, nf);
     }
     Err(bad(format!(
         "a value of type `{}`; documents hold dicts, lists, strings, numbers, booleans and None",
@@ -384,11 +434,12 @@ fn slow(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Bad> {
 fn sequence<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     depth: usize,
+    nf: NonFinite,
 ) -> Result<Value, Bad> {
     let mut out = Vec::new();
     for (i, item) in items.enumerate() {
         // `item` is a strong reference, alive for the call.
-        match convert(item.py(), item.as_ptr(), depth + 1) {
+        match convert(item.py(), item.as_ptr(), depth + 1, nf) {
             Ok(v) => out.push(v),
             Err(mut e) => {
                 e.at.push(i.to_string());

@@ -541,7 +541,8 @@ impl Policy {
     }
 
     /// A rollout decision from the canary's state and metrics (ROLLOUT.md).
-    /// `policy` names the rollout policy when several are loaded.
+    /// `policy` names the rollout policy when several are loaded. A metric
+    /// that is NaN or infinite (Prometheus' 0/0) is no data, as `None` is.
     #[pyo3(signature = (state, metrics, *, env = None, policy = None))]
     fn decide(
         &self,
@@ -555,7 +556,7 @@ impl Policy {
         let mut input = serde_json::Map::new();
         for (key, value) in [("state", state), ("metrics", metrics)] {
             if !value.is_none() {
-                input.insert(key.to_owned(), convert::to_value(value)?);
+                input.insert(key.to_owned(), convert::metrics_value(value)?);
             }
         }
         let request = json!({"call": "decide", "input": input, "env": env, "policy": policy});

@@ -65,3 +65,22 @@ def test_decide_errors(library: assay.Policy) -> None:
     assert e.value.hint
     with pytest.raises(assay.InputError, match="no rollout policy"):
         assay.load("policies/app-config.yaml").decide({"weight": 1}, {})
+
+
+@pytest.mark.parametrize("not_a_number", [float("nan"), float("inf"), float("-inf")])
+def test_decide_reads_nan_and_infinity_as_no_data(library: assay.Policy, not_a_number: float) -> None:
+    # As JS does (JSON.stringify makes them null): every host decides the same.
+    data = json.loads((REPO / "examples/rollout/fraud-v2-production.json").read_text())
+    metrics = data["metrics"]
+    metrics["candidate"]["error_rate"] = not_a_number
+    metrics["candidate"]["samples"]["precision"][0] = not_a_number
+    decision = library.decide(data["state"], metrics, env="production", policy="fraud-v2-canary")
+    metrics["candidate"]["error_rate"] = None
+    metrics["candidate"]["samples"]["precision"][0] = None
+    as_null = library.decide(data["state"], metrics, env="production", policy="fraud-v2-canary")
+    assert decision.to_dict() == as_null.to_dict()
+    assert decision.decision == "hold"
+    results = {c["name"]: c["result"] for c in decision.checks}
+    assert results["error-rate"] == results["error-rate-vs-baseline"] == "nodata"
+    with pytest.raises(assay.InputError, match="NaN or infinity"):
+        library.validate({"apiVersion": "v1", "kind": "ConfigMap", "data": {"x": not_a_number}})

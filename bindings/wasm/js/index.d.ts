@@ -95,7 +95,8 @@ export interface RolloutMetrics {
 export interface DecisionInput {
   env?: string;
   state: RolloutState;
-  metrics: { baseline?: RolloutMetrics; candidate: RolloutMetrics };
+  /** Both are required; a metric missing from either is no data for the checks that need it. */
+  metrics: { baseline: RolloutMetrics; candidate: RolloutMetrics };
 }
 
 export interface PolicyInfo {

@@ -93,10 +93,25 @@ function answerOf(answer, key) {
   return answer[key];
 }
 
-/** A request as JSON text; what JSON cannot hold (a cycle, a BigInt) is an InputError. */
-function json(req) {
+/**
+ * Refuses NaN and infinities in documents, which JSON.stringify would make
+ * null: Python refuses them too. (In rollout metrics they are no data, and
+ * null is what they become, in both hosts.)
+ */
+function finiteOnly(key, value) {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new TypeError(`${value} at "${key}" is not a JSON number`);
+  }
+  return value;
+}
+
+/**
+ * A request as JSON text; what JSON cannot hold (a cycle, a BigInt, with
+ * `finiteOnly` NaN) is an InputError.
+ */
+function json(req, replacer) {
   try {
-    return JSON.stringify(req);
+    return JSON.stringify(req, replacer);
   } catch (e) {
     // V8's messages name the type or the property, never a value.
     throw new InputError(`the input cannot be written as JSON: ${e.message}`, {
@@ -156,7 +171,11 @@ export class Policy {
    * object out (`{report}`, `{decision}`, `{policies}`, `{review}` or `{error}`).
    */
   call(req) {
-    return JSON.parse(this.#live().call(json(req)));
+    return this.#call(req);
+  }
+
+  #call(req, replacer) {
+    return JSON.parse(this.#live().call(json(req, replacer)));
   }
 
   #live() {
@@ -164,8 +183,8 @@ export class Policy {
     return this.#compiled;
   }
 
-  #answer(req, key) {
-    return answerOf(this.call(req), key);
+  #answer(req, key, replacer) {
+    return answerOf(this.#call(req, replacer), key);
   }
 
   /**
@@ -177,10 +196,10 @@ export class Policy {
     const { env, old, file, oldFile } = options ?? {};
     const req = request({ call: "check", file, env, old: text(old, "old"), oldFile });
     const bytes = bytesOf(document);
-    if (bytes === null) return this.#answer({ ...req, input: document }, "report");
+    if (bytes === null) return this.#answer({ ...req, input: document }, "report", finiteOnly);
     // Bytes go to core as they are, so text that is not UTF-8 is a parse
     // failure at its line:col, as the CLI reports a file.
-    return answerOf(JSON.parse(this.#live().callWithInput(json(req), bytes)), "report");
+    return answerOf(JSON.parse(this.#live().callWithInput(json(req, finiteOnly), bytes)), "report");
   }
 
   /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */
@@ -213,7 +232,8 @@ export class Policy {
    */
   review(admissionReview, options) {
     const { env, file } = options ?? {};
-    return this.#answer(request({ call: "review", review: text(admissionReview, "the AdmissionReview"), file, env }), "review");
+    const review = text(admissionReview, "the AdmissionReview");
+    return this.#answer(request({ call: "review", review, file, env }), "review", finiteOnly);
   }
 
   /** The policies of the set: name, kind and file. */

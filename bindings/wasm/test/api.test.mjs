@@ -148,6 +148,23 @@ test("decide takes an object or its JSON text and gives assay decide's decision"
   assert.deepEqual(policy.decide(text, { policy: "fraud-v2-canary" }), decision);
 });
 
+test("NaN and infinities are no data in rollout metrics and refused in documents, as in Python", () => {
+  const policy = Policy.defaults();
+  for (const notANumber of [NaN, Infinity, -Infinity]) {
+    const input = JSON.parse(read("examples/rollout/fraud-v2-production.json"));
+    input.metrics.candidate.error_rate = notANumber;
+    const decision = policy.decide(input, { policy: "fraud-v2-canary" });
+    input.metrics.candidate.error_rate = null;
+    assert.deepEqual(decision, policy.decide(input, { policy: "fraud-v2-canary" }));
+    assert.equal(decision.decision, "hold");
+    assert.equal(decision.checks.find((c) => c.name === "error-rate").result, "nodata");
+    const doc = { apiVersion: "v1", kind: "ConfigMap", data: { x: notANumber } };
+    for (const call of [() => policy.validate(doc), () => policy.validate("a: 1", { old: doc })]) {
+      assert.throws(call, (e) => e instanceof InputError && /not a JSON number/.test(e.message));
+    }
+  }
+});
+
 test("a rollout input that cannot be decided on throws InputError", () => {
   const policy = Policy.defaults();
   assert.throws(

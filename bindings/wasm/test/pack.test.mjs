@@ -99,7 +99,7 @@ const report: Report = policy.validate("kind: ConfigMap", { env: "production", o
 const first: Finding | undefined = report.results[0]?.findings[0];
 const line: number | undefined = first?.line;
 const verdict: "pass" | "warn" | "fail" = report.verdict;
-const decision: Decision = policy.decide({ state: { weight: 10 }, metrics: { candidate: { requests: 1 } } }, { policy: "canary" });
+const decision: Decision = policy.decide({ state: { weight: 10 }, metrics: { baseline: { requests: 1 }, candidate: { requests: 1 } } }, { policy: "canary" });
 const action: "promote" | "advance" | "hold" | "rollback" = decision.decision;
 const review: AdmissionReview = policy.review({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u" } });
 const allowed: boolean | undefined = review.response?.allowed;
@@ -119,9 +119,11 @@ const report = Policy.defaults().validate("x");
 const n: number = report.verdict;
 const s: string = report.results[0].findings[0].line;
 Policy.defaults().decide({ metrics: {} });
+Policy.defaults().decide({ state: { weight: 10 }, metrics: { candidate: { requests: 1 } } });
 `,
   );
   assert.match(misuse, /misuse\.ts\(3,/);
   assert.match(misuse, /misuse\.ts\(4,/);
   assert.match(misuse, /misuse\.ts\(5,/);
+  assert.match(misuse, /misuse\.ts\(6,/);
 });
