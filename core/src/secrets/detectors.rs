@@ -180,6 +180,17 @@ pub const TOKEN_DETECTORS: &[TokenDetector] = &[
         bounded: false,
         shape: Shape::Any,
     },
+    TokenDetector {
+        // The query parameter that makes a URL a credential: an Azure SAS
+        // `sig`, an S3 or GCS presigned signature, an STS session token.
+        // 20 characters at least, so `sig=REDACTED` is not one.
+        id: "signed-url",
+        description: "signature or session token of a signed URL",
+        pattern: r"(?i)[?&](?:sig|x-amz-signature|x-amz-security-token|x-goog-signature)=([A-Za-z0-9%+/=_\-]{20,})",
+        group: 1,
+        bounded: false,
+        shape: Shape::Any,
+    },
 ];
 
 /// Detectors that need the key a value is stored under.
@@ -603,6 +614,26 @@ mod tests {
             assert_eq!(ids(None, conn), ["connection-string-password"], "{conn}");
         }
         assert!(ids(None, "host=db user=ml password=${DB_PASSWORD}").is_empty());
+        let sas = fake(
+            "https://ml.blob.core.windows.net/models/m.onnx?sv=2022-11-02&sp=r&sig=",
+            "Fak3Sas%2Bsig",
+            46,
+        );
+        let s3 = fake(
+            "https://b.s3.amazonaws.com/m.onnx?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=",
+            "0f1e2d3c4b5a",
+            64,
+        );
+        let gcs = fake("https://storage.googleapis.com/b/m?X-Goog-Algorithm=GOOG4-RSA-SHA256&x-goog-signature=", "a1b2c3d4", 256);
+        for url in [sas, s3, gcs] {
+            assert_eq!(ids(None, &url), ["signed-url"], "{url}");
+        }
+        assert!(ids(
+            None,
+            "https://x.blob.core.windows.net/c?sv=2022-11-02&sig=REDACTED"
+        )
+        .is_empty());
+        assert!(ids(None, "https://x.blob.core.windows.net/c?sig=${SAS_SIG}").is_empty());
         assert!(ids(None, "password = Xk9mQ2vL7pR4zzT").is_empty());
         assert!(ids(None, "AKIAIOSFODNN7EXAMPLE").is_empty());
         assert!(ids(None, &fake("ghp_", "x", 36)).is_empty());
