@@ -118,6 +118,7 @@ pub fn check_documents(
     changed: &[String],
 ) -> FileOutcome {
     let mut out = FileOutcome::default();
+    let mut secrets = Vec::new();
     for doc in docs.into_iter().flat_map(list_items) {
         out.documents += 1;
         let doc = match doc {
@@ -127,6 +128,7 @@ pub fn check_documents(
                 continue;
             }
         };
+        crate::secrets::redact::secret_values(&doc.value, &mut secrets);
         // Pairing builds four strings per document: only when there are old versions.
         let old_doc = match old {
             [] => None,
@@ -139,6 +141,17 @@ pub fn check_documents(
             request: None,
         };
         check_one(set, file, &doc, &input, changed, &mut out);
+    }
+    // Each document's findings were redacted of its own values; a Secret's
+    // values may also be quoted by another document's (a password pasted
+    // into a ConfigMap too).
+    if !secrets.is_empty() {
+        let withheld = crate::secrets::Withheld {
+            found: secrets,
+            ..Default::default()
+        };
+        let findings = out.results.iter_mut().flat_map(|r| &mut r.findings);
+        crate::secrets::redact_findings(findings, &Value::Null, None, &withheld);
     }
     out
 }

@@ -193,17 +193,27 @@ fn sensitive_values(doc: &Value, old: Option<&Value>, withheld: &Withheld) -> Se
 }
 
 fn secret_data(doc: &Value, out: &mut Sensitive) {
+    let mut values = Vec::new();
+    secret_values(doc, &mut values);
+    for v in &values {
+        out.push(v);
+    }
+}
+
+/// The values of a Secret's `data` (raw and decoded) and `stringData`;
+/// nothing for other kinds.
+pub fn secret_values(doc: &Value, out: &mut Vec<String>) {
     if doc.get("kind").and_then(Value::as_str) != Some("Secret") {
         return;
     }
     for field in ["data", "stringData"] {
         if let Some(Value::Object(m)) = doc.get(field) {
             for v in m.values().filter_map(Value::as_str) {
-                out.push(v);
+                out.push(v.to_owned());
                 if field == "data" {
                     let decoded = STANDARD.decode(v.trim()).ok();
                     if let Some(text) = decoded.and_then(|b| String::from_utf8(b).ok()) {
-                        out.push(&text);
+                        out.push(text);
                     }
                 }
             }
