@@ -979,7 +979,7 @@ fn invalid_policies_report_every_problem_with_a_location() {
         run.stdout
     );
     let lines = run.stderr_lines();
-    assert_eq!(lines.len(), 5, "one line per problem:\n{}", run.stderr);
+    assert_eq!(lines.len(), 7, "one line per problem:\n{}", run.stderr);
     let located: Vec<(u32, u32, &str)> = lines
         .iter()
         .map(|l| {
@@ -1013,6 +1013,13 @@ fn invalid_policies_report_every_problem_with_a_location() {
     assert_eq!(find("invalid JSON Schema"), (34, 17));
     // Duplicate rule name: at the second one.
     assert_eq!(find("duplicate rule name"), (44, 13));
+    // A constant regex that cannot compile would fail every document.
+    assert_eq!(find("the regex `^(DEBUG|INFO` does not compile"), (54, 13));
+    // A path that is not a pointer would find nothing in any document.
+    assert_eq!(
+        find("`schema.path`: `data` is not a JSON pointer"),
+        (62, 11)
+    );
 }
 
 #[test]

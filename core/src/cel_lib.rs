@@ -279,6 +279,31 @@ pub fn is_known_function(name: &str) -> bool {
         || KNOWN_FUNCTIONS.contains(&name)
 }
 
+/// Functions whose regex argument is compiled when called.
+const REGEX_FUNCTIONS: [&str; 3] = ["matches", "find", "findAll"];
+
+/// Why the regex of a `matches`/`find`/`findAll` call does not compile,
+/// when it is a string literal: `x.matches(re)` or `matches(x, re)`.
+fn constant_regex_error(call: &cel::common::ast::CallExpr) -> Option<String> {
+    use cel::common::ast::{Expr, LiteralValue};
+    if !REGEX_FUNCTIONS.contains(&call.func_name.as_str()) {
+        return None;
+    }
+    let regex = call.args.get(usize::from(call.target.is_none()))?;
+    let Expr::Literal(LiteralValue::String(pattern)) = &regex.expr else {
+        return None;
+    };
+    let pattern = pattern.inner();
+    let error = cached_regex(pattern).err()?;
+    // regex's own message draws a caret under the pattern; its last line says why.
+    let last = error.lines().last().unwrap_or_default().trim();
+    let why = last.strip_prefix("error: ").unwrap_or(last);
+    Some(format!(
+        "`{}`: the regex `{pattern}` does not compile: {why}",
+        call.func_name
+    ))
+}
+
 /// Type identifiers an expression may name, as in `type(x) == int`.
 const TYPE_NAMES: [&str; 10] = [
     "int",
@@ -295,9 +320,11 @@ const TYPE_NAMES: [&str; 10] = [
 
 const NAMESPACES: [&str; 5] = ["math", "strings", "lists", "base64", "optional"];
 
-/// The first unknown variable or function in `expr`, as a message. Variables
-/// bound by macros (`all`, `map`, ...) are known inside their macro only.
-pub fn unknown_reference(expr: &cel::IdedExpr) -> Option<String> {
+/// The first error in `expr` that is known before running it, as a
+/// message: an unknown variable or function, or a constant regex that does
+/// not compile (it would fail every document). Variables bound by macros
+/// (`all`, `map`, ...) are known inside their macro only.
+pub fn static_error(expr: &cel::IdedExpr) -> Option<String> {
     use cel::common::ast::{EntryExpr, Expr};
     let mut bound: Vec<&str> = Vec::new();
     // (expression, number of bound names to drop after it)
@@ -330,6 +357,9 @@ pub fn unknown_reference(expr: &cel::IdedExpr) -> Option<String> {
                 };
                 if !is_known_function(&full) {
                     return Some(format!("unknown function `{full}`"));
+                }
+                if let Some(message) = constant_regex_error(call) {
+                    return Some(message);
                 }
                 if namespace.is_none() {
                     if let Some(t) = &call.target {

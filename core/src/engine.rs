@@ -214,6 +214,19 @@ fn compile(
         let files = read_referenced(schema, file, &doc.map, base, host)?;
         Schema::compile(schema, coerce, file, at(base), files).map_err(|e| vec![e])
     };
+    if let Some(s) = &spec.schema {
+        errors.extend(pointer_error(
+            file,
+            at("/spec/schema/path"),
+            "`schema.path`",
+            &s.path,
+        ));
+    }
+    for (i, e) in spec.embedded.iter().enumerate() {
+        let field = format!("`embedded[{i}].path`");
+        let pos = at(&format!("/spec/embedded/{i}/path"));
+        errors.extend(pointer_error(file, pos, &field, &e.path));
+    }
     let schema = spec.schema.as_ref().and_then(|s| {
         match compile_schema(&s.json_schema, s.coerce, "/spec/schema/jsonSchema") {
             Ok(schema) => Some(CompiledSchema {
@@ -385,17 +398,9 @@ fn compile_rule(
         .as_deref()
         .map(|m| one("messageExpr", m, false));
     let path = r.path.clone().unwrap_or_default();
-    if !path.is_empty() && !path.starts_with('/') {
-        errors.push(
-            PolicyError::at(
-                file,
-                doc.map.locate(&format!("{base}/path")).unwrap_or_default(),
-                format!("rule `{}` `path`: `{path}` is not a JSON pointer", r.name),
-            )
-            .with_rule(&r.name)
-            .with_hint("write it like `/data/LOG_LEVEL`"),
-        );
-    }
+    let pos = doc.map.locate(&format!("{base}/path")).unwrap_or_default();
+    let field = format!("rule `{}` `path`", r.name);
+    errors.extend(pointer_error(file, pos, &field, &path).map(|e| e.with_rule(&r.name)));
     match (expr, when, message_expr) {
         (Some(expr), when @ (None | Some(Some(_))), message_expr @ (None | Some(Some(_))))
             if errors.is_empty() =>
@@ -414,6 +419,23 @@ fn compile_rule(
         }
         _ => Err(errors),
     }
+}
+
+/// A `path` that is not a JSON pointer (`data` where `/data` was meant),
+/// which would find nothing in any document.
+fn pointer_error(file: &str, pos: Pos, field: &str, path: &str) -> Option<PolicyError> {
+    if path.is_empty() || path.starts_with('/') {
+        return None;
+    }
+    let hint = format!("write it like `/{}`", path.replace('.', "/"));
+    Some(
+        PolicyError::at(
+            file,
+            pos,
+            format!("{field}: `{path}` is not a JSON pointer"),
+        )
+        .with_hint(hint),
+    )
 }
 
 /// Compiles a CEL expression and rejects what can be known to be wrong before
@@ -446,7 +468,7 @@ fn compile_cel(text: &str, must_be_bool: bool) -> Result<Program, (String, u32)>
         let msg = first.map_or_else(|| e.to_string(), |p| p.msg.clone());
         (format!("CEL syntax error: {msg}"), offset)
     })?;
-    if let Some(msg) = cel_lib::unknown_reference(program.expression()) {
+    if let Some(msg) = cel_lib::static_error(program.expression()) {
         return Err((msg, 0));
     }
     if must_be_bool && !may_be_bool(&program.expression().expr) {
