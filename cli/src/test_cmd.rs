@@ -35,21 +35,18 @@ pub fn run(args: TestArgs) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
-    let (mut passed, mut failed) = (0, 0);
+    // A file that cannot be read or parsed is reported, and the other
+    // files' cases still run, as `check` does with an unreadable input.
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for f in files {
-        let text = match std::fs::read_to_string(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("{}: cannot read: {e}", display(&f));
-                return crate::EXIT_USAGE;
-            }
-        };
-        let cases = match read_case_file(&display(&f), &text) {
-            Ok(c) => c,
-            Err(e) => {
-                report_policy_errors(&[e]);
-                return crate::EXIT_USAGE;
-            }
+        let cases = std::fs::read_to_string(&f)
+            .map_err(|e| eprintln!("{}: cannot read: {e}", display(&f)))
+            .and_then(|text| {
+                read_case_file(&display(&f), &text).map_err(|e| report_policy_errors(&[e]))
+            });
+        let Ok(cases) = cases else {
+            broken += 1;
+            continue;
         };
         for c in cases {
             match run_case(&set, &c) {
@@ -66,6 +63,10 @@ pub fn run(args: TestArgs) -> u8 {
                 }
             }
         }
+    }
+    if broken > 0 {
+        println!("{passed} passed, {failed} failed, {broken} case file(s) not read");
+        return crate::EXIT_USAGE;
     }
     println!("{passed} passed, {failed} failed");
     u8::from(failed > 0)

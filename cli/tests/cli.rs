@@ -1439,7 +1439,7 @@ fn assay_test_fails_on_a_wrong_expectation() {
 }
 
 #[test]
-fn assay_test_rejects_a_malformed_case_file() {
+fn assay_test_reports_a_malformed_case_file_and_runs_the_others() {
     let tmp = TempDir::new("cases");
     tmp.write(
         "p.yaml",
@@ -1449,13 +1449,25 @@ fn assay_test_rejects_a_malformed_case_file() {
         "tests/p.yaml",
         "cases:\n  - name: c\n    input: {a: 1}\n    expectt: {verdict: pass}\n",
     );
+    let unclosed = tmp.write("tests/q.yaml", "cases:\n  - name: d\n    input: {a: 1\n");
+    tmp.write(
+        "tests/r.yaml",
+        "cases:\n  - name: runs\n    input: {a: 1}\n    expect: {verdict: pass}\n",
+    );
     let run = assay(&["test", tmp.path()]);
     run.assert_code(2);
     let lines = run.stderr_lines();
-    assert_eq!(lines.len(), 1, "{}", run.stderr);
-    let (f, ..) = split_location(lines[0]).unwrap_or_else(|| panic!("{}", lines[0]));
-    assert_eq!(f, cases);
-    assert!(lines[0].contains("expectt"), "{}", lines[0]);
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    for (line, (file, says)) in lines.iter().zip([(&cases, "expectt"), (&unclosed, "YAML")]) {
+        let (f, ..) = split_location(line).unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(&f, file);
+        assert!(line.contains(says), "{line}");
+    }
+    run.assert_stdout_has_line_starting(&format!("ok    {}/tests/r.yaml:2 runs", tmp.path()));
+    assert_eq!(
+        run.summary_line(),
+        "1 passed, 0 failed, 2 case file(s) not read"
+    );
 }
 
 #[test]
