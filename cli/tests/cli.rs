@@ -1398,6 +1398,37 @@ fn invalid_utf8_in_one_document_does_not_hide_the_others() {
     run.assert_stdout_has_line_starting("<stdin>:7:5: error[");
 }
 
+#[test]
+fn a_patch_says_what_it_changed_once() {
+    let tmp = TempDir::new("patch-changed");
+    let patch = tmp.write(
+        "p.json",
+        r#"[{"op":"replace","path":"/data/LOG_LEVEL","value":"TRACE"}]"#,
+    );
+    let run = assay(&[
+        "check",
+        "--base",
+        "examples/k8s/ml-pipeline-config.yaml",
+        "--patch",
+        &patch,
+        "--patch-type",
+        "json",
+    ]);
+    run.assert_code(1);
+    let changed: Vec<&str> = run
+        .stdout_lines()
+        .into_iter()
+        .filter(|l| l.contains(": changed: "))
+        .collect();
+    assert_eq!(
+        changed,
+        [format!("{patch}: changed: /data/LOG_LEVEL")],
+        "{}",
+        run.stdout
+    );
+    run.assert_stdout_has_line_starting(&format!("{patch}:1:51: error[ml-pipeline-config/schema]"));
+}
+
 // ---------------------------------------------------------------------------
 // assay test
 // ---------------------------------------------------------------------------

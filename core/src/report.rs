@@ -172,7 +172,18 @@ impl Report {
             }
         };
         let mut out = String::new();
+        // Every policy's result on a document carries its changed paths: say them once.
+        let mut changed_said: Option<(Option<&str>, usize)> = None;
         for r in &self.results {
+            let document = (r.file.as_deref(), r.document);
+            if !r.changed.is_empty() && r.policy.is_some() && changed_said != Some(document) {
+                changed_said = Some(document);
+                out.push_str(&format!(
+                    "{}: changed: {}\n",
+                    r.file.as_deref().unwrap_or("<input>"),
+                    r.changed.join(", ")
+                ));
+            }
             for f in &r.findings {
                 let location = location(r, f);
                 let sev = match f.severity {
@@ -185,13 +196,6 @@ impl Report {
                     f.rule,
                     f.message,
                     f.path_or_root()
-                ));
-            }
-            if !r.changed.is_empty() && r.policy.is_some() {
-                out.push_str(&format!(
-                    "{}: changed: {}\n",
-                    r.file.as_deref().unwrap_or("<input>"),
-                    r.changed.join(", ")
                 ));
             }
         }
