@@ -576,10 +576,20 @@ fn judge(
             stats::two_proportion_z(x1, n1, x2, n2, worse).map(|r| r.p_value)
         }
     };
-    let p = match p {
-        Ok(p) if p.is_finite() => p,
-        Ok(_) => return j.no_data(format!("the {} test gave no p-value", test.method.as_str())),
-        Err(e) => return j.no_data(format!("the {} test cannot run: {e}", test.method.as_str())),
+    let p = match (p, &broken) {
+        (Ok(p), _) if p.is_finite() => p,
+        // No spread at all (no errors on either side): nothing to test, and
+        // a bound that holds passes.
+        (Err(stats::TestError::ZeroStandardError), None) => {
+            let why = "the test has nothing to weigh: standard error is 0";
+            return j.done(Outcome::Pass, format!("{} ({why})", first.message));
+        }
+        (Ok(_), _) => {
+            return j.no_data(format!("the {} test gave no p-value", test.method.as_str()))
+        }
+        (Err(e), _) => {
+            return j.no_data(format!("the {} test cannot run: {e}", test.method.as_str()))
+        }
     };
     j.result.p_value = Some(p);
     // 1 - 0.95 is 0.050000000000000044 in binary: a p-value at alpha (within
