@@ -403,8 +403,28 @@ impl Scanner {
                 }
             }
         }
+        if keyword {
+            self.json_keyed(text, &mut hits);
+        }
         dedup(&mut hits);
         hits
+    }
+
+    /// Key-name detectors on the string values of a JSON object's
+    /// credential-like keys, at any depth.
+    fn json_keyed(&self, text: &str, hits: &mut Vec<Hit>) {
+        let trimmed = text.trim();
+        if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+            return;
+        }
+        for (k, start, end) in filters::json_credential_pairs(text) {
+            if hits.len() >= MAX_HITS {
+                break;
+            }
+            if let Some(v) = text.get(start..end) {
+                self.keyed(k, v, start, hits);
+            }
+        }
     }
 
     /// Single-line values under their keys (a ConfigMap's data), scanned
@@ -437,6 +457,7 @@ impl Scanner {
         }
         for ((k, v), hits) in items.iter().zip(out.iter_mut()) {
             self.keyed(k, v, 0, hits);
+            self.json_keyed(v, hits);
             dedup(hits);
         }
         out

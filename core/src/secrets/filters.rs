@@ -476,6 +476,67 @@ pub fn credential_line_pairs(text: &str) -> Vec<(&str, usize, usize)> {
     }
 }
 
+/// `"key": "value"` pairs of JSON text (one line or several, nested or
+/// not) whose key may be credential-like: each key with the byte range of
+/// its string value inside the quotes, escapes as written. Line pairs miss
+/// `{"db": {"password": "…"}}` on one line.
+pub fn json_credential_pairs(text: &str) -> Vec<(&str, usize, usize)> {
+    let Some(marks) = key_marks() else {
+        return Vec::new();
+    };
+    let b = text.as_bytes();
+    let is_key_byte = |i: usize| {
+        b.get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+    };
+    let skip_ws = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut out = Vec::new();
+    // Bytes before `read` belong to a pair already read.
+    let mut read = 0;
+    for mark in marks.find_iter(text) {
+        if mark.start() < read {
+            continue;
+        }
+        let (mut ks, mut ke) = (mark.start(), mark.start());
+        while ks > 0 && is_key_byte(ks - 1) {
+            ks -= 1;
+        }
+        while is_key_byte(ke) {
+            ke += 1;
+        }
+        let colon = skip_ws(ke + 1);
+        let open = skip_ws(colon + 1);
+        let quoted_key = ks > 0 && b.get(ks - 1) == Some(&b'"') && b.get(ke) == Some(&b'"');
+        if !quoted_key || b.get(colon) != Some(&b':') || b.get(open) != Some(&b'"') {
+            continue;
+        }
+        let start = open + 1;
+        let mut end = start;
+        while let Some(c) = b.get(end) {
+            match c {
+                b'"' => break,
+                b'\\' => end += 2,
+                _ => end += 1,
+            }
+        }
+        if end >= b.len() {
+            break;
+        }
+        read = end + 1;
+        if let Some(key) = text.get(ks..ke).filter(|k| may_be_credential(k)) {
+            if end > start {
+                out.push((key, start, end));
+            }
+        }
+    }
+    out
+}
+
 fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
 }
@@ -673,6 +734,17 @@ mod tests {
             .map(|(k, s, e)| (k, &text[s..e]))
             .collect();
         assert_eq!(got, [("password", "s3cr3t"), ("API_KEY", "abc")]);
+    }
+
+    #[test]
+    fn json_pairs() {
+        let text = r#"{"db": {"host": "pg", "password": "Xk9\"mQ2"}, "api_key":"k1", "tokens": 3, "auth": "unterminated"#;
+        let got: Vec<(&str, &str)> = json_credential_pairs(text)
+            .into_iter()
+            .map(|(k, s, e)| (k, &text[s..e]))
+            .collect();
+        assert_eq!(got, [("password", r#"Xk9\"mQ2"#), ("api_key", "k1")]);
+        assert!(json_credential_pairs(r#"{"password_hint": ""}"#).is_empty());
     }
 
     /// Every line parsed, then filtered: what `credential_line_pairs`
