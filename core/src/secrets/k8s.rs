@@ -259,6 +259,7 @@ impl Ctx<'_> {
                 let cbase = format!("{base}/{list}/{i}");
                 let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
                 self.container_env(&cbase, cname, c);
+                self.command_line(&cbase, cname, c);
             }
         }
         let fs_group = spec
@@ -268,6 +269,36 @@ impl Ctx<'_> {
         if let Some(Value::Array(volumes)) = spec.get("volumes") {
             for (i, v) in volumes.iter().enumerate() {
                 self.volume(&format!("{base}/volumes/{i}"), v, fs_group);
+            }
+        }
+    }
+
+    /// `command` and `args`: tokens anywhere, and the value of a
+    /// credential-like flag (`--api-key=…`, `--password …`).
+    fn command_line(&mut self, cbase: &str, cname: &str, c: &Value) {
+        for field in ["command", "args"] {
+            let Some(Value::Array(items)) = c.get(field) else {
+                continue;
+            };
+            let mut flag: Option<&str> = None;
+            for (k, item) in items.iter().enumerate() {
+                let Some(text) = item.as_str() else {
+                    flag = None;
+                    continue;
+                };
+                let path = format!("{cbase}/{field}/{k}");
+                let place = Where::CommandLine(cname);
+                let is_flag = text.starts_with('-');
+                match text.split_once('=').filter(|_| is_flag) {
+                    Some((name, value)) => {
+                        self.scan(&path, Some(name.trim_start_matches('-')), value, place)
+                    }
+                    None if is_flag => {}
+                    None => self.scan(&path, flag, text, place),
+                }
+                flag = is_flag
+                    .then(|| text.trim_start_matches('-'))
+                    .filter(|_| !text.contains('='));
             }
         }
     }
@@ -690,6 +721,8 @@ impl Ctx<'_> {
 enum Where<'a> {
     ConfigMap,
     Env(&'a str),
+    /// A container's `command` or `args`, by the container's name.
+    CommandLine(&'a str),
 }
 
 impl Where<'_> {
@@ -697,6 +730,9 @@ impl Where<'_> {
         match self {
             Where::ConfigMap => format!(
                 "{description} ({redacted}) in a ConfigMap, which is not access-controlled or encrypted like a Secret; move it to a Secret (mounted with defaultMode: 0400, or via secretKeyRef) and rotate it [{id}]"
+            ),
+            Where::CommandLine(container) => format!(
+                "{description} ({redacted}) on the command line of container `{container}`, visible in the manifest, `kubectl describe` and the node's process list; read it from a file mounted from a Secret, and rotate it [{id}]"
             ),
             Where::Env(name) => format!(
                 "{description} ({redacted}) in the plain value of env var `{name}`, visible in the manifest and `kubectl describe`; put it in a Secret, reference it with valueFrom.secretKeyRef (or mount it), and rotate it [{id}]"
