@@ -62,6 +62,21 @@ fn benches(c: &mut Criterion) {
     c.bench_function("scan_embedded_config", |b| {
         b.iter(|| scanner.scan(Some("config.yaml"), black_box(config)))
     });
+    // A long value with no separator (a base64 blob in `data`): megabytes
+    // per second, not per minute.
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let blob: String = (0..256 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALNUM[(state % 62) as usize])
+        })
+        .collect();
+    c.bench_function("scan_256k_alphanumeric_value", |b| {
+        b.iter(|| scanner.scan(Some("blob"), black_box(&blob)))
+    });
     c.bench_function("check_end_to_end_with_secrets", |b| {
         b.iter(|| {
             check_text(
