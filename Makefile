@@ -49,20 +49,20 @@ test-js: js setup-chromium
 setup-chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The Python package (bindings/python): a venv with maturin, pytest and
-# flask; the extension built by pip through maturin's PEP 517 backend, as
+# The Python package (bindings/python): a venv with maturin, pytest,
+# flask and numpy (ML code hands `decide` numpy metrics); the extension built by pip through maturin's PEP 517 backend, as
 # `pip install ./bindings/python` does, but in the dev profile so that it
 # reuses what `cargo test` built (a release build compiles every crate again);
 # then its pytest suite, which compares answers with the CLI's.
 VENV := .venv
 PYTHON ?= python3
 PY_PROFILE ?= dev
-PY_DEPS := "maturin>=1.9,<2" "pytest>=7" "flask>=2.3"
+PY_DEPS := "maturin>=1.9,<2" "pytest>=7" "flask>=2.3" "numpy>=1.24"
 
 setup-python:
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
 	  { apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
-	@test -f $(VENV)/.deps-1 || { $(VENV)/bin/pip install -q $(PY_DEPS) && touch $(VENV)/.deps-1; }
+	@test -f $(VENV)/.deps-2 || { $(VENV)/bin/pip install -q $(PY_DEPS) && touch $(VENV)/.deps-2; }
 
 test-python: setup-python
 	$(CARGO) build -q -p assay-cli

@@ -425,6 +425,14 @@ fn slow(obj: &Bound<'_, PyAny>, depth: usize, nf: NonFinite) -> Result<Value, Ba
     if let Ok(t) = obj.cast::<PyTuple>() {
         return sequence(t.iter(), depth, nf);
     }
+    // numpy scalars and arrays, where ML code keeps metrics and samples:
+    // as `tolist()` gives them (Python ints, floats, bools and lists).
+    if is_numpy(obj) {
+        if let Ok(native) = obj.call_method0("tolist") {
+            // `native` is a strong reference, alive for the call.
+            return convert(py, native.as_ptr(), depth + 1, nf);
+        }
+    }
     Err(bad(format!(
         "a value of type `{}`; documents hold dicts, lists, strings, numbers, booleans and None",
         type_name(obj)
@@ -448,6 +456,13 @@ fn sequence<'py>(
         }
     }
     Ok(Value::Array(out))
+}
+
+fn is_numpy(obj: &Bound<'_, PyAny>) -> bool {
+    obj.get_type().module().is_ok_and(|m| {
+        m.to_str()
+            .is_ok_and(|m| m == "numpy" || m.starts_with("numpy."))
+    })
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

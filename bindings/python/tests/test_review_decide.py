@@ -84,3 +84,25 @@ def test_decide_reads_nan_and_infinity_as_no_data(library: assay.Policy, not_a_n
     assert results["error-rate"] == results["error-rate-vs-baseline"] == "nodata"
     with pytest.raises(assay.InputError, match="NaN or infinity"):
         library.validate({"apiVersion": "v1", "kind": "ConfigMap", "data": {"x": not_a_number}})
+
+
+def test_decide_takes_numpy_metrics(library: assay.Policy) -> None:
+    np = pytest.importorskip("numpy")
+    data = json.loads((REPO / "examples/rollout/fraud-v2-production.json").read_text())
+    metrics = data["metrics"]
+    expected = library.decide(data["state"], metrics, env="production", policy="fraud-v2-canary")
+    for side in ("baseline", "candidate"):
+        m = metrics[side]
+        m["requests"] = np.int64(m["requests"])
+        m["error_rate"] = np.float32(m["error_rate"])
+        m["latency_p99_ms"] = np.float64(m["latency_p99_ms"])
+        m["samples"]["precision"] = np.array(m["samples"]["precision"])
+    decision = library.decide(data["state"], metrics, env="production", policy="fraud-v2-canary")
+    # float32 rounds 0.006 to 0.006000000052154064: the same verdicts, values within float32's precision.
+    assert decision.decision == expected.decision
+    assert [(c["name"], c["result"]) for c in decision.checks] == [(c["name"], c["result"]) for c in expected.checks]
+    metrics["candidate"]["error_rate"] = np.float64("nan")
+    assert next(c for c in library.decide(data["state"], metrics, env="production", policy="fraud-v2-canary").checks
+                if c["name"] == "error-rate")["result"] == "nodata"
+    with pytest.raises(assay.InputError, match="NaN or infinity"):
+        library.validate({"apiVersion": "v1", "kind": "ConfigMap", "data": {"x": np.float64("inf")}})
