@@ -1399,6 +1399,33 @@ fn invalid_utf8_in_one_document_does_not_hide_the_others() {
 }
 
 #[test]
+fn a_dotenv_file_is_checked_as_the_configmap_it_generates() {
+    // SPEC §3 lists .env inputs; seed 002 writes credentials into one.
+    let dir = fixture("dotenv");
+    for output in ["human", "json"] {
+        let run = assay(&["check", "-o", output, &dir]);
+        run.assert_code(1);
+        if output == "json" {
+            let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+            assert_eq!(report["summary"]["documents"], 2, "{}", run.stdout);
+            assert!(!run.stdout.contains("P@ssw0rd"), "{}", run.stdout);
+            continue;
+        }
+        let env = format!("{dir}/ml-pipeline-config.env");
+        run.assert_stdout_has_line_starting(&format!(
+            "{env}:2:11: error[ml-pipeline-config/schema] \"TRACE\" is not one of"
+        ));
+        run.assert_stdout_has_line_starting(&format!(
+            "{env}:4:13: error[secret-hygiene/secret-in-configmap] high-entropy value under a credential-like key (*** (21 chars"
+        ));
+        assert!(run.stdout.contains("in a dotenv file"), "{}", run.stdout);
+        run.assert_stdout_has_line_starting(&format!(
+            "{dir}/broken.env:2:1: error[-/parse] does not parse: line 2 is not KEY=VALUE"
+        ));
+    }
+}
+
+#[test]
 fn a_patch_says_what_it_changed_once() {
     let tmp = TempDir::new("patch-changed");
     let patch = tmp.write(
@@ -2035,6 +2062,7 @@ fn a_module_checks_exactly_as_the_yaml_policies_do() {
             "--patch".into(),
             format!("{FIX}/ml-pipeline-interval-10.yaml"),
         ],
+        vec![format!("{FIX}/dotenv")],
     ];
     for args in runs {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -25,7 +25,9 @@ use crate::policy::PolicyError;
 use crate::report::{DocResult, Report};
 use crate::review::ReviewError;
 use crate::rollout::DecisionInput;
-use crate::source::{parse_bytes, parse_stream, Document, Pos, SourceMap, SyntaxError};
+use crate::source::{
+    parse_input, parse_input_text, parse_stream, Document, Pos, SourceMap, SyntaxError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -151,7 +153,14 @@ pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String 
             env,
             old,
             old_file,
-        }) => check(set, parse_bytes(input), file, &env, old, old_file),
+        }) => check(
+            set,
+            parse_input(file.as_deref(), input),
+            file,
+            &env,
+            old,
+            old_file,
+        ),
         Ok(_) => error(
             "bad request: only a check without `input` takes its input as bytes",
             "see docs/module-abi.md for the calls",
@@ -232,7 +241,13 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
             old,
             old_file,
         } => match input {
-            Some(input) => check(set, documents_of(&input), file, &env, old, old_file),
+            Some(input) => {
+                let docs = match &input {
+                    Value::String(text) => parse_input_text(file.as_deref(), text),
+                    other => documents_of(other),
+                };
+                check(set, docs, file, &env, old, old_file)
+            }
             None => error(
                 "bad request: a check needs `input`",
                 "give the document text or value as `input`",

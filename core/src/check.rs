@@ -3,7 +3,10 @@
 use crate::engine::{CompiledPolicy, EvalInput, Identity, PolicySet};
 use crate::policy::Severity;
 use crate::report::{DocResult, Finding, Verdict};
-use crate::source::{parse_bytes, parse_stream, utf8_error, Document, SourceMap, SyntaxError};
+use crate::source::{
+    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document, SourceMap,
+    SyntaxError,
+};
 use serde_json::Value;
 
 /// The results of one input file (or stdin).
@@ -219,7 +222,7 @@ pub fn check_text(
     env: &str,
     old: &[Value],
 ) -> FileOutcome {
-    check_documents(set, file, parse_stream(text), env, old, &[])
+    check_documents(set, file, parse_input_text(file, text), env, old, &[])
 }
 
 /// Parses and checks one input's bytes; a document with invalid UTF-8 is a
@@ -231,7 +234,7 @@ pub fn check_bytes(
     env: &str,
     old: &[Value],
 ) -> FileOutcome {
-    check_documents(set, file, parse_bytes(bytes), env, old, &[])
+    check_documents(set, file, parse_input(file, bytes), env, old, &[])
 }
 
 /// The documents of a previous version (`--old`): their values, and a parse

@@ -11,7 +11,7 @@ use crate::rollout::RolloutPolicy;
 use crate::schema::Schema;
 use crate::schema_files::{read_referenced, NoFiles, SchemaFiles};
 use crate::secrets::{redact_findings, Withheld};
-use crate::source::{lookup, parse_stream, push_segment, BlockText, Document, Pos, SourceMap};
+use crate::source::{lookup, parse_env, parse_stream, BlockText, Document, Pos, SourceMap};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 use serde_json::{Map, Value};
@@ -851,45 +851,6 @@ impl Locate for DocPositions<'_> {
 
 fn looks_like_json(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
-}
-
-/// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
-fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
-    let mut map = Map::new();
-    let mut positions = SourceMap::default();
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let pos = Pos {
-            line: i as u32 + 1,
-            column: (line.len() - trimmed.len()) as u32 + 1,
-        };
-        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
-        let Some((k, v)) = body.split_once('=') else {
-            return Err((pos, format!("line {} is not KEY=VALUE", i + 1)));
-        };
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
-            .unwrap_or(v);
-        let key = k.trim().to_owned();
-        let mut pointer = String::new();
-        push_segment(&mut pointer, &key);
-        let value_pos = Pos {
-            line: pos.line,
-            column: pos.column
-                + body.find('=').map_or(0, |i| i as u32 + 1)
-                + (trimmed.len() - body.len()) as u32,
-        };
-        positions.insert(&pointer, value_pos);
-        map.insert(key, Value::String(v.to_owned()));
-    }
-    positions.insert("", Pos { line: 1, column: 1 });
-    Ok((Value::Object(map), positions))
 }
 
 impl CompiledRule {

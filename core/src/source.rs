@@ -613,6 +613,103 @@ pub fn parse_bytes(bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
     finish_stream(out)
 }
 
+/// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
+pub fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
+    let mut map = Map::new();
+    let mut positions = SourceMap::default();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let pos = Pos {
+            line: i as u32 + 1,
+            column: (line.len() - trimmed.len()) as u32 + 1,
+        };
+        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
+        let Some((k, v)) = body.split_once('=') else {
+            return Err((pos, format!("line {} is not KEY=VALUE", i + 1)));
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        let key = k.trim().to_owned();
+        let mut pointer = String::new();
+        push_segment(&mut pointer, &key);
+        let value_pos = Pos {
+            line: pos.line,
+            column: pos.column
+                + body.find('=').map_or(0, |i| i as u32 + 1)
+                + (trimmed.len() - body.len()) as u32,
+        };
+        positions.insert(&pointer, value_pos);
+        map.insert(key, Value::String(v.to_owned()));
+    }
+    positions.insert("", Pos { line: 1, column: 1 });
+    Ok((Value::Object(map), positions))
+}
+
+/// Whether an input file is a dotenv file (`.env`, `app.env`). It is read
+/// as the ConfigMap kustomize's `configMapGenerator` (`envs:`) makes of it.
+pub fn is_env_file(file: &str) -> bool {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name == ".env" || name.ends_with(".env")
+}
+
+/// The annotation, and its value, on a ConfigMap made from a dotenv file.
+pub const FROM_ENV_FILE: (&str, &str) = ("assay.dev/source", "env-file");
+
+/// An input's documents: a YAML/JSON stream, or a dotenv file as one ConfigMap.
+pub fn parse_input(file: Option<&str>, bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
+    match file.filter(|f| is_env_file(f)) {
+        Some(f) => vec![std::str::from_utf8(bytes)
+            .map_err(|e| utf8_error(bytes, &e))
+            .and_then(|text| env_document(f, text))],
+        None => parse_bytes(bytes),
+    }
+}
+
+/// `parse_input` for text.
+pub fn parse_input_text(file: Option<&str>, text: &str) -> Vec<Result<Document, SyntaxError>> {
+    match file.filter(|f| is_env_file(f)) {
+        Some(f) => vec![env_document(f, text)],
+        None => parse_stream(text),
+    }
+}
+
+/// A dotenv file as a ConfigMap named after it, its variables the data,
+/// each at its line; marked with `FROM_ENV_FILE`.
+fn env_document(file: &str, text: &str) -> Result<Document, SyntaxError> {
+    let (data, positions) = parse_env(text).map_err(|(pos, message)| SyntaxError {
+        index: 0,
+        line: pos.line,
+        column: pos.column,
+        message: format!("{message} (a dotenv file)"),
+    })?;
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let name = match base.strip_suffix(".env").unwrap_or(base) {
+        "" => "env",
+        stem => stem,
+    };
+    let (annotation, source) = FROM_ENV_FILE;
+    let value = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "annotations": {annotation: source}},
+        "data": data,
+    });
+    let mut map = positions.rebase("", "/data");
+    map.insert("", Pos { line: 1, column: 1 });
+    Ok(Document {
+        index: 0,
+        value,
+        map,
+    })
+}
+
 /// The location of invalid UTF-8 in `bytes`.
 pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
     let good = &bytes[..e.valid_up_to()];

@@ -353,7 +353,7 @@ def test_a_list_subclass_is_a_stream_of_documents(policy: assay.Policy) -> None:
 
 
 def test_paths_and_directories_as_the_cli_reads_them(cli: Path, library: assay.Policy) -> None:
-    for target in [*example_manifests(), Path("examples/k8s")]:
+    for target in [*example_manifests(), Path("examples/k8s"), Path("cli/tests/fixtures/dotenv")]:
         for env in ("", "production"):
             args = ["check", "-p", "policies", "-o", "json", str(target)]
             if env:

@@ -129,6 +129,14 @@ describe("examples/", { concurrency: 4 }, () => {
       });
     }
   }
+  // Dotenv files are read as the ConfigMap they generate, by their name.
+  for (const name of readdirSync(join(repo, "cli/tests/fixtures/dotenv")).sort()) {
+    const file = `cli/tests/fixtures/dotenv/${name}`;
+    it(file, async () => {
+      const cli = await runAssay(["check", "-o", "json", file]);
+      same(cli, attempt(() => policy.validate(read(file), { file })), "report");
+    });
+  }
   for (const name of readdirSync(join(repo, "examples/rollout")).sort()) {
     const file = `examples/rollout/${name}`;
     for (const rollout of policy.describe().filter((p) => p.kind === "RolloutPolicy")) {

@@ -102,6 +102,18 @@ impl Ctx<'_> {
     // --- secret-in-configmap -------------------------------------------------
 
     fn configmap(&mut self) {
+        let (annotation, env_file) = crate::source::FROM_ENV_FILE;
+        let from_env_file = self
+            .doc
+            .value
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(annotation))
+            .is_some_and(|v| v == env_file);
+        let place = if from_env_file {
+            Where::EnvFile
+        } else {
+            Where::ConfigMap
+        };
         if let Some(Value::Object(data)) = self.doc.value.get("data") {
             if !self.cfg.enabled("secret-in-configmap") {
                 return;
@@ -111,7 +123,7 @@ impl Ctx<'_> {
                 if let Value::String(text) = v {
                     if text.contains('\n') {
                         let path = child("/data", k);
-                        self.scan(&path, Some(k), text, Where::ConfigMap);
+                        self.scan(&path, Some(k), text, place);
                     } else {
                         single.push((k, text));
                     }
@@ -122,7 +134,7 @@ impl Ctx<'_> {
                 let path = child("/data", k);
                 for h in hits {
                     if let Some((shown, id, description)) = self.hit_parts(&h, text) {
-                        let message = Where::ConfigMap.message(&description, &shown, &id);
+                        let message = place.message(&description, &shown, &id);
                         self.push("secret-in-configmap", Severity::Error, message, &path, None);
                     }
                 }
@@ -723,6 +735,8 @@ enum Where<'a> {
     Env(&'a str),
     /// A container's `command` or `args`, by the container's name.
     CommandLine(&'a str),
+    /// A dotenv file given as an input (`source::is_env_file`).
+    EnvFile,
 }
 
 impl Where<'_> {
@@ -730,6 +744,9 @@ impl Where<'_> {
         match self {
             Where::ConfigMap => format!(
                 "{description} ({redacted}) in a ConfigMap, which is not access-controlled or encrypted like a Secret; move it to a Secret (mounted with defaultMode: 0400, or via secretKeyRef) and rotate it [{id}]"
+            ),
+            Where::EnvFile => format!(
+                "{description} ({redacted}) in a dotenv file, plain text wherever the file goes (a repository, a ConfigMap from configMapGenerator); keep it out of the file and the repository, create the Secret from a secret manager (External Secrets, Sealed Secrets), and rotate it [{id}]"
             ),
             Where::CommandLine(container) => format!(
                 "{description} ({redacted}) on the command line of container `{container}`, visible in the manifest, `kubectl describe` and the node's process list; read it from a file mounted from a Secret, and rotate it [{id}]"
