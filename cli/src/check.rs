@@ -14,6 +14,7 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -36,7 +37,7 @@ pub struct CheckArgs {
     /// Environment name (selects per-environment params and rules)
     #[arg(long, default_value = "")]
     env: String,
-    /// Output format
+    /// Output format (junit: a test case per document and policy, for CI test reports)
     #[arg(short, long, value_enum, default_value = "human")]
     output: Format,
     /// Lowest severity that makes the exit code 1
@@ -166,6 +167,7 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         Format::Json => report.to_json() + "\n",
         Format::Sarif => report.to_sarif() + "\n",
         Format::Github => report.to_github(),
+        Format::Junit => report.to_junit(matches!(args.fail_on, FailOn::Warning)),
     };
     print!("{text}");
     if !unreadable.is_empty() {

@@ -889,6 +889,120 @@ fn sarif_report_is_valid_2_1_0() {
     assert_eq!(loc["region"]["startColumn"], 14);
 }
 
+/// JUnit XML for CI test-report views: one test case per document and
+/// policy, failing when it has errors; warnings fail only with
+/// `--fail-on warning`.
+#[test]
+fn junit_report_is_well_formed_and_matches_the_json_report() {
+    // The examples have errors; the debug pipeline in production, a warning only.
+    let debug = fixture("ml-pipeline-debug.yaml");
+    let inputs = ["--env", "production", "examples/k8s/", debug.as_str()];
+    let args = |format: &str, fail_on: &str| {
+        let mut args = vec!["check", "-o", format, "--fail-on", fail_on];
+        args.extend(inputs);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run_with = |format: &str, fail_on: &str| {
+        let args = args(format, fail_on);
+        assay(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let json = run_with("json", "error").json();
+    let results = json["results"].as_array().expect("results");
+    let with = |sev: &str| {
+        results
+            .iter()
+            .filter(|r| {
+                r["findings"]
+                    .as_array()
+                    .is_some_and(|fs| fs.iter().any(|f| f["severity"] == sev))
+            })
+            .count()
+    };
+    let with_errors = with("error");
+    let (with_warnings_only, errors_total) = {
+        let only = results
+            .iter()
+            .filter(|r| {
+                let fs = r["findings"].as_array().expect("findings");
+                fs.iter().any(|f| f["severity"] == "warning")
+                    && !fs.iter().any(|f| f["severity"] == "error")
+            })
+            .count();
+        (
+            only,
+            json_findings(&json)
+                .iter()
+                .filter(|f| f["severity"] == "error")
+                .count(),
+        )
+    };
+    assert!(
+        with_warnings_only > 0,
+        "the examples have a warning-only case"
+    );
+
+    for (fail_on, failures) in [
+        ("error", with_errors),
+        ("warning", with_errors + with_warnings_only),
+    ] {
+        let run = run_with("junit", fail_on);
+        run.assert_code(1);
+        let doc = roxmltree::Document::parse(&run.stdout)
+            .unwrap_or_else(|e| panic!("not XML ({e}):\n{}", run.stdout));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let cases: Vec<_> = root
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), results.len(), "{}", run.stdout);
+        assert_eq!(
+            root.attribute("tests"),
+            Some(results.len().to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("failures"),
+            Some(failures.to_string().as_str())
+        );
+        let failed: Vec<_> = cases
+            .iter()
+            .filter_map(|c| c.children().find(|n| n.has_tag_name("failure")))
+            .collect();
+        assert_eq!(failed.len(), failures, "--fail-on {fail_on}");
+        let failure_lines: usize = failed
+            .iter()
+            .map(|f| {
+                f.text()
+                    .unwrap_or("")
+                    .lines()
+                    .filter(|l| l.contains(": error["))
+                    .count()
+            })
+            .sum();
+        assert_eq!(failure_lines, errors_total, "every error is in a failure");
+    }
+
+    // The TRACE finding of the bad patch, at its line and column, with the
+    // quotes of its message escaped and read back.
+    let run = run_with("junit", "error");
+    let doc = roxmltree::Document::parse(&run.stdout).expect("XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some(BAD_PATCH))
+        .expect("a test suite for the bad patch");
+    let failure = suite
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("its failure");
+    let text = failure.text().unwrap_or("");
+    assert!(
+        text.lines().any(|l| l.starts_with(&format!(
+            "{BAD_PATCH}:11:14: error[ml-pipeline-config/schema] \"TRACE\" is not one of"
+        ))),
+        "{text}"
+    );
+}
+
 #[test]
 fn github_annotations() {
     let run = assay(&["check", "-o", "github", "examples/k8s/"]);
