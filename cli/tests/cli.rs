@@ -2102,9 +2102,10 @@ fn build_writes_a_deterministic_module_that_inspect_describes() {
         std::fs::read(&second).unwrap(),
     );
     assert_eq!(a, b, "same policies, same bytes");
-    // A guard against size regressions, not the < 3 MB aim: the guest's
-    // inlining threshold (module-host/build.rs) made it 8.5 MB for 3% speed.
-    assert!(a.len() < 9 << 20, "module is {} bytes", a.len());
+    // A guard against size regressions, not the < 3 MB aim (met gzipped):
+    // the guest's inlining threshold (module-host/build.rs) made it 11.3 MiB
+    // raw for the last 7% of speed.
+    assert!(a.len() < 12 << 20, "module is {} bytes", a.len());
     let run = assay(&["inspect", &first, "-o", "json"]);
     run.assert_code(0);
     let meta = run.json();
