@@ -1003,6 +1003,21 @@ fn junit_report_is_well_formed_and_matches_the_json_report() {
     );
 }
 
+/// A document that does not parse has no policy or object to name its case by.
+#[test]
+fn junit_names_a_parse_failure_by_file_and_document() {
+    let run = assay(&["check", "-o", "junit", &fixture("mixed/a-broken.yaml")]);
+    run.assert_code(1);
+    let doc = roxmltree::Document::parse(&run.stdout).expect("XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .expect("a test case");
+    assert_eq!(case.attribute("name"), Some("parse (document 0)"));
+    let failure = case.children().find(|n| n.has_tag_name("failure"));
+    assert_eq!(failure.and_then(|f| f.attribute("type")), Some("parse"));
+}
+
 #[test]
 fn github_annotations() {
     let run = assay(&["check", "-o", "github", "examples/k8s/"]);

@@ -290,12 +290,11 @@ impl Report {
                     .into_iter()
                     .filter_map(|p| p.as_deref())
                     .collect();
-                let name = format!(
-                    "{} {} (document {})",
-                    r.policy.as_deref().unwrap_or("parse"),
-                    object.join("/"),
-                    r.document
-                );
+                let policy = r.policy.as_deref().unwrap_or("parse");
+                let name = match object.join("/") {
+                    o if o.is_empty() => format!("{policy} (document {})", r.document),
+                    o => format!("{policy} {o} (document {})", r.document),
+                };
                 out.push_str(&format!(
                     "    <testcase classname=\"{}\" name=\"{}\"",
                     xml_escape(file),
