@@ -433,10 +433,16 @@ fn slow(obj: &Bound<'_, PyAny>, depth: usize, nf: NonFinite) -> Result<Value, Ba
             return convert(py, native.as_ptr(), depth + 1, nf);
         }
     }
-    Err(bad(format!(
-        "a value of type `{}`; documents hold dicts, lists, strings, numbers, booleans and None",
-        type_name(obj)
-    )))
+    let type_name = type_name(obj);
+    // yaml.safe_load turns unquoted `2024-01-01` into a `date`; Kubernetes and
+    // assay's own parser read it as text.
+    let hint = if matches!(type_name.as_str(), "date" | "datetime") {
+        "; PyYAML reads unquoted dates and times as objects: quote the value, \
+         or read the YAML with `assay.parse`, which keeps the text as Kubernetes does"
+    } else {
+        "; documents hold dicts, lists, strings, numbers, booleans and None"
+    };
+    Err(bad(format!("a value of type `{type_name}`{hint}")))
 }
 
 fn sequence<'py>(

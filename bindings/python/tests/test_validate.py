@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import decimal
 import json
 from pathlib import Path
@@ -313,6 +314,9 @@ def test_equal_keys_keep_the_last_value() -> None:
     ({"a": L([0, {1.5}])}, "`/a/1`", "a value of type `set`"),
     (D(x={"y": decimal.Decimal("1")}), "`/x/y`", "a value of type `Decimal`"),
     ({"a": {"b/c": {"d~e": object()}}}, "`/a/b~1c/d~0e`", "a value of type `object`"),
+    # What PyYAML makes of unquoted dates and times: the error says how to keep the text.
+    ({"a": datetime.date(2024, 1, 1)}, "`/a`", "a value of type `date`; PyYAML reads unquoted dates"),
+    ({"a": [datetime.datetime(2024, 1, 1)]}, "`/a/0`", "quote the value, or read the YAML with `assay.parse`"),
 ])
 def test_input_errors_name_the_place(policy: assay.Policy, doc: object, where: str, what: str) -> None:
     with pytest.raises(assay.InputError) as e:
