@@ -77,6 +77,26 @@ fn benches(c: &mut Criterion) {
     c.bench_function("scan_256k_alphanumeric_value", |b| {
         b.iter(|| scanner.scan(Some("blob"), black_box(&blob)))
     });
+    // 2,000 credential findings in one document: each finding's message is
+    // redacted of every sensitive value of the document.
+    let many_tokens: String = (0..2000).fold(ML_CONFIGMAP.to_owned(), |mut text, i| {
+        text.push_str(&format!(
+            "  TOKEN_{i}: \"abcdefghijklmnopqrstuvwxyz012345{i}\"\n"
+        ));
+        text
+    });
+    let findings: usize = check_text(&secrets, None, &many_tokens, "production", &[])
+        .results
+        .iter()
+        .map(|r| r.findings.len())
+        .sum();
+    assert!(findings >= 2000, "{findings} findings");
+    let mut slow = c.benchmark_group("slow");
+    slow.sample_size(10);
+    slow.bench_function("check_2000_token_findings", |b| {
+        b.iter(|| check_text(&secrets, None, black_box(&many_tokens), "production", &[]))
+    });
+    slow.finish();
     c.bench_function("check_end_to_end_with_secrets", |b| {
         b.iter(|| {
             check_text(

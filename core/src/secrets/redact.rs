@@ -6,6 +6,7 @@
 use super::detectors::{Hit, Scanner, MAX_HITS};
 use super::filters::{self, KeyClass};
 use crate::report::Finding;
+use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::Value;
@@ -118,30 +119,14 @@ pub fn redact_findings<'f>(
     let Some(scanner) = Scanner::builtin() else {
         return;
     };
-    let sensitive = sensitive_values(doc, old, withheld);
+    let sensitive = sensitive_values(doc, old, withheld).searched();
     for f in findings {
         let mut message = replace_hits(&scanner, &f.message);
         for own in &withheld.scanners {
             message = replace_hits(own, &message);
         }
-        for v in &sensitive.anywhere {
-            if message.contains(v.as_str()) {
-                message = message.replace(v.as_str(), &redact(v));
-            }
-            // JSON Schema messages quote values JSON-escaped.
-            if let Ok(quoted) = serde_json::to_string(v) {
-                let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("");
-                if inner != v && !inner.is_empty() && message.contains(inner) {
-                    message = message.replace(inner, &redact(v));
-                }
-            }
-        }
-        for v in &sensitive.quoted {
-            if let Ok(quoted) = serde_json::to_string(v) {
-                if message.contains(&quoted) {
-                    message = message.replace(&quoted, &redact(v));
-                }
-            }
+        if let Some(sensitive) = &sensitive {
+            message = sensitive.replace_in(&message);
         }
         f.message = message;
     }
@@ -155,7 +140,60 @@ struct Sensitive {
     quoted: Vec<String>,
 }
 
+/// Every form of every sensitive value in one automaton, so that redacting
+/// n findings of a document with n such values is not n² searches.
+struct Searched {
+    forms: AhoCorasick,
+    /// The value each form stands for, by pattern index.
+    values: Vec<String>,
+}
+
+impl Searched {
+    fn replace_in(&self, message: &str) -> String {
+        let mut out = String::with_capacity(message.len());
+        self.forms.replace_all_with(message, &mut out, |m, _, out| {
+            out.push_str(&redact(&self.values[m.pattern().as_usize()]));
+            true
+        });
+        out
+    }
+}
+
 impl Sensitive {
+    /// The forms a message may show a value in: as it is, JSON-escaped (as
+    /// a JSON Schema error quotes it), and for short or numeric values
+    /// only quoted. Where forms overlap the longest wins.
+    fn searched(self) -> Option<Searched> {
+        let mut forms = Vec::new();
+        let mut values = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut add = |form: String, value: &String| {
+            if !form.is_empty() && seen.insert(form.clone()) {
+                forms.push(form);
+                values.push(value.clone());
+            }
+        };
+        for v in &self.anywhere {
+            add(v.clone(), v);
+            if let Ok(quoted) = serde_json::to_string(v) {
+                add(unquoted(&quoted).to_owned(), v);
+            }
+        }
+        for v in &self.quoted {
+            if let Ok(quoted) = serde_json::to_string(v) {
+                add(quoted, v);
+            }
+        }
+        if forms.is_empty() {
+            return None;
+        }
+        let forms = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&forms)
+            .ok()?;
+        Some(Searched { forms, values })
+    }
+
     fn push(&mut self, v: &str) {
         let v = v.trim();
         if v.len() >= MIN_SEARCHED && v.parse::<f64>().is_err() {
@@ -183,13 +221,18 @@ fn sensitive_values(doc: &Value, old: Option<&Value>, withheld: &Withheld) -> Se
     for v in &withheld.found {
         out.push(v);
     }
-    // Longest first, so a value is not half-replaced through a shorter one;
-    // equal values next to each other, for `dedup`.
     for list in [&mut out.anywhere, &mut out.quoted] {
-        list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        list.sort_unstable();
         list.dedup();
     }
     out
+}
+
+/// A JSON string literal without its quotes.
+fn unquoted(literal: &str) -> &str {
+    literal
+        .get(1..literal.len().saturating_sub(1))
+        .unwrap_or("")
 }
 
 fn secret_data(doc: &Value, out: &mut Sensitive) {
@@ -297,5 +340,38 @@ mod tests {
             "A_PASSWORD": "same-secret-1", "B_TOKEN": "other-secret2", "C_PASSWORD": "same-secret-1"}});
         let values = sensitive_values(&doc, None, &Withheld::default()).anywhere;
         assert_eq!(values.len(), 2, "{values:?}");
+    }
+
+    #[test]
+    fn every_finding_loses_every_value_including_values_inside_values() {
+        let mut data = serde_json::Map::new();
+        for i in 0..300 {
+            data.insert(format!("TOKEN_{i}"), format!("tok-{i:04}-value").into());
+        }
+        // One value inside another, and a short one that is only searched quoted.
+        data.insert("API_KEY".into(), "tok-0007-value-and-more".into());
+        data.insert("PIN_SECRET".into(), "4711".into());
+        let doc = serde_json::json!({"kind": "ConfigMap", "data": data});
+        let finding = |message: String| Finding {
+            rule: "r".into(),
+            severity: Severity::Error,
+            message,
+            path: String::new(),
+            line: None,
+            column: None,
+        };
+        let mut f: Vec<Finding> = (0..300)
+            .map(|i| finding(format!("tok-{i:04}-value, then tok-{:04}-value", 299 - i)))
+            .collect();
+        f.push(finding("got tok-0007-value-and-more and \"4711\"".into()));
+        redact_findings(&mut f, &doc, None, &Withheld::default());
+        for m in f.iter().map(|f| &f.message) {
+            assert!(
+                !m.contains("tok-") && !m.contains("-value") && !m.contains("4711"),
+                "{m}"
+            );
+        }
+        let last = f.last().map(|f| f.message.as_str()).unwrap_or("");
+        assert!(last.starts_with("got *** (23 chars, sha256:"), "{last}");
     }
 }
