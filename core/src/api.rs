@@ -113,6 +113,10 @@ pub struct PolicyInfo {
     /// content from one that only looks for secrets in every document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// The JSON pointers of the policy's embedded files: a host that guards
+    /// one file of a ConfigMap can tell whether a policy reads that file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embedded: Vec<String>,
 }
 
 /// An answer, written straight to JSON text: building a `Value` tree of
@@ -220,9 +224,11 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
         file: file.to_owned(),
         environments,
         checks: Vec::new(),
+        embedded: Vec::new(),
     };
     let validation = set.policies.iter().map(|p| PolicyInfo {
         checks: p.checks().into_iter().map(str::to_owned).collect(),
+        embedded: p.embedded_paths().map(str::to_owned).collect(),
         ..info(&p.name, "ValidationPolicy", &p.file, p.environments.clone())
     });
     let rollout = set.rollouts.iter().map(|p| {
@@ -530,6 +536,7 @@ mod tests {
         assert_eq!(a["policies"][0]["kind"], "ValidationPolicy");
         assert!(a["policies"][0].get("environments").is_none(), "{a}");
         assert_eq!(a["policies"][0]["checks"], serde_json::json!(["rules"]));
+        assert!(a["policies"][0].get("embedded").is_none(), "{a}");
     }
 
     #[test]

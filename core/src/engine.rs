@@ -582,6 +582,11 @@ impl CompiledPolicy {
         })
     }
 
+    /// The JSON pointers of the embedded files the policy reads.
+    pub fn embedded_paths(&self) -> impl Iterator<Item = &str> {
+        self.embedded.iter().map(|e| e.spec.path.as_str())
+    }
+
     /// What the policy checks: `schema`, `embedded`, `rules`, `secrets`.
     pub fn checks(&self) -> Vec<&'static str> {
         [
@@ -746,7 +751,25 @@ impl CompiledPolicy {
         };
         let parsed: Result<(Value, SourceMap), (Pos, String)> = match e.spec.format {
             EmbeddedFormat::Yaml | EmbeddedFormat::Json => {
-                match parse_stream(text).into_iter().next() {
+                let mut documents = parse_stream(text).into_iter();
+                match documents.next() {
+                    // The rest would go unchecked, and a config loader
+                    // reads one document (PyYAML refuses more).
+                    Some(Ok(_)) if documents.len() > 0 => {
+                        let second = match documents.next() {
+                            Some(Ok(d)) => d.map.locate(""),
+                            Some(Err(err)) => Some(Pos {
+                                line: err.line,
+                                column: err.column,
+                            }),
+                            None => None,
+                        };
+                        Err((
+                            second.unwrap_or(Pos { line: 1, column: 1 }),
+                            "it holds more than one YAML document; an embedded file is one"
+                                .to_owned(),
+                        ))
+                    }
                     Some(Ok(d)) => {
                         if e.spec.format == EmbeddedFormat::Json && !looks_like_json(text) {
                             let start = d.map.locate("").unwrap_or(Pos { line: 1, column: 1 });
