@@ -443,11 +443,12 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> 
 }
 
 /// Parses YAML or JSON text (a stream of documents) with assay's parser;
-/// a syntax error is an `InputError` with its line and column.
+/// a syntax error is an `InputError` with its line and column. A `file`
+/// named `.env` or `*.env` is read as `validate` reads it: as one ConfigMap.
 #[pyfunction]
 #[pyo3(signature = (text, file = None))]
 fn parse<'py>(py: Python<'py>, text: &str, file: Option<&str>) -> PyResult<Bound<'py, PyList>> {
-    let docs = py.detach(|| assay_core::source::parse_stream(text));
+    let docs = py.detach(|| assay_core::source::parse_input_text(file, text));
     let out = PyList::empty(py);
     for d in docs {
         match d {

@@ -263,3 +263,64 @@ def test_a_multi_document_file_is_a_list(tmp_path: Path) -> None:
     path.write_text(GOOD + "---\n" + GOOD_2)
     guard = assay.ConfigGuard(path, POLICY, start=False)
     assert [c["log_level"] for c in guard.config] == ["info", "debug"]
+
+
+def test_a_configmap_policy_must_read_this_very_file(tmp_path: Path) -> None:
+    # The policy reads /data/config.yaml: logging.yaml of the same ConfigMap is unread.
+    policy = assay.Policy.from_yaml("""\
+apiVersion: assay.dev/v1
+kind: ValidationPolicy
+metadata: {name: app}
+spec:
+  match: {kinds: [ConfigMap], names: [app-config]}
+  embedded:
+    - {path: /data/config.yaml, format: yaml, jsonSchema: {properties: {log_level: {enum: [info]}}}}
+""")
+    assert policy.describe()[0]["embedded"] == ["/data/config.yaml"]
+    path = tmp_path / "logging.yaml"
+    path.write_text("log_level: TOTALLY-INVALID\n")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(path, policy, applied.append, configmap="app-config", start=False)
+    assert (guard.ready, applied) == (False, [])
+    assert "no policy validating" in str(guard.last_error)
+
+
+def test_a_configmap_file_with_a_second_document_is_not_applied(volume: ConfigMapVolume) -> None:
+    volume.publish("log_level: info\ndatabase: {pool_size: 5}\nfeature_flags: {}\n"
+                   "---\nlog_level: nope\ndatabase: {pool_size: 0}\n")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, assay.Policy.defaults(), applied.append,
+                              configmap="app-config", start=False)
+    assert (guard.ready, applied) == (False, [])
+    assert "more than one YAML document" in str(guard.last_error)
+
+
+def test_a_dotenv_file_applies_the_variables_that_were_checked(tmp_path: Path) -> None:
+    policy = assay.Policy.from_yaml("""\
+apiVersion: assay.dev/v1
+kind: ValidationPolicy
+metadata: {name: app-env}
+spec:
+  match: {kinds: [ConfigMap], names: [app]}
+  rules:
+    - {name: not-trace, expr: "object.data.log_level != 'trace'", path: /data/log_level}
+""")
+    path = tmp_path / "app.env"
+    path.write_text("log_level=trace\nOTHER=1\n")
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(path, policy, applied.append, start=False)
+    assert (guard.ready, applied) == (False, [])
+    assert isinstance(guard.last_error, assay.ValidationError)
+    path.write_text("log_level=info\nOTHER=1\n")
+    assert guard.reload() and applied == [{"log_level": "info", "OTHER": "1"}]
+    # As the CLI and validate() read it.
+    assert assay.parse("A=1\n", "x/app.env")[0]["data"] == {"A": "1"}
+
+
+@pytest.mark.parametrize("interval", [float("nan"), float("inf"), -1.0, 0.0])
+def test_an_interval_that_cannot_be_waited_is_refused(volume: ConfigMapVolume, interval: float) -> None:
+    with pytest.raises(ValueError):
+        assay.ConfigGuard(volume.path, POLICY, interval=interval)
+    with pytest.raises(ValueError):
+        assay.ConfigGuard(volume.path, POLICY, reload_delay=interval if interval != 0 else -0.5)
+

@@ -107,6 +107,8 @@ export interface PolicyInfo {
   environments?: string[];
   /** What a validation policy checks; absent for rollout policies. */
   checks?: Array<"schema" | "embedded" | "rules" | "secrets">;
+  /** The JSON pointers of the policy's embedded files; absent when none. */
+  embedded?: string[];
 }
 
 /**

@@ -11,6 +11,7 @@ in-place writes and atomic renames alike.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -41,7 +42,10 @@ class ConfigGuard:
     Without it, a policy with a schema, embedded files or rules must match
     the file itself. `reload_delay` (seconds) waits after a change is seen before
     reloading, so replicas can stagger their reloads; the version read then is
-    the newest.
+    the newest. A dotenv file (`.env`, `*.env`) is checked as the ConfigMap
+    kustomize's `configMapGenerator` makes of it, and its variables (a dict)
+    are applied. The watcher runs until `stop()` (or leaving a `with` block),
+    as a thread does.
     """
 
     def __init__(
@@ -57,8 +61,10 @@ class ConfigGuard:
         interval: float = 1.0,
         start: bool = True,
     ) -> None:
-        if reload_delay < 0 or interval <= 0:
-            raise ValueError("reload_delay must be >= 0 and interval > 0")
+        if not (math.isfinite(reload_delay) and reload_delay >= 0):
+            raise ValueError("reload_delay must be a finite number >= 0")
+        if not (math.isfinite(interval) and interval > 0):
+            raise ValueError("interval must be a finite number > 0")
         self.path = os.fspath(path)
         self.policy = policy
         self.env = env
@@ -66,14 +72,24 @@ class ConfigGuard:
         self.namespace = namespace
         self.reload_delay = reload_delay
         self.interval = interval
+        name = os.path.basename(self.path)
+        self._dotenv = name == ".env" or name.endswith(".env")
         # Policies that validate the config's content. One that only looks
         # for secrets (the library's secret-hygiene applies to every
         # document) does not; nor, for a ConfigMap's file, does one that
         # checks every ConfigMap's shape without reading the file in it.
-        wanted = {"embedded"} if configmap is not None else {"schema", "embedded", "rules"}
-        self._validating = {
-            p["name"] for p in policy.describe() if wanted & set(p.get("checks", ()))
-        }
+        if configmap is None:
+            wanted = {"schema", "embedded", "rules"}
+            self._validating = {
+                p["name"] for p in policy.describe() if wanted & set(p.get("checks", ()))
+            }
+        else:
+            # Only a policy that reads this very file as an embedded file:
+            # app-config reading /data/config.yaml says nothing of logging.yaml.
+            key = os.path.basename(self.path).replace("~", "~0")
+            self._validating = {
+                p["name"] for p in policy.describe() if f"/data/{key}" in p.get("embedded", ())
+            }
         self._on_apply = on_apply
         self._lock = threading.RLock()
         self._reloading = threading.Lock()
@@ -230,7 +246,11 @@ class ConfigGuard:
                     hint="name the ConfigMap it is mounted from (configmap=...) "
                     "or give a policy that matches the file itself",
                 ))
-            config = documents[0] if len(documents) == 1 else documents
+            if self._dotenv:
+                # Checked as the ConfigMap kustomize makes of it: apply its variables.
+                config = documents[0]["data"]
+            else:
+                config = documents[0] if len(documents) == 1 else documents
             if self._on_apply is not None:
                 try:
                     self._on_apply(config)
