@@ -62,7 +62,8 @@ fn walk(obj: &Bound<'_, PyAny>, nf: NonFinite) -> PyResult<Value> {
         for segment in e.at.iter().rev() {
             assay_core::source::push_segment(&mut path, segment);
         }
-        let at = if path.is_empty() { "/" } else { path.as_str() };
+        // A key can be a token: the path is redacted as messages are.
+        let at = assay_core::secrets::redact_text(if path.is_empty() { "/" } else { &path });
         input_error(obj.py(), &format!("`{at}`: {}", e.message), None)
     })
 }

@@ -147,15 +147,11 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         let text = text_of(s).map_err(|m| input_error(py, &m, None))?;
         // A str is YAML text; a file's path given as one would be checked as
         // a one-line string and pass. No manifest is one line naming a file.
-        let one_line = !text.contains('\n') && text.len() < 4096;
-        if one_line && std::path::Path::new(text.trim()).is_file() {
+        if let Some(what) = names_a_path(text) {
             return Err(input_error(
                 py,
-                &format!(
-                    "`{}` names a file, but a str is read as YAML text",
-                    text.trim()
-                ),
-                Some("pass pathlib.Path(...) to check the file"),
+                &format!("`{}` {what}, but a str is read as YAML text", text.trim()),
+                Some("pass pathlib.Path(...) to check a file or directory"),
             ));
         }
         return Ok(Input::Text(text.to_owned()));
@@ -171,6 +167,30 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
         return documents(tuple.iter());
     }
     convert::to_value(doc).map(|v| Input::Documents(vec![v]))
+}
+
+/// What a one-line str names when it is a path rather than YAML text: an
+/// existing file or directory, or an input file by its extension. As text
+/// it would be one string document, and pass.
+fn names_a_path(text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    if text.contains('\n') || text.contains(": ") || text.len() >= 4096 {
+        return None;
+    }
+    let path = std::path::Path::new(text);
+    if path.is_file() {
+        Some("names a file")
+    } else if path.is_dir() {
+        Some("names a directory")
+    } else if [".yaml", ".yml", ".json", ".env"]
+        .iter()
+        .any(|ext| text.ends_with(ext))
+        && !text.contains(char::is_whitespace)
+    {
+        Some("looks like the path of a file that does not exist")
+    } else {
+        None
+    }
 }
 
 /// The bytes of a `bytes`, `bytearray` or `memoryview`, to be read as a

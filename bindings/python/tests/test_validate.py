@@ -251,6 +251,12 @@ def test_a_path_given_as_str_is_not_read_as_yaml_text(policy: assay.Policy) -> N
     assert "pathlib.Path" in (e.value.hint or "")
     assert policy.validate(Path("examples/k8s/app-config.yaml")).summary.documents == 1
     assert policy.validate("just a string").summary.documents == 1
+    # A directory, or a mistyped file name, passed as well.
+    with pytest.raises(assay.InputError, match="names a directory"):
+        policy.validate(str(REPO / "examples" / "k8s"))
+    with pytest.raises(assay.InputError, match="path of a file that does not exist"):
+        policy.validate("examples/k8s/typo.yaml")
+    assert policy.validate("{a: b.yaml}").summary.documents == 1
 
 
 def test_reports_and_validation_errors_cross_a_process_boundary(policy: assay.Policy) -> None:
@@ -407,3 +413,10 @@ def test_raise_for_errors(policy: assay.Policy) -> None:
         "cm.yaml", 7, 14, "schema", "ml-config", "/data/LOG_LEVEL")
     assert err.report is report and len(err.findings) == 1
     assert str(err).startswith("1 error(s): cm.yaml:7:14: ml-config/schema: ")
+
+
+def test_a_token_used_as_a_key_is_not_in_the_error(policy: assay.Policy) -> None:
+    token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n"
+    with pytest.raises(assay.InputError) as e:
+        policy.validate({"data": {token: {1}}})
+    assert token[4:] not in str(e.value) and "a value of type `set`" in str(e.value), str(e.value)
