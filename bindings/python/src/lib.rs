@@ -106,8 +106,8 @@ fn path_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
     if obj.cast::<PyString>().is_ok() || !obj.hasattr("__fspath__")? {
         return Ok(None);
     }
-    let fspath = obj.call_method0("__fspath__")?;
-    Ok(Some(PathBuf::from(fspath.extract::<String>()?)))
+    // As `os.fsencode`: a name that is not UTF-8 (surrogate-escaped) stays itself.
+    obj.extract::<PathBuf>().map(Some)
 }
 
 fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8>)>> {
@@ -438,8 +438,7 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> 
         match path_of(obj)? {
             Some(p) => Ok(p),
             None => obj
-                .extract::<String>()
-                .map(PathBuf::from)
+                .extract::<PathBuf>()
                 .map_err(|_| PyTypeError::new_err("a policy path is a str or an os.PathLike")),
         }
     };

@@ -324,3 +324,10 @@ def test_an_interval_that_cannot_be_waited_is_refused(volume: ConfigMapVolume, i
     with pytest.raises(ValueError):
         assay.ConfigGuard(volume.path, POLICY, reload_delay=interval if interval != 0 else -0.5)
 
+
+
+def test_a_file_name_that_is_not_utf8_is_guarded(tmp_path: Path) -> None:
+    path = tmp_path / os.fsdecode(b"c\xff.yaml")
+    path.write_text(GOOD)
+    guard = assay.ConfigGuard(path, POLICY, start=False)
+    assert guard.ready and guard.config["database"]["pool_size"] == 10

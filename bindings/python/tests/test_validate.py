@@ -420,3 +420,16 @@ def test_a_token_used_as_a_key_is_not_in_the_error(policy: assay.Policy) -> None
     with pytest.raises(assay.InputError) as e:
         policy.validate({"data": {token: {1}}})
     assert token[4:] not in str(e.value) and "a value of type `set`" in str(e.value), str(e.value)
+
+
+def test_a_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    name = os.fsdecode(b"p\xff.yaml")  # surrogate-escaped, as os.listdir gives it
+    shutil.copy(REPO / "policies" / "app-config.yaml", tmp_path / name)
+    for path in (tmp_path / name, str(tmp_path / name)):
+        assert [p["name"] for p in assay.load(path).describe()] == ["app-config"]
+    shutil.copy(REPO / "examples" / "k8s" / "app-config.yaml", tmp_path / os.fsdecode(b"c\xfe.yaml"))
+    report = assay.load(REPO / "policies").validate(tmp_path / os.fsdecode(b"c\xfe.yaml"))
+    assert report.summary.documents == 1

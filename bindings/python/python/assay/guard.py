@@ -66,6 +66,8 @@ class ConfigGuard:
         if not (math.isfinite(interval) and interval > 0):
             raise ValueError("interval must be a finite number > 0")
         self.path = os.fspath(path)
+        # The name reports give: a file name that is not UTF-8 shows as U+FFFD.
+        self._label = os.fsencode(self.path).decode("utf-8", "replace")
         self.policy = policy
         self.env = env
         self.configmap = configmap
@@ -226,11 +228,11 @@ class ConfigGuard:
                     InputError(f"{self.path}: cannot read: {e.strerror}", file=self.path)
                 )
             try:
-                report = self.policy.validate(self._checked_form(data), env=self.env, file=self.path)
+                report = self.policy.validate(self._checked_form(data), env=self.env, file=self._label)
                 with self._lock:
                     self._report = report
                 report.raise_for_errors()
-                documents = parse(data.decode("utf-8"), self.path)
+                documents = parse(data.decode("utf-8"), self._label)
             except AssayError as e:
                 return self._reject(e)
             except UnicodeDecodeError as e:
