@@ -466,7 +466,12 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> 
 /// named `.env` or `*.env` is read as `validate` reads it: as one ConfigMap.
 #[pyfunction]
 #[pyo3(signature = (text, file = None))]
-fn parse<'py>(py: Python<'py>, text: &str, file: Option<&str>) -> PyResult<Bound<'py, PyList>> {
+fn parse<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    file: Option<&str>,
+) -> PyResult<Bound<'py, PyList>> {
+    let text = text_of(text).map_err(|m| input_error_at(py, file, None, &m))?;
     let docs = py.detach(|| assay_core::source::parse_input_text(file, text));
     let out = PyList::empty(py);
     for d in docs {

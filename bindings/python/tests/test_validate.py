@@ -239,6 +239,8 @@ def test_text_with_a_lone_surrogate_is_an_assay_error(policy: assay.Policy) -> N
         policy.validate("a: \udcff\n")
     with pytest.raises(assay.InputError, match="lone surrogate"):
         policy.review("{\"a\": \"\udcff\"}")
+    with pytest.raises(assay.InputError, match="lone surrogate"):
+        assay.parse("a: \udcff")
     with pytest.raises(assay.PolicyError, match="lone surrogate") as e:
         assay.Policy.from_yaml("metadata: {name: \udcff}\n", file="p.yaml")
     assert e.value.file == "p.yaml"
