@@ -4,7 +4,7 @@
 //! as the same call-API request to both, and the answers must be the same
 //! text. One test each.
 
-use assay_core::cases::{read_case_file, request_of};
+use assay_core::api::cases::{read_case_file, request_of};
 use assay_core::PolicySet;
 use assay_module_host::{build, bundle, FileSystem, Host, Limits, LoadedModule};
 use libtest_mimic::{Arguments, Failed, Trial};

@@ -2,7 +2,7 @@
 //! `tests/cases/` (engine behaviour, each file with its own policies) becomes
 //! one test.
 
-use assay_core::cases::{read_case_file, run_case};
+use assay_core::api::cases::{read_case_file, run_case};
 use assay_core::PolicySet;
 use assay_module_host::FileSystem;
 use libtest_mimic::{Arguments, Failed, Trial};

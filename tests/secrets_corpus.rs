@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assay_core::cases::read_case_file;
+use assay_core::api::cases::read_case_file;
 use assay_core::check::{check_documents, check_text, FileOutcome};
-use assay_core::source::parse_stream;
+use assay_core::parse::parse_stream;
 use assay_core::{PolicySet, Report};
 use regex::Regex;
 use serde_json::Value;

@@ -2,8 +2,9 @@
 //! embedded file and CEL rules, on a 2 KB ML ConfigMap.
 
 use assay_benches::{ml_policy, ML_CONFIGMAP};
-use assay_core::check::{check_text, document_of};
-use assay_core::source::parse_stream;
+use assay_core::check::check_text;
+use assay_core::parse::Document;
+use assay_core::parse::parse_stream;
 use assay_core::EvalInput;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -62,7 +63,7 @@ fn benches(c: &mut Criterion) {
     });
     let value = doc.value.clone();
     c.bench_function("evaluate_value_without_positions", |b| {
-        b.iter(|| set.evaluate(&document_of(black_box(value.clone())), &input))
+        b.iter(|| set.evaluate(&Document::from_value(black_box(value.clone())), &input))
     });
 }
 

@@ -4,7 +4,7 @@
 
 use assay_benches::{ML_CONFIGMAP, ML_POLICY};
 use assay_core::check::check_text;
-use assay_core::source::parse_stream;
+use assay_core::parse::parse_stream;
 use assay_core::{EvalInput, PolicySet};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -42,7 +42,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| secrets.evaluate(black_box(&doc), &input))
     });
     // The parts: the data values (one text), the embedded config.yaml.
-    let Some(scanner) = assay_core::secrets::detectors::Scanner::builtin() else {
+    let Some(scanner) = assay_core::redact::detectors::Scanner::builtin() else {
         return;
     };
     let data = doc.value.get("data").and_then(|d| d.as_object());

@@ -2,7 +2,7 @@
 
 use crate::files::{display, read_stdin, walk};
 use assay_core::check::{decode, failure, old_versions, FileOutcome};
-use assay_core::patch::PatchType;
+use assay_core::check::patch::PatchType;
 use assay_core::{Report, Verdict};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;

@@ -2,7 +2,7 @@
 
 use crate::files::read_one_input;
 use crate::policies::Policy;
-use assay_core::engine::choose_rollout;
+use assay_core::set::choose_rollout;
 use assay_core::rollout::{Action, Decision, DecisionInput};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! Reading inputs and policies from disk.
 
-use assay_core::schema_files::SchemaFiles;
+use assay_core::eval::schema_files::SchemaFiles;
 use assay_core::{PolicyError, PolicySet};
 use assay_module_host::FileSystem;
 use std::io::Read;

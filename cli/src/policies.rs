@@ -4,9 +4,9 @@
 
 use crate::files::{display, load_policy_set};
 use assay_core::check::{check_bytes, check_patch, decode, parse_failure, FileOutcome};
-use assay_core::patch::PatchType;
+use assay_core::check::patch::PatchType;
 use assay_core::report::DocResult;
-use assay_core::review::Admission;
+use assay_core::check::review::Admission;
 use assay_core::PolicySet;
 use assay_module_host::{Host, Limits, LoadedModule};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 
 use crate::files::read_one_input;
 use crate::policies::merge;
-use assay_core::review::{Admission, ReviewError};
+use assay_core::check::review::{Admission, ReviewError};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,11 +39,11 @@ fn run_inner(args: ReviewArgs) -> Result<u8, u8> {
     };
     let located = |line, column, message: String| ReviewError {
         message,
-        at: Some(assay_core::source::Pos { line, column }),
+        at: Some(assay_core::parse::Pos { line, column }),
     };
     let text = assay_core::check::decode(&bytes)
         .map_err(|e| input_error(located(e.line, e.column, e.message)))?;
-    let doc = match assay_core::source::parse_stream(text).into_iter().next() {
+    let doc = match assay_core::parse::parse_stream(text).into_iter().next() {
         Some(Ok(doc)) => doc,
         Some(Err(e)) => {
             let message = format!("does not parse: {}", e.message);

@@ -1,7 +1,7 @@
 //! `assay test`: run policies' YAML test cases.
 
 use crate::files::{display, load_policy_set, report_policy_errors, walk};
-use assay_core::cases::{read_case_file, run_case};
+use assay_core::api::cases::{read_case_file, run_case};
 use clap::Args;
 use std::path::{Path, PathBuf};
 

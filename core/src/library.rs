@@ -1,6 +1,6 @@
 //! The built-in policy library, embedded at build time from `policies/`.
 
-use crate::engine::PolicySet;
+use crate::set::PolicySet;
 use crate::policy::PolicyError;
 
 include!(concat!(env!("OUT_DIR"), "/library.rs"));

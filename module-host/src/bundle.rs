@@ -2,7 +2,7 @@
 //! here so a module never holds a policy that does not load, and the files
 //! their schemas refer to, read from disk.
 
-use assay_core::schema_files::SchemaFiles;
+use assay_core::eval::schema_files::SchemaFiles;
 use assay_core::{PolicyError, PolicySet};
 use assay_runtime::Bundle;
 use std::cell::RefCell;

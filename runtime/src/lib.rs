@@ -5,8 +5,8 @@
 //! the initial memory, and their place is written into `POLICY_SLOT`. The
 //! allocator only uses memory it grows, so it never touches those pages.
 
-use assay_core::engine::PolicySet;
-use assay_core::schema_files::SchemaFiles;
+use assay_core::PolicySet;
+use assay_core::eval::schema_files::SchemaFiles;
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;

@@ -60,10 +60,10 @@ fn walk(obj: &Bound<'_, PyAny>, nf: NonFinite) -> PyResult<Value> {
     convert(obj.py(), obj.as_ptr(), 0, nf).map_err(|e| {
         let mut path = String::new();
         for segment in e.at.iter().rev() {
-            assay_core::source::push_segment(&mut path, segment);
+            assay_core::parse::push_segment(&mut path, segment);
         }
         // A key can be a token: the path is redacted as messages are.
-        let at = assay_core::secrets::redact_text(if path.is_empty() { "/" } else { &path });
+        let at = assay_core::redact::redact_text(if path.is_empty() { "/" } else { &path });
         input_error(obj.py(), &format!("`{at}`: {}", e.message), None)
     })
 }

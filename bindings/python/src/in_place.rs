@@ -7,7 +7,7 @@
 
 use crate::convert;
 use assay_core::check::{passed, FileOutcome};
-use assay_core::engine::Identity;
+use assay_core::eval::Identity;
 use assay_core::PolicySet;
 use jsonschema::json::{inspect, Pyo3};
 use pyo3::intern;
@@ -40,12 +40,12 @@ impl InPlace {
             .enumerate()
             .map(|(policy, p)| {
                 let only = p.schema_only()?;
-                let validator = assay_core::schema::options::<Pyo3>()
+                let validator = assay_core::eval::schema::options::<Pyo3>()
                     .build(only.schema)
                     .ok()?;
                 Some(Check {
                     policy,
-                    path: assay_core::source::segments(only.path)?,
+                    path: assay_core::parse::segments(only.path)?,
                     validator,
                 })
             })

@@ -16,7 +16,7 @@ mod report;
 use assay_core::api::OLD_FILE;
 use assay_core::check::{check_bytes, check_documents, check_text, old_versions, FileOutcome};
 use assay_core::report::DocResult;
-use assay_core::source::Document;
+use assay_core::parse::Document;
 use assay_core::PolicySet;
 use assay_module_host::files::{display, walk};
 use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
@@ -262,7 +262,7 @@ fn check_native(
                 .into_iter()
                 .enumerate()
                 .map(|(index, value)| {
-                    let mut d = assay_core::check::document_of(value);
+                    let mut d = assay_core::parse::Document::from_value(value);
                     d.index = index;
                     Ok::<Document, _>(d)
                 })
@@ -402,7 +402,7 @@ fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
                     py,
                     &[assay_core::PolicyError::at(
                         &name,
-                        assay_core::source::Pos {
+                        assay_core::parse::Pos {
                             line: e.line,
                             column: e.column,
                         },
@@ -472,13 +472,13 @@ fn parse<'py>(
     file: Option<&str>,
 ) -> PyResult<Bound<'py, PyList>> {
     let text = text_of(text).map_err(|m| input_error_at(py, file, None, &m))?;
-    let docs = py.detach(|| assay_core::source::parse_input_text(file, text));
+    let docs = py.detach(|| assay_core::parse::parse_input_text(file, text));
     let out = PyList::empty(py);
     for d in docs {
         match d {
             Ok(d) => out.append(convert::to_py(py, &d.value)?)?,
             Err(e) => {
-                let message = assay_core::secrets::redact_text(&e.message);
+                let message = assay_core::redact::redact_text(&e.message);
                 return Err(input_error_at(py, file, Some((e.line, e.column)), &message));
             }
         }

@@ -3,7 +3,8 @@
 
 use crate::convert::to_py;
 use crate::errors::raise;
-use assay_core::report::{DocResult, Finding as CoreFinding, Verdict};
+use assay_core::report::DocResult;
+use assay_core::{Finding as CoreFinding, Verdict};
 use assay_core::Report as CoreReport;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};

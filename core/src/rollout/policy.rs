@@ -2,7 +2,7 @@
 //! `file:line:col` errors that name the field.
 
 use crate::policy::{typed_all, PolicyError, PolicySource};
-use crate::source::Document;
+use crate::parse::Document;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -343,7 +343,7 @@ pub fn compile(source: &PolicySource) -> Result<RolloutPolicy, Vec<PolicyError>>
     let mut environments = BTreeMap::new();
     for (name, value) in &spec.environments {
         let mut base = String::from("/spec/environments");
-        crate::source::push_segment(&mut base, name);
+        crate::parse::push_segment(&mut base, name);
         let (e, mut errors) = typed_all::<EnvironmentSpec>(file, doc, &base, value);
         ctx.errors.append(&mut errors);
         let Some(e) = e else { continue };

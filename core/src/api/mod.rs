@@ -18,16 +18,17 @@
 //! answer is located: `{"error": {"message", "hint"?, "file", "line",
 //! "column", "rule"?, "errors": [POLICY_ERROR, ...]}}`.
 
+pub mod cases;
+
 use crate::check::{check_documents, check_patch, old_versions, FileOutcome};
-use crate::engine::PolicySet;
-use crate::patch::PatchType;
+use crate::set::PolicySet;
+use crate::check::patch::PatchType;
 use crate::policy::PolicyError;
 use crate::report::{DocResult, Report};
-use crate::review::ReviewError;
+use crate::check::review::ReviewError;
 use crate::rollout::DecisionInput;
-use crate::source::{
-    parse_input, parse_input_text, parse_stream, Document, Pos, SourceMap, SyntaxError,
-};
+use crate::diag::Pos;
+use crate::parse::{parse_input, parse_input_text, parse_stream, Document, SourceMap, SyntaxError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -297,7 +298,7 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
         Request::Review { review, file, env } => {
             let file = file.as_deref();
             let reviewed = match documents_of(&review).into_iter().next() {
-                Some(Ok(doc)) => crate::review::review(set, doc, file, &env),
+                Some(Ok(doc)) => crate::check::review::review(set, doc, file, &env),
                 Some(Err(e)) => Err(ReviewError {
                     message: format!("does not parse: {}", e.message),
                     at: Some(Pos {
@@ -329,7 +330,7 @@ fn error(message: &str, hint: &str) -> Answer {
 
 /// An error answer located in the request's input, when that is known.
 fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Answer {
-    let message = crate::secrets::redact::redact_text(message);
+    let message = crate::redact::redact_text(message);
     let mut error = json!({ "message": message, "hint": hint });
     if let Some(file) = file {
         error["file"] = json!(file);

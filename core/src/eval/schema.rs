@@ -2,10 +2,11 @@
 //! strings, so a schema that asks for a number or a boolean reads the string
 //! as one.
 
-use crate::policy::{Coerce, PolicyError, Severity};
-use crate::report::{Finding, Locate};
-use crate::schema_files::ReadFiles;
-use crate::source::Pos;
+use crate::diag::Severity;
+use crate::policy::{Coerce, PolicyError};
+use crate::diag::{Finding, Locate};
+use super::schema_files::ReadFiles;
+use crate::parse::Pos;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::JsonType;
 use serde_json::Value;
@@ -237,7 +238,7 @@ impl Schema {
         }
         for e in self.validator.iter_errors(&instance) {
             let pointer = format!("{base}{}", e.instance_path().as_str());
-            let original = crate::source::lookup(target, e.instance_path().as_str());
+            let original = crate::parse::lookup(target, e.instance_path().as_str());
             let shown = match original {
                 Some(o) if self.coerce.is_some() => o.clone(),
                 _ => e.instance().clone().into_owned(),
@@ -319,7 +320,7 @@ fn coerce_string(s: &str, wants: impl Fn(JsonType) -> bool) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceMap;
+    use crate::parse::SourceMap;
     use serde_json::json;
 
     fn errors(schema: Value, value: Value) -> Vec<String> {

@@ -4,12 +4,14 @@
 //! findings), a `rollout` input (state + metrics: expected decision) or a
 //! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
 
-use crate::api::{check_with_old, documents_of, OLD_FILE};
-use crate::engine::PolicySet;
-use crate::policy::{typed, PolicyError, Severity};
-use crate::report::{DocResult, Finding, Verdict};
+use super::{check_with_old, documents_of, OLD_FILE};
+use crate::set::PolicySet;
+use crate::diag::Severity;
+use crate::policy::{typed, PolicyError};
+use crate::diag::{Finding, Verdict};
+use crate::report::DocResult;
 use crate::rollout::{Action, DecisionInput, Outcome};
-use crate::source::{parse_stream, Pos};
+use crate::parse::{parse_stream, Pos};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -244,7 +246,7 @@ fn run_review_case(set: &PolicySet, c: &LocatedCase, review: &Value) -> Result<(
     let e = &c.case.expect;
     let reviewed = match documents_of(review).into_iter().next() {
         Some(Ok(doc)) => {
-            crate::review::review(set, doc, None, &c.case.env).map_err(|e| e.to_string())
+            crate::check::review::review(set, doc, None, &c.case.env).map_err(|e| e.to_string())
         }
         Some(Err(e)) => Err(format!(
             "{}:{}: does not parse: {}",

@@ -1,13 +1,12 @@
 //! The secret rules as they read Kubernetes manifests (SPEC §4).
 
-use super::detectors::Hit;
-use super::filters::{not_a_secret, NotSecret};
-use super::redact::{redact, redact_token};
-use super::CompiledSecrets;
-use crate::engine::EvalInput;
-use crate::policy::Severity;
-use crate::report::Finding;
-use crate::source::{parse_stream, push_segment, Document, Pos};
+use super::config::CompiledSecrets;
+use crate::diag::{Finding, Pos, Severity};
+use crate::eval::input::EvalInput;
+use crate::parse::{parse_stream, push_segment, Document};
+use crate::redact::detectors::Hit;
+use crate::redact::filters::{not_a_secret, NotSecret};
+use crate::redact::{redact, redact_token};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -102,7 +101,7 @@ impl Ctx<'_> {
     // --- secret-in-configmap -------------------------------------------------
 
     fn configmap(&mut self) {
-        let (annotation, env_file) = crate::source::FROM_ENV_FILE;
+        let (annotation, env_file) = crate::parse::FROM_ENV_FILE;
         let from_env_file = self
             .doc
             .value
@@ -849,7 +848,7 @@ fn find_string(v: &Value, needle: &str, pointer: &mut String, depth: usize) -> b
 
 #[cfg(test)]
 mod tests {
-    use crate::check::document_of;
+    use crate::parse::Document;
     use crate::{EvalInput, PolicySet};
     use serde_json::json;
 
@@ -880,10 +879,10 @@ mod tests {
             json!(null),
         ];
         for d in docs {
-            let _ = set.evaluate(&document_of(d), &EvalInput::default());
+            let _ = set.evaluate(&Document::from_value(d), &EvalInput::default());
         }
         let huge = "ghp_".to_owned() + &"A1b2".repeat(1 << 18);
-        let doc = document_of(
+        let doc = Document::from_value(
             json!({"kind": "ConfigMap", "data": {"K": huge, "L": "x".repeat(1 << 20)}}),
         );
         let _ = set.evaluate(&doc, &EvalInput::default());

@@ -1,7 +1,7 @@
 //! `kubectl patch` semantics: RFC 7386 merge patches and RFC 6902 JSON
 //! patches, and the list of keys a patch changed.
 
-use crate::source::{push_segment, Document, SourceMap};
+use crate::parse::{push_segment, Document, SourceMap};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! a policy's references map to files; hosts without files use `NoFiles`.
 
 use crate::policy::PolicyError;
-use crate::source::{parse_stream, push_segment, Pos, SourceMap};
+use crate::parse::{parse_stream, push_segment, Document, Pos, SourceMap};
 use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -159,7 +159,7 @@ pub(crate) fn read_referenced(
                 );
                 continue;
             }
-            None => crate::check::document_of(Value::Null),
+            None => Document::from_value(Value::Null),
         };
         let mut nested = Vec::new();
         file_refs(&doc.value, &mut String::new(), &mut nested);
@@ -224,7 +224,7 @@ fn file_refs(schema: &Value, pointer: &mut String, out: &mut Vec<(String, String
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::PolicySet;
+    use crate::set::PolicySet;
 
     const POLICY: &str = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: r}\nspec:\n  schema:\n    jsonSchema:\n      properties:\n        a: {$ref: \"#/$defs/x\"}\n        b: {$ref: \"other.json\"}\n      $defs: {x: {type: string}}\n";
 

@@ -7,7 +7,7 @@
 //! compiled, so only those are handed over; a value used any other way (a
 //! macro's range, a function argument, a dynamic index) is handed over whole.
 
-use crate::cel_lib::json_val;
+use super::values::json_val;
 use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
 use cel::common::types::{CelList, CelMap, CelMapKey};
 use cel::common::value::Val;
@@ -229,7 +229,7 @@ mod tests {
     use super::*;
 
     fn reaches(exprs: &[&str]) -> Reaches {
-        let env = crate::cel_lib::env();
+        let env = crate::cel::env();
         let mut r = Reaches::default();
         for text in exprs {
             match env.compile(text) {

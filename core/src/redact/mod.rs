@@ -3,9 +3,12 @@
 //! two reports can be compared without either holding the secret.
 //! `redact_findings` is the central pass over every finding message.
 
-use super::detectors::{Hit, Scanner, MAX_HITS};
-use super::filters::{self, KeyClass};
-use crate::report::Finding;
+pub mod detectors;
+pub mod filters;
+
+use detectors::{Hit, Scanner, MAX_HITS};
+use filters::KeyClass;
+use crate::diag::Finding;
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -305,7 +308,7 @@ fn collect(v: &Value, key: Option<&str>, depth: usize, out: &mut Sensitive) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Severity;
+    use crate::diag::Severity;
 
     #[test]
     fn redacted_form() {

@@ -22,7 +22,8 @@
 //! outside block scalars, CR, BOM and other control characters, errors of
 //! any kind (syntax, duplicate keys, limits).
 
-use crate::source::{Builder, Document, Pos};
+use super::builder::{surrogate_pair, Builder};
+use super::document::{Document, Pos};
 use saphyr_parser::ScalarStyle;
 use std::borrow::Cow;
 
@@ -861,7 +862,7 @@ fn escape(text: &str, at: usize) -> Option<(char, usize)> {
         b'x' => return hex_escape(text, at, 2),
         b'u' => {
             // JSON writes characters outside the BMP as a surrogate pair.
-            if let Some(c) = crate::source::surrogate_pair(&text[at + 1..]) {
+            if let Some(c) = surrogate_pair(&text[at + 1..]) {
                 return Some((c, 12));
             }
             return hex_escape(text, at, 4);
@@ -884,7 +885,8 @@ fn hex_escape(text: &str, at: usize, digits: usize) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{parse_part_saphyr, parse_stream, split_documents, SyntaxError};
+    use crate::parse::saphyr::parse_part_saphyr;
+    use crate::parse::{parse_stream, split_documents, SyntaxError};
     use std::path::{Path, PathBuf};
 
     /// Runs both paths on one part and asserts the fast one either bailed or

@@ -6,10 +6,11 @@
 //! response's `warnings`, which `kubectl` prints.
 
 use crate::check::{check_one, FileOutcome};
-use crate::engine::{EvalInput, PolicySet};
-use crate::policy::Severity;
+use crate::eval::EvalInput;
+use crate::set::PolicySet;
+use crate::diag::Severity;
 use crate::report::{DocResult, Report};
-use crate::source::{Document, Pos, SourceMap};
+use crate::parse::{Document, Pos, SourceMap};
 use serde_json::{json, Map, Value};
 use std::fmt;
 
@@ -217,7 +218,7 @@ fn truncate(mut s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::parse_stream;
+    use crate::parse::parse_stream;
 
     fn set() -> PolicySet {
         let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  match: {kinds: [ConfigMap]}\n  rules:\n    - {name: small, expr: 'int(object.data.n) < 10', path: /data/n}\n    - {name: no-grow, expr: 'oldObject == null || int(object.data.n) <= int(oldObject.data.n)', severity: warning}\n    - {name: not-by-bots, expr: 'request.userInfo.username != \"bot\"'}\n";

@@ -1,7 +1,7 @@
 //! Kubernetes CEL library functions (as in ValidatingAdmissionPolicy) and the
 //! few helpers config rules need that CEL lacks. Documented in docs/cel.md.
 
-use crate::cel_lib::{arg_value, cached_regex, ret, DYN_TYPE, LIST_TYPE, STRING_TYPE};
+use super::values::{arg_value, cached_regex, ret, DYN_TYPE, LIST_TYPE, STRING_TYPE};
 use cel::common::types::CelString;
 use cel::common::value::CowVal;
 use cel::{DeclarationError, Env, ExecutionError, Value};

@@ -1,6 +1,10 @@
 //! Policy files: the typed model of SPEC §1 and loading with `file:line:col` errors.
 
-use crate::source::{parse_stream, Document, Pos};
+use crate::diag::{Pos, Severity};
+use crate::parse::{parse_stream, Document};
+
+mod secrets;
+pub use secrets::{AllowlistSpec, PatternSpec, SecretsSpec};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -27,7 +31,7 @@ impl PolicyError {
             file: file.to_owned(),
             line: pos.line,
             column: pos.column,
-            message: crate::secrets::redact_text(&message.into()),
+            message: crate::redact::redact_text(&message.into()),
             rule: None,
             hint: None,
         }
@@ -81,7 +85,7 @@ pub struct ValidationSpec {
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
     #[serde(default)]
-    pub secrets: Option<crate::secrets::SecretsSpec>,
+    pub secrets: Option<SecretsSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,25 +147,6 @@ pub struct EmbeddedSpec {
     pub json_schema: Option<Value>,
 }
 
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-    #[default]
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RuleSpec {
@@ -197,9 +182,9 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     for seg in path.iter() {
         match seg {
             serde_path_to_error::Segment::Seq { index } => {
-                crate::source::push_segment(&mut out, &index.to_string())
+                crate::parse::push_segment(&mut out, &index.to_string())
             }
-            serde_path_to_error::Segment::Map { key } => crate::source::push_segment(&mut out, key),
+            serde_path_to_error::Segment::Map { key } => crate::parse::push_segment(&mut out, key),
             serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
         }
     }
@@ -242,7 +227,7 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
         let relative = pointer_of(e.path());
         let pointer = format!("{base}{relative}");
         // serde quotes the offending value; a secret must not reach the error.
-        let inner = crate::secrets::redact_text(&e.into_inner().to_string());
+        let inner = crate::redact::redact_text(&e.into_inner().to_string());
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
             String::from("the policy")
@@ -336,3 +321,27 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
     }
     (sources, errors)
 }
+
+/// Whether `name` may name a policy: lowercase letters, digits and `-`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub fn pointer_error(file: &str, pos: Pos, field: &str, path: &str) -> Option<PolicyError> {
+    if path.is_empty() || path.starts_with('/') {
+        return None;
+    }
+    let hint = format!("write it like `/{}`", path.replace('.', "/"));
+    Some(
+        PolicyError::at(
+            file,
+            pos,
+            format!("{field}: `{path}` is not a JSON pointer"),
+        )
+        .with_hint(hint),
+    )
+}
+

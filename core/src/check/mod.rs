@@ -1,10 +1,15 @@
 //! `check`: inputs (text) in, results out. Shared by every host.
 
-use crate::engine::{CompiledPolicy, EvalInput, Identity, PolicySet};
-use crate::policy::Severity;
-use crate::report::{DocResult, Finding, Verdict};
-use crate::source::{
-    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document, SourceMap,
+pub mod patch;
+pub mod review;
+
+use crate::eval::{CompiledPolicy, EvalInput, Identity};
+use crate::set::PolicySet;
+use crate::diag::Severity;
+use crate::diag::{Finding, Verdict};
+use crate::report::DocResult;
+use crate::parse::{
+    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document,
     SyntaxError,
 };
 use serde_json::Value;
@@ -53,7 +58,7 @@ impl FileOutcome {
 /// Identity used to pair a document with its previous version.
 pub fn identity(v: &Value) -> Option<(String, String, String, String)> {
     let s = |p: &str| {
-        crate::source::lookup(v, p)
+        crate::parse::lookup(v, p)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned()
@@ -101,7 +106,7 @@ pub fn failure(
             rule: rule.to_owned(),
             severity: Severity::Error,
             // Parser and patch errors may quote input; no token-shaped secret passes.
-            message: crate::secrets::redact_text(&message),
+            message: crate::redact::redact_text(&message),
             path: String::new(),
             line: at.map(|(line, _)| line),
             column: at.map(|(_, column)| column),
@@ -131,7 +136,7 @@ pub fn check_documents(
                 continue;
             }
         };
-        crate::secrets::redact::secret_values(&doc.value, &mut secrets);
+        crate::redact::secret_values(&doc.value, &mut secrets);
         // Pairing builds four strings per document: only when there are old versions.
         let old_doc = match old {
             [] => None,
@@ -149,12 +154,12 @@ pub fn check_documents(
     // values may also be quoted by another document's (a password pasted
     // into a ConfigMap too).
     if !secrets.is_empty() {
-        let withheld = crate::secrets::Withheld {
+        let withheld = crate::redact::Withheld {
             found: secrets,
             ..Default::default()
         };
         let findings = out.results.iter_mut().flat_map(|r| &mut r.findings);
-        crate::secrets::redact_findings(findings, &Value::Null, None, &withheld);
+        crate::redact::redact_findings(findings, &Value::Null, None, &withheld);
     }
     out
 }
@@ -284,15 +289,6 @@ fn list_items(doc: Result<Document, SyntaxError>) -> Vec<Result<Document, Syntax
         .collect()
 }
 
-/// A document evaluated without a source file: no line/column.
-pub fn document_of(value: Value) -> Document {
-    Document {
-        index: 0,
-        value,
-        map: SourceMap::default(),
-    }
-}
-
 fn first_document(file: &str, text: &str) -> Result<Document, Box<DocResult>> {
     match parse_stream(text).into_iter().next() {
         Some(Ok(d)) => Ok(d),
@@ -314,7 +310,7 @@ pub fn check_patch(
     set: &PolicySet,
     base: (&str, &str),
     patch: (&str, &str),
-    kind: crate::patch::PatchType,
+    kind: crate::check::patch::PatchType,
     env: &str,
 ) -> FileOutcome {
     let fail = |r: Box<DocResult>| FileOutcome {
@@ -330,7 +326,7 @@ pub fn check_patch(
         Ok(d) => d,
         Err(r) => return fail(r),
     };
-    let patched = match crate::patch::apply(&base_doc.value, &patch_doc.value, kind) {
+    let patched = match crate::check::patch::apply(&base_doc.value, &patch_doc.value, kind) {
         Ok(v) => v,
         Err(message) => {
             return fail(Box::new(failure(
@@ -342,11 +338,11 @@ pub fn check_patch(
             )))
         }
     };
-    let changed = crate::patch::changed_paths(&base_doc.value, &patched);
+    let changed = crate::check::patch::changed_paths(&base_doc.value, &patched);
     let doc = Document {
         index: 0,
         value: patched,
-        map: crate::patch::positions(&patch_doc, kind),
+        map: crate::check::patch::positions(&patch_doc, kind),
     };
     check_documents(
         set,

@@ -1,0 +1,370 @@
+//! Building a document's value and source map from parse events.
+
+use super::document::{BlockText, Document, Pos, SourceMap, SyntaxError};
+use std::fmt::Write as _;
+use super::limits::{MAX_DEPTH, MAX_NODES};
+use super::pointer::push_segment;
+use saphyr_parser::ScalarStyle;
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+enum Frame {
+    Map {
+        map: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        pointer_len: usize,
+    },
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        pointer_len: usize,
+    },
+}
+
+/// Builds a document's value and source map from parse events. Both the
+/// saphyr parser and the fast scanner (`fast`) drive it, so
+/// scalar resolution, keys, limits and pointers are the same for both.
+pub(crate) struct Builder {
+    index: usize,
+    pointer: String,
+    stack: Vec<Frame>,
+    map: SourceMap,
+    anchors: Vec<(usize, Value)>,
+    nodes: usize,
+    root: Option<Value>,
+}
+
+impl Builder {
+    pub(crate) fn new(index: usize) -> Self {
+        Builder {
+            index,
+            // Room for most pointers and depths, to grow them less often.
+            pointer: String::with_capacity(64),
+            stack: Vec::with_capacity(4),
+            map: SourceMap::default(),
+            anchors: Vec::new(),
+            nodes: 0,
+            root: None,
+        }
+    }
+
+    fn error(&self, pos: Pos, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            index: self.index,
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+        }
+    }
+
+    /// Extends the pointer for the node about to start; false when the node is a map key.
+    fn enter(&mut self) -> bool {
+        match self.stack.last() {
+            Some(Frame::Map { key: None, .. }) => false,
+            Some(Frame::Map { key: Some(k), .. }) => {
+                push_segment(&mut self.pointer, k);
+                true
+            }
+            Some(Frame::Seq { items, .. }) => {
+                // Writing to a String cannot fail.
+                let _ = write!(self.pointer, "/{}", items.len());
+                true
+            }
+            None => true,
+        }
+    }
+
+    fn count(&mut self, pos: Pos, n: usize) -> Result<(), SyntaxError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            return Err(self.error(
+                pos,
+                format!("document has more than {MAX_NODES} values (aliases expanded); split it or remove alias fan-out"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the position of the node the pointer now names.
+    fn locate_here(&mut self, pos: Pos) {
+        self.map.insert(&self.pointer, pos);
+    }
+
+    /// Stores a finished value in its parent, or as the root.
+    fn finish(&mut self, value: Value, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.push((anchor, value.clone()));
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Map { map, key, .. }) => {
+                if let Some(k) = key.take() {
+                    map.insert(k, value);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            None => self.root = Some(value),
+        }
+    }
+
+    fn leave_pointer(&mut self) {
+        if let Some(Frame::Map { pointer_len, .. } | Frame::Seq { pointer_len, .. }) =
+            self.stack.last()
+        {
+            self.pointer.truncate(*pointer_len);
+        } else {
+            self.pointer.clear();
+        }
+    }
+
+    /// A scalar (a key or a value) starting at `pos`. A block scalar's
+    /// position is that of its first content character.
+    pub(crate) fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&saphyr_parser::Tag>,
+        pos: Pos,
+    ) -> Result<(), SyntaxError> {
+        self.count(pos, 1)?;
+        let is_value = self.enter();
+        let value = resolve_scalar(text, style, tag);
+        if !is_value {
+            let key = match value {
+                Value::String(s) => s,
+                Value::Null => "null".to_owned(),
+                other => other.to_string(),
+            };
+            if let Some(Frame::Map { key: k, map, .. }) = self.stack.last_mut() {
+                // Comparing a few keys is cheaper than hashing one.
+                let duplicate = if map.len() <= 8 {
+                    map.keys().any(|k| *k == key)
+                } else {
+                    map.contains_key(&key)
+                };
+                if duplicate {
+                    return Err(self.error(pos, format!("duplicate key `{key}`")));
+                }
+                *k = Some(key);
+            }
+            return Ok(());
+        }
+        self.locate_here(pos);
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            let block = BlockText {
+                first_line: pos.line,
+                indent: pos.column - 1,
+            };
+            self.map.blocks.push((self.pointer.as_str().into(), block));
+        }
+        self.leave_pointer();
+        self.finish(value, anchor);
+        Ok(())
+    }
+
+    /// A mapping (`is_map`) or sequence starting at `pos`, with room for
+    /// `capacity` entries.
+    pub(crate) fn start(
+        &mut self,
+        is_map: bool,
+        anchor: usize,
+        pos: Pos,
+        capacity: usize,
+    ) -> Result<(), SyntaxError> {
+        self.count(pos, 1)?;
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels; flatten the document"),
+            ));
+        }
+        if !self.enter() {
+            return Err(self.error(
+                pos,
+                "complex mapping keys (a map or list used as a key) are not supported",
+            ));
+        }
+        self.locate_here(pos);
+        let pointer_len = self.pointer.len();
+        self.stack.push(if is_map {
+            Frame::Map {
+                map: Map::with_capacity(capacity),
+                key: None,
+                anchor,
+                pointer_len,
+            }
+        } else {
+            Frame::Seq {
+                items: Vec::with_capacity(capacity),
+                anchor,
+                pointer_len,
+            }
+        });
+        Ok(())
+    }
+
+    pub(crate) fn end(&mut self) {
+        let (value, anchor) = match self.stack.pop() {
+            Some(Frame::Map { map, anchor, .. }) => (Value::Object(map), anchor),
+            Some(Frame::Seq { items, anchor, .. }) => (Value::Array(items), anchor),
+            None => return,
+        };
+        self.leave_pointer();
+        self.finish(value, anchor);
+    }
+
+    pub(crate) fn alias(&mut self, id: usize, pos: Pos) -> Result<(), SyntaxError> {
+        let Some(value) = self
+            .anchors
+            .iter()
+            .rev()
+            .find(|(a, _)| *a == id)
+            .map(|(_, v)| v.clone())
+        else {
+            return Err(self.error(pos, "alias to an unknown anchor"));
+        };
+        self.count(pos, count_nodes(&value))?;
+        if self.enter() {
+            self.locate_here(pos);
+            self.leave_pointer();
+            self.finish(value, 0);
+            Ok(())
+        } else {
+            match value {
+                Value::String(s) => {
+                    if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                        *key = Some(s);
+                    }
+                    Ok(())
+                }
+                _ => Err(self.error(pos, "an alias used as a key must name a string")),
+            }
+        }
+    }
+
+    /// The finished document (null when it had no content).
+    pub(crate) fn into_document(self) -> Document {
+        Document {
+            index: self.index,
+            value: self.root.unwrap_or(Value::Null),
+            map: self.map,
+        }
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema, plus YAML 1.1 octal (`0400`) as Kubernetes reads file modes.
+fn resolve_scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> Value {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" | "binary" => return Value::String(text.into_owned()),
+                "int" | "float" | "bool" | "null" => {}
+                _ => return Value::String(text.into_owned()),
+            }
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.into_owned());
+    }
+    match &*text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::String(text.into_owned())
+        }
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Value::String(text.into_owned());
+    }
+    if let Some(n) = parse_int(&text) {
+        return Value::Number(n);
+    }
+    if looks_like_float(&text) {
+        if let Ok(f) = text.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(text.into_owned())
+}
+
+fn parse_int(text: &str) -> Option<Number> {
+    let (neg, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let (radix, body) = if let Some(h) = digits.strip_prefix("0x") {
+        (16, h)
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        (8, o)
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    if radix == 10 && !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if neg {
+        i64::from_str_radix(&format!("-{body}"), radix)
+            .ok()
+            .map(Number::from)
+    } else {
+        u64::from_str_radix(body, radix).ok().map(Number::from)
+    }
+}
+
+fn looks_like_float(text: &str) -> bool {
+    let t = text.trim_start_matches(['-', '+']);
+    !t.is_empty()
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+}
+
+/// The character of `uHHHH\uLLLL` (a surrogate pair, after its `\`) at the
+/// start of `s`.
+pub(crate) fn surrogate_pair(s: &str) -> Option<char> {
+    if !s.starts_with('u') {
+        return None;
+    }
+    let hex = |h: &str| {
+        h.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(h, 16).ok())
+            .flatten()
+    };
+    let high = hex(s.get(1..5)?).filter(|c| (0xD800..0xDC00).contains(c))?;
+    if s.get(5..7) != Some("\\u") {
+        return None;
+    }
+    let low = hex(s.get(7..11)?).filter(|c| (0xDC00..0xE000).contains(c))?;
+    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+}

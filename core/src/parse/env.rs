@@ -1,0 +1,84 @@
+//! dotenv files (`KEY=VALUE` lines), read as kustomize's `configMapGenerator` reads them.
+
+use super::document::{Document, Pos, SourceMap, SyntaxError};
+use super::pointer::push_segment;
+use serde_json::{Map, Value};
+
+/// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
+pub fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
+    let mut map = Map::new();
+    let mut positions = SourceMap::default();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let pos = Pos {
+            line: i as u32 + 1,
+            column: (line.len() - trimmed.len()) as u32 + 1,
+        };
+        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
+        let Some((k, v)) = body.split_once('=') else {
+            return Err((pos, format!("line {} is not KEY=VALUE", i + 1)));
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        let key = k.trim().to_owned();
+        let mut pointer = String::new();
+        push_segment(&mut pointer, &key);
+        let value_pos = Pos {
+            line: pos.line,
+            column: pos.column
+                + body.find('=').map_or(0, |i| i as u32 + 1)
+                + (trimmed.len() - body.len()) as u32,
+        };
+        positions.insert(&pointer, value_pos);
+        map.insert(key, Value::String(v.to_owned()));
+    }
+    positions.insert("", Pos { line: 1, column: 1 });
+    Ok((Value::Object(map), positions))
+}
+
+/// Whether an input file is a dotenv file (`.env`, `app.env`). It is read
+/// as the ConfigMap kustomize's `configMapGenerator` (`envs:`) makes of it.
+pub fn is_env_file(file: &str) -> bool {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name == ".env" || name.ends_with(".env")
+}
+
+/// The annotation, and its value, on a ConfigMap made from a dotenv file.
+pub const FROM_ENV_FILE: (&str, &str) = ("assay.dev/source", "env-file");
+
+/// A dotenv file as a ConfigMap named after it, its variables the data,
+/// each at its line; marked with `FROM_ENV_FILE`.
+pub(super) fn env_document(file: &str, text: &str) -> Result<Document, SyntaxError> {
+    let (data, positions) = parse_env(text).map_err(|(pos, message)| SyntaxError {
+        index: 0,
+        line: pos.line,
+        column: pos.column,
+        message: format!("{message} (a dotenv file)"),
+    })?;
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let name = match base.strip_suffix(".env").unwrap_or(base) {
+        "" => "env",
+        stem => stem,
+    };
+    let (annotation, source) = FROM_ENV_FILE;
+    let value = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "annotations": {annotation: source}},
+        "data": data,
+    });
+    let mut map = positions.rebase("", "/data");
+    map.insert("", Pos { line: 1, column: 1 });
+    Ok(Document {
+        index: 0,
+        value,
+        map,
+    })
+}

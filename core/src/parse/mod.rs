@@ -1,0 +1,328 @@
+//! YAML/JSON documents parsed in one pass into a `serde_json::Value` and a
+//! map from JSON pointers to the line and column where each value starts.
+//!
+//! `fast` scans the common subset of YAML quickly; `saphyr` parses the rest.
+//! Both drive one `builder`, so values, limits and positions agree.
+
+mod builder;
+mod document;
+mod env;
+mod fast;
+mod limits;
+mod pointer;
+mod saphyr;
+
+pub use document::{BlockText, Document, Pos, SourceMap, SyntaxError};
+pub use env::{is_env_file, parse_env, FROM_ENV_FILE};
+pub use limits::{MAX_DEPTH, MAX_NODES, MAX_POINTER_BYTES};
+pub use pointer::{lookup, push_segment, segments};
+
+use env::env_document;
+use saphyr::parse_part_saphyr;
+
+/// Splits a stream at its `---` lines, so that a document the parser gives
+/// up on (it cannot resume after an error) does not take the rest with it.
+/// Each part is a byte range (cut after a `\n`) with the number of lines
+/// before it.
+pub(crate) fn split_documents(bytes: &[u8]) -> Vec<(u32, std::ops::Range<usize>)> {
+    let mut parts = Vec::new();
+    let (mut start, mut start_line, mut line) = (0usize, 0u32, 0u32);
+    let mut offset = 0usize;
+    for l in bytes.split_inclusive(|b| *b == b'\n') {
+        let is_marker = l.starts_with(b"---") && l.get(3).is_none_or(|c| c.is_ascii_whitespace());
+        if is_marker && offset > start {
+            parts.push((start_line, start..offset));
+            start = offset;
+            start_line = line;
+        }
+        offset += l.len();
+        line += 1;
+    }
+    parts.push((start_line, start..bytes.len()));
+    parts
+}
+
+/// Whether a line after the first starts with `---`. memchr rather than
+/// `str::contains`, whose substring search has no SIMD path on wasm32.
+fn has_document_start(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', text).any(|at| text[at + 1..].starts_with(b"---"))
+}
+
+/// Parses a YAML (or JSON) stream. Every document is returned, parsed or not,
+/// so that one broken document does not hide the others.
+pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    // Most texts hold one document; a substring search tells quickly.
+    if !text.starts_with("---") && !has_document_start(text.as_bytes()) {
+        parse_part(text, 0, &mut index, &mut out);
+        return finish_stream(out);
+    }
+    for (line_offset, range) in split_documents(text.as_bytes()) {
+        parse_part(&text[range], line_offset, &mut index, &mut out);
+    }
+    finish_stream(out)
+}
+
+/// Like `parse_stream` for raw bytes: a document with invalid UTF-8 is a
+/// syntax error at the first bad byte, and the other documents still parse.
+pub fn parse_bytes(bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return parse_stream(text);
+    }
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    for (line_offset, range) in split_documents(bytes) {
+        match std::str::from_utf8(&bytes[range.clone()]) {
+            Ok(text) => parse_part(text, line_offset, &mut index, &mut out),
+            Err(e) => {
+                let mut err = utf8_error(&bytes[range], &e);
+                err.index = index;
+                err.line += line_offset;
+                out.push(Err(err));
+                index += 1;
+            }
+        }
+    }
+    finish_stream(out)
+}
+
+/// An input's documents: a YAML/JSON stream, or a dotenv file as one ConfigMap.
+pub fn parse_input(file: Option<&str>, bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
+    match file.filter(|f| is_env_file(f)) {
+        Some(f) => vec![std::str::from_utf8(bytes)
+            .map_err(|e| utf8_error(bytes, &e))
+            .and_then(|text| env_document(f, text))],
+        None => parse_bytes(bytes),
+    }
+}
+
+/// `parse_input` for text.
+pub fn parse_input_text(file: Option<&str>, text: &str) -> Vec<Result<Document, SyntaxError>> {
+    match file.filter(|f| is_env_file(f)) {
+        Some(f) => vec![env_document(f, text)],
+        None => parse_stream(text),
+    }
+}
+
+/// The location of invalid UTF-8 in `bytes`.
+pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&good[line_start..]).chars().count() as u32 + 1;
+    SyntaxError {
+        index: 0,
+        line,
+        column,
+        message: "invalid UTF-8; save the file as UTF-8".to_owned(),
+    }
+}
+
+fn finish_stream(
+    mut out: Vec<Result<Document, SyntaxError>>,
+) -> Vec<Result<Document, SyntaxError>> {
+    // An empty or null document (`---` at the end, comments only) is not a
+    // document, as for kubectl.
+    out.retain(|d| !matches!(d, Ok(doc) if doc.value.is_null()));
+    for (i, d) in out.iter_mut().enumerate() {
+        match d {
+            Ok(doc) => doc.index = i,
+            Err(e) => e.index = i,
+        }
+    }
+    out
+}
+
+/// Parses one part of a stream (see `split_documents`): with the fast
+/// scanner when the part is within its subset, else with saphyr.
+fn parse_part(
+    text: &str,
+    line_offset: u32,
+    index: &mut usize,
+    out: &mut Vec<Result<Document, SyntaxError>>,
+) {
+    match fast::parse_part(text, line_offset, *index) {
+        Some(Some(doc)) => {
+            out.push(Ok(doc));
+            *index += 1;
+        }
+        Some(None) => {}
+        None => parse_part_saphyr(text, line_offset, index, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Document {
+        match parse_stream(text).into_iter().next() {
+            Some(Ok(d)) => d,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_and_positions() {
+        let d = one("a: 1\nb:\n  - x\n  - 'y'\nc: 0400\nd: 1.5\ne: true\nf: ~\n");
+        assert_eq!(
+            d.value,
+            serde_json::json!({"a": 1, "b": ["x", "y"], "c": 256, "d": 1.5, "e": true, "f": null})
+        );
+        assert_eq!(d.map.locate("/b/1"), Some(Pos { line: 4, column: 5 }));
+        assert_eq!(d.map.locate("/a"), Some(Pos { line: 1, column: 4 }));
+        assert_eq!(d.map.locate("/b/7/z"), Some(Pos { line: 3, column: 3 }));
+    }
+
+    #[test]
+    fn joins_json_surrogate_pair_escapes() {
+        // `json.dumps` writes characters outside the BMP as pairs.
+        let one_line = r#"{"a": "x\ud83d\ude00y\uD83D\uDE01", "b": 1}"#;
+        let indented = "{\n  \"a\": \"x\\ud83d\\ude00y\\uD83D\\uDE01\",\n  \"b\": [\"\\ud83d\\ude00\", 2]\n}\n";
+        let d = one(one_line);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀y😁", "b": 1}));
+        // Columns count the escapes as written.
+        assert_eq!(
+            d.map.locate("/b"),
+            Some(Pos {
+                line: 1,
+                column: 42
+            })
+        );
+        let d = one(indented);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀y😁", "b": ["😀", 2]}));
+        assert_eq!(
+            d.map.locate("/b/1"),
+            Some(Pos {
+                line: 3,
+                column: 25
+            })
+        );
+    }
+
+    #[test]
+    fn joins_pairs_in_multi_line_scalars() {
+        let text =
+            "{\"a\": \"x\\ud83d\\ude00\n  y\\ud83d\\ude00\\\n  z\\ud83d\\ude00\", \"b\": 1}\n";
+        let d = one(text);
+        assert_eq!(d.value, serde_json::json!({"a": "x😀 y😀z😀", "b": 1}));
+        assert_eq!(
+            d.map.locate("/b"),
+            Some(Pos {
+                line: 3,
+                column: 24
+            })
+        );
+    }
+
+    #[test]
+    fn a_lone_surrogate_escape_is_an_error() {
+        for text in [
+            r#"{"a": "\ud83d"}"#,
+            r#"{"a": "\ude00\ud83d"}"#,
+            "a: \"x\\ud83dy\"\n",
+        ] {
+            match parse_stream(text).as_slice() {
+                [Err(e)] => assert!(e.message.contains("surrogate"), "{e:?}"),
+                other => unreachable!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn surrogate_escapes_outside_double_quotes_stay_text() {
+        let d = one("a: '\\ud83d\\ude00'\nb: |\n  \"\\ud83d\\ude00\"\nc: \"\\ud83d\\ude00\"\n");
+        assert_eq!(
+            d.value,
+            serde_json::json!({"a": "\\ud83d\\ude00", "b": "\"\\ud83d\\ude00\"\n", "c": "😀"})
+        );
+    }
+
+    #[test]
+    fn lookup_agrees_with_serde_json_pointer() {
+        let v = serde_json::json!({"a/b": {"c~d": [1, {"e": 2}]}, "": 3, "x": [7]});
+        for p in [
+            "",
+            "/a~1b",
+            "/a~1b/c~0d/1/e",
+            "/a~1b/c~0d/0",
+            "/",
+            "/x/0",
+            "/x/00",
+            "/x/+0",
+            "/x/1",
+            "/nope",
+            "a",
+            "/a~1b/c~0d/-",
+        ] {
+            assert_eq!(lookup(&v, p), v.pointer(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn long_keys_over_many_children_do_not_blow_up_positions() {
+        let key = "k".repeat(1 << 20);
+        let children: String = (0..100).map(|i| format!("  c{i}: {i}\n")).collect();
+        // An explicit key: plain keys are limited to 1024 characters.
+        let d = one(&format!("? {key}\n:\n{children}"));
+        let first = format!("/{key}/c0");
+        let last = format!("/{key}/c99");
+        assert_eq!(d.map.locate(&first), Some(Pos { line: 3, column: 7 }));
+        // Past the budget a child is placed at its nearest recorded ancestor.
+        assert_eq!(d.map.locate(&last), Some(Pos { line: 3, column: 3 }));
+        assert!(d.map.pointers.len() <= MAX_POINTER_BYTES);
+    }
+
+    #[test]
+    fn block_scalar_position() {
+        let d = one("data:\n  config.yaml: |\n    a: 1\n    b: 2\n");
+        assert_eq!(
+            d.map.block_text("/data/config.yaml"),
+            Some(BlockText {
+                first_line: 3,
+                indent: 4
+            })
+        );
+        let docs = parse_stream("a: 1\n---\ndata:\n  f: |\n    x\n");
+        assert!(
+            matches!(&docs[1], Ok(d) if d.map.block_text("/data/f").is_some_and(|b| b.first_line == 5))
+        );
+    }
+
+    #[test]
+    fn multi_document_keeps_going_after_semantic_error() {
+        let docs = parse_stream("a: 1\n---\nb: *nope\n---\nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        assert!(docs[1].is_err());
+        assert!(matches!(&docs[2], Ok(d) if d.index == 2));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let text = "[".repeat(1000) + &"]".repeat(1000);
+        assert!(parse_stream(&text)[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("nesting deeper")));
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error() {
+        let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            t.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(parse_stream(&t)[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("more than")));
+    }
+
+    #[test]
+    fn json_is_yaml() {
+        let d = one("{\"a\": [1, 2.5, \"s\", null]}");
+        assert_eq!(d.value, serde_json::json!({"a": [1, 2.5, "s", null]}));
+    }
+}

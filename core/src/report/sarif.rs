@@ -1,0 +1,50 @@
+//! SARIF 2.1.0, for code-scanning uploads.
+
+use super::Report;
+use crate::diag::Severity;
+use serde_json::json;
+
+impl Report {
+    /// SARIF 2.1.0, for code-scanning uploads.
+    pub fn to_sarif(&self) -> String {
+        let mut rules: Vec<String> = Vec::new();
+        let mut results = Vec::new();
+        for r in &self.results {
+            for f in &r.findings {
+                let id = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
+                if !rules.contains(&id) {
+                    rules.push(id.clone());
+                }
+                // Code scanning needs a line (GH1003): a finding on the file
+                // as a whole is shown at its first.
+                let mut region = serde_json::Map::new();
+                region.insert("startLine".into(), f.line.unwrap_or(1).into());
+                if let Some(c) = f.column {
+                    region.insert("startColumn".into(), c.into());
+                }
+                results.push(json!({
+                    "ruleId": id,
+                    "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                    "message": {"text": format!("{} ({})", f.message, f.path_or_root())},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": r.file.clone().unwrap_or_else(|| "stdin".into())},
+                        "region": region,
+                    }}],
+                }));
+            }
+        }
+        let sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "assay",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+                }},
+                "results": results,
+            }],
+        });
+        serde_json::to_string_pretty(&sarif).unwrap_or_default()
+    }
+}
