@@ -10,8 +10,10 @@ use crate::eval::EvalInput;
 use crate::set::PolicySet;
 use crate::diag::Severity;
 use crate::report::{DocResult, Report};
-use crate::parse::{Document, Pos, SourceMap};
-use serde_json::{json, Map, Value};
+use crate::diag::Pos;
+use crate::parse::{Document, SourceMap};
+use serde::Serialize;
+use serde_json::Value;
 use std::fmt;
 
 /// The API versions a webhook may be sent; the response echoes the request's.
@@ -157,32 +159,55 @@ impl Admission {
             })
         };
         let errors: Vec<String> = described(Severity::Error).collect();
-        let warnings: Vec<Value> = described(Severity::Warning)
-            .map(|w| Value::String(truncate(w, MAX_WARNING_BYTES)))
+        let warnings: Vec<String> = described(Severity::Warning)
+            .map(|w| truncate(w, MAX_WARNING_BYTES))
             .collect();
-        let mut response = Map::new();
-        response.insert("uid".to_owned(), Value::String(self.uid.clone()));
-        response.insert("allowed".to_owned(), Value::Bool(errors.is_empty()));
-        if !errors.is_empty() {
-            response.insert(
-                "status".to_owned(),
-                json!({
-                    "status": "Failure",
-                    "code": 403,
-                    "reason": "Forbidden",
-                    "message": format!("denied by assay: {}", errors.join("; ")),
+        let allowed = errors.is_empty();
+        let review = AdmissionReviewOut {
+            api_version: &self.api_version,
+            kind: "AdmissionReview",
+            response: AdmissionResponse {
+                uid: &self.uid,
+                allowed,
+                status: (!allowed).then(|| Status {
+                    status: "Failure",
+                    code: 403,
+                    reason: "Forbidden",
+                    message: format!("denied by assay: {}", errors.join("; ")),
                 }),
-            );
-        }
-        if !warnings.is_empty() {
-            response.insert("warnings".to_owned(), Value::Array(warnings));
-        }
-        json!({
-            "apiVersion": self.api_version,
-            "kind": "AdmissionReview",
-            "response": response,
-        })
+                warnings,
+            },
+        };
+        serde_json::to_value(review).unwrap_or(Value::Null)
     }
+}
+
+/// The AdmissionReview sent back to the API server.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdmissionReviewOut<'a> {
+    api_version: &'a str,
+    kind: &'static str,
+    response: AdmissionResponse<'a>,
+}
+
+#[derive(Serialize)]
+struct AdmissionResponse<'a> {
+    uid: &'a str,
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// A denial's `metav1.Status`.
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+    code: u16,
+    reason: &'static str,
+    message: String,
 }
 
 /// Reviews one AdmissionReview: the response, and the report it was made from.

@@ -68,12 +68,18 @@ pub(super) fn env_document(file: &str, text: &str) -> Result<Document, SyntaxErr
         stem => stem,
     };
     let (annotation, source) = FROM_ENV_FILE;
-    let value = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "annotations": {annotation: source}},
-        "data": data,
-    });
+    let text = |s: &str| Value::String(s.to_owned());
+    let annotations = Map::from_iter([(annotation.to_owned(), text(source))]);
+    let metadata = Map::from_iter([
+        ("name".to_owned(), text(name)),
+        ("annotations".to_owned(), Value::Object(annotations)),
+    ]);
+    let value = Value::Object(Map::from_iter([
+        ("apiVersion".to_owned(), text("v1")),
+        ("kind".to_owned(), text("ConfigMap")),
+        ("metadata".to_owned(), Value::Object(metadata)),
+        ("data".to_owned(), data),
+    ]));
     let mut map = positions.rebase("", "/data");
     map.insert("", Pos { line: 1, column: 1 });
     Ok(Document {

@@ -11,6 +11,7 @@ mod fast;
 mod limits;
 mod pointer;
 mod saphyr;
+mod scan;
 
 pub use document::{BlockText, Document, Pos, SourceMap, SyntaxError};
 pub use env::{is_env_file, parse_env, FROM_ENV_FILE};

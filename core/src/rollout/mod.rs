@@ -1,13 +1,14 @@
-//! Rollout decisions (ROLLOUT.md): `RolloutPolicy` documents, the pure
+//! Rollout decisions (docs/rollout.md): `RolloutPolicy` documents, the pure
 //! `decide` function and the statistics it needs.
 
 mod decide;
+mod decision;
+mod input;
 mod policy;
 pub mod stats;
 
-pub use decide::{
-    fmt_num, fmt_p, Action, CheckResult, Decision, DecisionInput, InputError, Outcome, State,
-};
+pub use decision::{fmt_num, fmt_p, Action, CheckResult, Decision, Outcome, State};
+pub use input::{DecisionInput, InputError};
 pub use policy::{
     compile, BaselineBounds, Check, NoData, RolloutPolicy, Settings, Test, TestMethod,
 };

@@ -1,4 +1,4 @@
-//! `RolloutPolicy` documents: the typed model of ROLLOUT.md and loading with
+//! `RolloutPolicy` documents: the typed model of docs/rollout.md and loading with
 //! `file:line:col` errors that name the field.
 
 use crate::policy::{typed_all, PolicyError, PolicySource};

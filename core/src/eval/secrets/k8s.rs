@@ -1,26 +1,25 @@
-//! The secret rules as they read Kubernetes manifests (SPEC §4).
+//! The secret rules as they read Kubernetes manifests (docs/secrets.md).
 
 use super::config::CompiledSecrets;
 use crate::diag::{Finding, Pos, Severity};
 use crate::eval::input::EvalInput;
 use crate::parse::{parse_stream, push_segment, Document};
 use crate::redact::detectors::Hit;
-use crate::redact::filters::{not_a_secret, NotSecret};
 use crate::redact::{redact, redact_token};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Decoded Secret and binaryData values larger than this are not scanned.
-const MAX_DECODED: usize = 1 << 20;
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DECODED: usize = 1 << 20;
+pub(super) const MAX_DEPTH: usize = 64;
 
-struct Ctx<'a> {
-    cfg: &'a CompiledSecrets,
-    doc: &'a Document,
-    out: &'a mut Vec<Finding>,
+pub(super) struct Ctx<'a> {
+    pub(super) cfg: &'a CompiledSecrets,
+    pub(super) doc: &'a Document,
+    pub(super) out: &'a mut Vec<Finding>,
     /// Each secret found, for the other findings' messages to be redacted of.
-    found: &'a mut Vec<String>,
+    pub(super) found: &'a mut Vec<String>,
 }
 
 pub(super) fn check(
@@ -65,7 +64,7 @@ fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-fn child(base: &str, segment: &str) -> String {
+pub(super) fn child(base: &str, segment: &str) -> String {
     let mut p = base.to_owned();
     push_segment(&mut p, segment);
     p
@@ -79,7 +78,7 @@ enum Embedded {
 }
 
 impl Ctx<'_> {
-    fn push(
+    pub(super) fn push(
         &mut self,
         rule: &str,
         severity: Severity,
@@ -100,7 +99,7 @@ impl Ctx<'_> {
 
     // --- secret-in-configmap -------------------------------------------------
 
-    fn configmap(&mut self) {
+    pub(super) fn configmap(&mut self) {
         let (annotation, env_file) = crate::parse::FROM_ENV_FILE;
         let from_env_file = self
             .doc
@@ -159,7 +158,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn scan(&mut self, path: &str, key: Option<&str>, text: &str, place: Where) {
+    pub(super) fn scan(&mut self, path: &str, key: Option<&str>, text: &str, place: Where) {
         if !self.cfg.enabled("secret-in-configmap") {
             return;
         }
@@ -187,7 +186,7 @@ impl Ctx<'_> {
     }
 
     /// Like `scan`, for decoded text with no position of its own.
-    fn scan_detached(&mut self, path: &str, key: Option<&str>, text: &str, place: Where) {
+    pub(super) fn scan_detached(&mut self, path: &str, key: Option<&str>, text: &str, place: Where) {
         if !self.cfg.enabled("secret-in-configmap") {
             return;
         }
@@ -200,7 +199,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn hit_parts(&mut self, h: &Hit, text: &str) -> Option<(String, String, String)> {
+    pub(super) fn hit_parts(&mut self, h: &Hit, text: &str) -> Option<(String, String, String)> {
         let entry = self.cfg.scanner.entries.get(h.detector)?;
         let secret = text.get(h.start..h.end)?;
         if !self.cfg.enabled(&entry.id) || self.cfg.allowed_value(secret) {
@@ -261,475 +260,11 @@ impl Ctx<'_> {
 
     // --- pod specs: env values, secretKeyRef, volume modes ------------------------
 
-    fn pod_spec(&mut self, base: &str, spec: &Map<String, Value>) {
-        for list in ["initContainers", "containers", "ephemeralContainers"] {
-            let Some(Value::Array(containers)) = spec.get(list) else {
-                continue;
-            };
-            for (i, c) in containers.iter().enumerate() {
-                let cbase = format!("{base}/{list}/{i}");
-                let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
-                self.container_env(&cbase, cname, c);
-                self.command_line(&cbase, cname, c);
-            }
-        }
-        let fs_group = spec
-            .get("securityContext")
-            .and_then(|s| s.get("fsGroup"))
-            .is_some_and(|g| !g.is_null());
-        if let Some(Value::Array(volumes)) = spec.get("volumes") {
-            for (i, v) in volumes.iter().enumerate() {
-                self.volume(&format!("{base}/volumes/{i}"), v, fs_group);
-            }
-        }
-    }
-
-    /// `command` and `args`: tokens anywhere, and the value of a
-    /// credential-like flag (`--api-key=…`, `--password …`).
-    fn command_line(&mut self, cbase: &str, cname: &str, c: &Value) {
-        for field in ["command", "args"] {
-            let Some(Value::Array(items)) = c.get(field) else {
-                continue;
-            };
-            let mut flag: Option<&str> = None;
-            for (k, item) in items.iter().enumerate() {
-                let Some(text) = item.as_str() else {
-                    flag = None;
-                    continue;
-                };
-                let path = format!("{cbase}/{field}/{k}");
-                let place = Where::CommandLine(cname);
-                let is_flag = text.starts_with('-');
-                match text.split_once('=').filter(|_| is_flag) {
-                    Some((name, value)) => {
-                        self.scan(&path, Some(name.trim_start_matches('-')), value, place)
-                    }
-                    None if is_flag => {}
-                    None => self.scan(&path, flag, text, place),
-                }
-                flag = is_flag
-                    .then(|| text.trim_start_matches('-'))
-                    .filter(|_| !text.contains('='));
-            }
-        }
-    }
-
-    fn container_env(&mut self, cbase: &str, cname: &str, c: &Value) {
-        if let Some(Value::Array(env)) = c.get("env") {
-            for (j, e) in env.iter().enumerate() {
-                let name = e.get("name").and_then(Value::as_str).unwrap_or("");
-                if let Some(Value::String(v)) = e.get("value") {
-                    let path = format!("{cbase}/env/{j}/value");
-                    self.scan(&path, Some(name), v, Where::Env(name));
-                }
-                if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
-                    let secret = r.get("name").and_then(Value::as_str).unwrap_or("?");
-                    let key = r.get("key").and_then(Value::as_str).unwrap_or("?");
-                    self.push(
-                        "secret-env-var",
-                        Severity::Warning,
-                        format!(
-                            "env var `{name}` of container `{cname}` takes key `{key}` of Secret `{secret}`: env vars leak into logs, crash reports, `kubectl describe` and child processes; mount the Secret as a volume (defaultMode: 0400) and read the file instead"
-                        ),
-                        &format!("{cbase}/env/{j}/valueFrom/secretKeyRef"),
-                        None,
-                    );
-                }
-            }
-        }
-        if let Some(Value::Array(env_from)) = c.get("envFrom") {
-            for (j, e) in env_from.iter().enumerate() {
-                if let Some(r) = e.get("secretRef") {
-                    let secret = r.get("name").and_then(Value::as_str).unwrap_or("?");
-                    self.push(
-                        "secret-env-var",
-                        Severity::Warning,
-                        format!(
-                            "container `{cname}` loads every key of Secret `{secret}` as env vars (envFrom): env vars leak into logs, crash reports and child processes; mount the Secret as a volume (defaultMode: 0400) and read the files instead"
-                        ),
-                        &format!("{cbase}/envFrom/{j}/secretRef"),
-                        None,
-                    );
-                }
-            }
-        }
-    }
-
-    // --- secret-file-mode ------------------------------------------------------------
-
-    fn volume(&mut self, vbase: &str, v: &Value, fs_group: bool) {
-        let vname = v.get("name").and_then(Value::as_str).unwrap_or("?");
-        if let Some(s) = v.get("secret") {
-            let base = format!("{vbase}/secret");
-            self.default_mode(&base, s, vname, fs_group);
-            self.item_modes(&base, s, vname, fs_group);
-        }
-        if let Some(p) = v.get("projected") {
-            let sources = p.get("sources").and_then(Value::as_array);
-            let secret_sources: Vec<(usize, &Value)> = sources
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .filter_map(|(k, s)| s.get("secret").map(|x| (k, x)))
-                .collect();
-            if secret_sources.is_empty() {
-                return;
-            }
-            let base = format!("{vbase}/projected");
-            self.default_mode(&base, p, vname, fs_group);
-            for (k, s) in secret_sources {
-                self.item_modes(&format!("{base}/sources/{k}/secret"), s, vname, fs_group);
-            }
-        }
-    }
-
-    fn default_mode(&mut self, base: &str, source: &Value, vname: &str, fs_group: bool) {
-        match source.get("defaultMode") {
-            None | Some(Value::Null) => self.push(
-                "secret-file-mode",
-                Severity::Error,
-                format!(
-                    "secret volume `{vname}` has no defaultMode, so Kubernetes writes its files with mode 0644 (readable by every user in the container); set defaultMode: 0400"
-                ),
-                base,
-                None,
-            ),
-            Some(m) => self.mode(&format!("{base}/defaultMode"), m, vname, fs_group),
-        }
-    }
-
-    fn item_modes(&mut self, base: &str, source: &Value, vname: &str, fs_group: bool) {
-        if let Some(Value::Array(items)) = source.get("items") {
-            for (j, item) in items.iter().enumerate() {
-                if let Some(m) = item.get("mode") {
-                    self.mode(&format!("{base}/items/{j}/mode"), m, vname, fs_group);
-                }
-            }
-        }
-    }
-
-    fn mode(&mut self, path: &str, value: &Value, vname: &str, fs_group: bool) {
-        let Some(mode) = file_mode(value) else {
-            self.push(
-                "secret-file-mode",
-                Severity::Error,
-                format!("secret volume `{vname}`: mode is not a number; write 0400 (octal) or 256 (decimal)"),
-                path,
-                None,
-            );
-            return;
-        };
-        let allowed = if fs_group { 0o440 } else { 0o400 };
-        if mode & !allowed == 0 {
-            return;
-        }
-        let too_much = if mode > 0o777 {
-            "is not a file mode (above 0777)".to_owned()
-        } else if mode & 0o007 != 0 {
-            "lets every user in the container read the secret files".to_owned()
-        } else if mode & 0o070 != 0 && !fs_group {
-            "lets the file's group read the secret files, and the pod sets no fsGroup".to_owned()
-        } else {
-            "grants more than read by the owner".to_owned()
-        };
-        let fix = if fs_group {
-            "use 0400, or 0440 since the pod sets fsGroup"
-        } else {
-            "use 0400 (or 0440 with a pod securityContext.fsGroup)"
-        };
-        self.push(
-            "secret-file-mode",
-            Severity::Error,
-            format!(
-                "secret volume `{vname}`: mode {mode:04o} (decimal {mode}) {too_much}; {fix}; YAML reads 0400 as octal, JSON needs 256"
-            ),
-            path,
-            None,
-        );
-    }
-
-    // --- Secrets -----------------------------------------------------------------------
-
-    fn secret(&mut self, input: &EvalInput) {
-        let v = &self.doc.value;
-        let name = v
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
-        let production = input.env == "production";
-        let placeholder_severity = if production {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
-        let mut literal = None;
-        if let Some(Value::Object(data)) = v.get("data") {
-            if !data.is_empty() {
-                literal = Some("/data");
-            }
-            for (k, val) in data {
-                let path = child("/data", k);
-                let decoded = match val {
-                    Value::String(s) => match decode_checked(s) {
-                        Ok(bytes) => Some(bytes),
-                        Err(why) => {
-                            self.push(
-                                "secret-invalid-base64",
-                                Severity::Error,
-                                format!(
-                                    "Secret `{name}` `data.{k}` is not valid base64 ({why}), so Kubernetes rejects the Secret; base64-encode the value (`base64 -w0`) or move it to stringData"
-                                ),
-                                &path,
-                                None,
-                            );
-                            None
-                        }
-                    },
-                    Value::Null => None,
-                    _ => {
-                        self.push(
-                            "secret-invalid-base64",
-                            Severity::Error,
-                            format!(
-                                "Secret `{name}` `data.{k}` is not a base64 string; quote and base64-encode it, or move it to stringData"
-                            ),
-                            &path,
-                            None,
-                        );
-                        None
-                    }
-                };
-                if let Some(text) = decoded
-                    .as_deref()
-                    .filter(|b| b.len() <= MAX_DECODED)
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                {
-                    self.placeholder(&name, "data", k, text, &path, placeholder_severity);
-                }
-            }
-        }
-        if let Some(Value::Object(data)) = v.get("stringData") {
-            if !data.is_empty() {
-                literal = Some("/stringData");
-            }
-            for (k, val) in data {
-                if let Value::String(s) = val {
-                    let path = child("/stringData", k);
-                    self.placeholder(&name, "stringData", k, s, &path, placeholder_severity);
-                }
-            }
-        }
-        if let Some(path) = literal {
-            // An AdmissionReview is a live object, not a checked-in manifest.
-            if input.request.is_none() {
-                self.push(
-                    "secret-plaintext-manifest",
-                    Severity::Warning,
-                    format!(
-                        "Secret `{name}` carries literal values in a checked-in manifest, readable by anyone with the repository (base64 is an encoding, not encryption); commit a SealedSecret or an ExternalSecret instead"
-                    ),
-                    path,
-                    None,
-                );
-            }
-        }
-        if v.get("type").and_then(Value::as_str) == Some("kubernetes.io/dockerconfigjson") {
-            self.dockerconfigjson(&name);
-        }
-    }
-
-    fn placeholder(
-        &mut self,
-        name: &str,
-        field: &str,
-        key: &str,
-        value: &str,
-        path: &str,
-        severity: Severity,
-    ) {
-        let Some(why) = not_a_secret(value) else {
-            return;
-        };
-        self.found.push(value.to_owned());
-        let what = match why {
-            NotSecret::Placeholder => "a placeholder",
-            NotSecret::Reference => "an unrendered template or reference",
-            NotSecret::Example => "a documented example key",
-        };
-        self.push(
-            "secret-placeholder",
-            severity,
-            format!(
-                "Secret `{name}` `{field}.{key}` holds {what} ({}), not a real value; set it from your secret manager (ExternalSecret, SealedSecret) before deploying",
-                redact(value)
-            ),
-            path,
-            None,
-        );
-    }
-
-    fn dockerconfigjson(&mut self, name: &str) {
-        let v = &self.doc.value;
-        const KEY: &str = ".dockerconfigjson";
-        let from_string = v.pointer("/stringData").and_then(|d| d.get(KEY));
-        let from_data = v.pointer("/data").and_then(|d| d.get(KEY));
-        let (text, path): (String, String) = match (from_string, from_data) {
-            (Some(Value::String(s)), _) => (s.clone(), child("/stringData", KEY)),
-            (_, Some(Value::String(s))) => {
-                let path = child("/data", KEY);
-                match decode_checked(s) {
-                    Ok(bytes) => (String::from_utf8_lossy(&bytes).into_owned(), path),
-                    Err(_) => {
-                        // secret-invalid-base64 reports it, unless switched off.
-                        if !self.cfg.enabled("secret-invalid-base64") {
-                            self.push(
-                                "dockerconfigjson-invalid",
-                                Severity::Error,
-                                format!("Secret `{name}` `data.{KEY}` is not valid base64; kubelet cannot read the registry credentials"),
-                                &path,
-                                None,
-                            );
-                        }
-                        return;
-                    }
-                }
-            }
-            _ => {
-                self.push(
-                    "dockerconfigjson-invalid",
-                    Severity::Error,
-                    format!(
-                        "Secret `{name}` of type kubernetes.io/dockerconfigjson has no `{KEY}` in data or stringData; create it with `kubectl create secret docker-registry`"
-                    ),
-                    if v.get("stringData").is_some() { "/stringData" } else { "/data" },
-                    None,
-                );
-                return;
-            }
-        };
-        let problem = match serde_json::from_str::<Value>(&text) {
-            Err(e) => {
-                let inner = Pos {
-                    line: e.line() as u32,
-                    column: e.column() as u32,
-                };
-                let at = self.doc.map.block_text(&path).map(|b| Pos {
-                    line: inner.line + b.first_line - 1,
-                    column: inner.column + b.indent,
-                });
-                Some((
-                    format!(
-                        "is not valid JSON ({} at line {} column {})",
-                        json_error_kind(&e),
-                        inner.line,
-                        inner.column
-                    ),
-                    at,
-                ))
-            }
-            Ok(Value::Object(m)) if m.get("auths").is_some_and(Value::is_object) => None,
-            Ok(_) => Some(("has no `auths` map".to_owned(), None)),
-        };
-        if let Some((what, at)) = problem {
-            self.push(
-                "dockerconfigjson-invalid",
-                Severity::Error,
-                format!(
-                    "Secret `{name}` `{KEY}` {what}, so image pulls with it fail; it must be JSON like {{\"auths\": {{\"registry\": {{\"auth\": \"<base64 user:password>\"}}}}}} (see `kubectl create secret docker-registry`)"
-                ),
-                &path,
-                at,
-            );
-        }
-    }
-
-    // --- rbac-secrets-wildcard ---------------------------------------------------
-
-    fn rbac(&mut self, kind: &str) {
-        let Some(Value::Array(rules)) = self.doc.value.get("rules") else {
-            return;
-        };
-        let name = self
-            .doc
-            .value
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
-        for (i, r) in rules.iter().enumerate() {
-            let list = |k: &str| -> Vec<&str> {
-                r.get(k)
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default()
-            };
-            let groups = list("apiGroups");
-            let resources = list("resources");
-            let verbs = list("verbs");
-            let core = groups.is_empty() || groups.iter().any(|g| g.is_empty() || *g == "*");
-            let covers = resources.iter().any(|x| *x == "secrets" || *x == "*");
-            if !core || !covers {
-                continue;
-            }
-            let named = !list("resourceNames").is_empty();
-            let reads: Vec<&str> = if verbs.contains(&"*") {
-                vec!["get", "list", "watch"]
-            } else {
-                ["get", "list", "watch"]
-                    .into_iter()
-                    .filter(|v| verbs.contains(v))
-                    .collect()
-            };
-            let flagged: Vec<&str> = reads
-                .into_iter()
-                .filter(|v| !named || *v != "get")
-                .collect();
-            if flagged.is_empty() {
-                continue;
-            }
-            let mut how = Vec::new();
-            if resources.contains(&"*") {
-                how.push("resources: [\"*\"] covers secrets");
-            }
-            if verbs.contains(&"*") {
-                how.push("verbs: [\"*\"] covers get, list and watch");
-            }
-            let how = if how.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", how.join("; "))
-            };
-            let scope = if kind == "ClusterRole" {
-                "in every namespace"
-            } else {
-                "in its namespace"
-            };
-            let message = if named {
-                format!(
-                    "{kind} `{name}` grants {} on secrets{how}: resourceNames does not limit list or watch, so every Secret {scope} is readable; keep only `get` with resourceNames",
-                    flagged.join(", ")
-                )
-            } else {
-                format!(
-                    "{kind} `{name}` grants {} on secrets without resourceNames{how}: every Secret {scope} is readable; grant only `get` with resourceNames listing the Secrets it needs",
-                    flagged.join(", ")
-                )
-            };
-            self.push(
-                "rbac-secrets-wildcard",
-                Severity::Error,
-                message,
-                &format!("/rules/{i}/verbs"),
-                None,
-            );
-        }
-    }
 }
 
 /// Where a leaked value sits, for the message.
 #[derive(Clone, Copy)]
-enum Where<'a> {
+pub(super) enum Where<'a> {
     ConfigMap,
     Env(&'a str),
     /// A container's `command` or `args`, by the container's name.
@@ -739,7 +274,7 @@ enum Where<'a> {
 }
 
 impl Where<'_> {
-    fn message(&self, description: &str, redacted: &str, id: &str) -> String {
+    pub(super) fn message(&self, description: &str, redacted: &str, id: &str) -> String {
         match self {
             Where::ConfigMap => format!(
                 "{description} ({redacted}) in a ConfigMap, which is not access-controlled or encrypted like a Secret; move it to a Secret (mounted with defaultMode: 0400, or via secretKeyRef) and rotate it [{id}]"
@@ -757,33 +292,9 @@ impl Where<'_> {
     }
 }
 
-/// A file mode as Kubernetes reads it: YAML `0400` is already octal (the
-/// loader reads YAML 1.1 octal), a number is taken as is, a string of
-/// octal digits with a leading 0 as octal.
-fn file_mode(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => {
-            let s = s.trim();
-            if let Some(o) = s.strip_prefix("0o") {
-                u64::from_str_radix(o, 8).ok()
-            } else if s.len() > 1 && s.starts_with('0') {
-                u64::from_str_radix(s, 8).ok()
-            } else {
-                s.parse().ok()
-            }
-        }
-        _ => None,
-    }
-}
-
-fn decode(s: &str) -> Option<Vec<u8>> {
-    decode_checked(s).ok()
-}
-
 /// Base64 as Kubernetes decodes Secret data (standard alphabet, padded;
 /// line breaks ignored). The error names the problem, never the content.
-fn decode_checked(s: &str) -> Result<Vec<u8>, String> {
+pub(super) fn decode_checked(s: &str) -> Result<Vec<u8>, String> {
     let cleaned: String;
     let s = if s.contains(['\n', '\r']) {
         cleaned = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
@@ -805,16 +316,12 @@ fn decode_checked(s: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-fn json_error_kind(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Eof => "ends early",
-        serde_json::error::Category::Syntax => "syntax error",
-        serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
-    }
+pub(super) fn decode(s: &str) -> Option<Vec<u8>> {
+    decode_checked(s).ok()
 }
 
 /// Finds a string value containing `needle`; `pointer` is its path.
-fn find_string(v: &Value, needle: &str, pointer: &mut String, depth: usize) -> bool {
+pub(super) fn find_string(v: &Value, needle: &str, pointer: &mut String, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
@@ -854,7 +361,7 @@ mod tests {
 
     /// Odd shapes and values give findings or nothing, never a panic.
     #[test]
-    fn odd_documents_do_not_panic() {
+    pub(super) fn odd_documents_do_not_panic() {
         let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: s}\nspec:\n  secrets: {enabled: true}\n";
         let Ok(set) = PolicySet::load(&[("p.yaml".to_owned(), policy.to_owned())]) else {
             unreachable!("policy loads");

@@ -1,4 +1,4 @@
-//! Built-in secret-handling rules (SPEC §4), switched on per policy with
+//! Built-in secret-handling rules (docs/secrets.md), switched on per policy with
 //! `spec.secrets`:
 //!
 //! ```yaml
@@ -23,6 +23,9 @@
 
 mod config;
 mod k8s;
+mod pods;
+mod rbac;
+mod secret;
 
 pub use config::CompiledSecrets;
 
