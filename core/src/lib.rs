@@ -31,6 +31,6 @@ pub mod wasm_alloc;
 
 pub use diag::{Finding, Pos, Severity, Verdict};
 pub use eval::EvalInput;
-pub use policy::PolicyError;
+pub use policy::{PolicyError, PolicyErrorKind};
 pub use report::{DocResult, Report};
 pub use set::PolicySet;

@@ -5,7 +5,7 @@ use crate::diag::Finding;
 use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::eval::schema_files::{NoFiles, SchemaFiles};
 use crate::parse::{lookup, Document};
-use crate::policy::{read_policy_sources, valid_name, PolicyError};
+use crate::policy::{read_policy_sources, valid_name, PolicyError, PolicyErrorKind};
 use crate::redact::{redact_findings, Withheld};
 use crate::rollout::RolloutPolicy;
 use serde_json::Value;
@@ -44,7 +44,7 @@ impl PolicySet {
                 .unwrap_or_default();
             if !valid_name(name) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         &source.file,
                         name_pos,
                         format!("`metadata.name`: `{name}` is not a valid name"),
@@ -54,7 +54,7 @@ impl PolicySet {
             }
             if let Some(first) = seen.insert(name.clone(), source.file.clone()) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         &source.file,
                         name_pos,
                         format!("`metadata.name`: duplicate policy name `{name}`"),
@@ -74,7 +74,7 @@ impl PolicySet {
                 other => {
                     let pos = source.document.map.locate("/kind").unwrap_or_default();
                     errors.push(
-                        PolicyError::at(
+                        PolicyError::at(PolicyErrorKind::Shape, 
                             &source.file,
                             pos,
                             format!("`kind`: unsupported kind `{other}`"),

@@ -7,11 +7,11 @@
 use super::{check_with_old, documents_of, OLD_FILE};
 use crate::set::PolicySet;
 use crate::diag::Severity;
-use crate::policy::{typed, PolicyError};
+use crate::policy::{typed, PolicyError, PolicyErrorKind};
 use crate::diag::{Finding, Verdict};
 use crate::report::DocResult;
 use crate::rollout::{Action, DecisionInput, Outcome};
-use crate::parse::{parse_stream, Pos};
+use crate::parse::parse_stream;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -118,12 +118,9 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
     let doc = match parse_stream(text).into_iter().next() {
         Some(Ok(d)) => d,
         Some(Err(e)) => {
-            return Err(PolicyError::at(
+            return Err(PolicyError::at(PolicyErrorKind::Syntax, 
                 file,
-                Pos {
-                    line: e.line,
-                    column: e.column,
-                },
+                e.pos(),
                 format!("invalid YAML: {}", e.message),
             ))
         }
@@ -134,7 +131,7 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
         if let Some(problem) = shape_problem(case) {
             let pos = doc.map.locate(&format!("/cases/{i}")).unwrap_or_default();
             return Err(
-                PolicyError::at(file, pos, format!("case `{}`: {problem}", case.name)).with_hint(
+                PolicyError::at(PolicyErrorKind::Case, file, pos, format!("case `{}`: {problem}", case.name)).with_hint(
                     "a case has `input` and `expect.verdict`, `rollout` and `expect.decision`, or `review` and `expect.allowed`",
                 ),
             );

@@ -288,9 +288,18 @@ impl cel::objects::Opaque for Quantity {
     }
 }
 
+/// Why a string is not a Kubernetes quantity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("`{0}` is not a quantity (like `250m`, `1Gi`, `2`)")]
+    NotAQuantity(String),
+    #[error("`{0}` is too large a quantity")]
+    TooLarge(String),
+}
+
 impl Quantity {
-    pub fn parse(s: &str) -> Result<Quantity, String> {
-        let bad = || format!("`{s}` is not a quantity (like `250m`, `1Gi`, `2`)");
+    pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
+        let bad = || QuantityError::NotAQuantity(s.to_owned());
         let s_trim = s.trim();
         if s_trim.is_empty() || s_trim != s {
             return Err(bad());
@@ -340,7 +349,7 @@ impl Quantity {
         }
         let digits = digits.trim_start_matches('0');
         if digits.len() > 30 {
-            return Err(format!("`{s}` is too large a quantity"));
+            return Err(QuantityError::TooLarge(s.to_owned()));
         }
         let mantissa: i128 = if digits.is_empty() {
             0
@@ -349,13 +358,13 @@ impl Quantity {
         };
         let scaled = mantissa
             .checked_mul(1i128 << exp2)
-            .ok_or_else(|| format!("`{s}` is too large a quantity"))?;
+            .ok_or_else(|| QuantityError::TooLarge(s.to_owned()))?;
         let exp = exp10 + 9;
         let nanos = if exp >= 0 {
             10i128
                 .checked_pow(exp as u32)
                 .and_then(|p| scaled.checked_mul(p))
-                .ok_or_else(|| format!("`{s}` is too large a quantity"))?
+                .ok_or_else(|| QuantityError::TooLarge(s.to_owned()))?
         } else {
             let div = 10i128.checked_pow((-exp) as u32).unwrap_or(i128::MAX);
             (scaled + div - 1) / div
@@ -409,7 +418,7 @@ fn quantity<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let s = string_arg(&args, 0, "quantity")?;
     Quantity::parse(&s)
         .map(|q| q.value())
-        .map_err(|m| ExecutionError::function_error("quantity", m))
+        .map_err(|e| ExecutionError::function_error("quantity", e.to_string()))
         .and_then(ret)
 }
 

@@ -64,10 +64,7 @@ impl CompiledEmbedded {
                     Some(Ok(_)) if documents.len() > 0 => {
                         let second = match documents.next() {
                             Some(Ok(d)) => d.map.locate(""),
-                            Some(Err(err)) => Some(Pos {
-                                line: err.line,
-                                column: err.column,
-                            }),
+                            Some(Err(err)) => Some(err.pos()),
                             None => None,
                         };
                         Err((
@@ -85,16 +82,13 @@ impl CompiledEmbedded {
                         }
                     }
                     Some(Err(err)) => Err((
-                        Pos {
-                            line: err.line,
-                            column: err.column,
-                        },
+                        err.pos(),
                         err.message,
                     )),
                     None => Ok((Value::Null, SourceMap::default())),
                 }
             }
-            EmbeddedFormat::Env => parse_env(text),
+            EmbeddedFormat::Env => parse_env(text).map_err(|e| (e.pos(), e.message)),
         };
         let (value, map) = match parsed {
             Ok(v) => v,

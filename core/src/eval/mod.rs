@@ -16,9 +16,7 @@ pub use matcher::Identity;
 use crate::cel::access::Reaches;
 use crate::diag::{Finding, Severity};
 use crate::parse::{lookup, Document};
-use crate::policy::{
-    pointer_error, typed_all, MatchSpec, PolicyError, PolicySource, ValidationSpec,
-};
+use crate::policy::{pointer_error, typed_all, MatchSpec, PolicyError, PolicyErrorKind, PolicySource, ValidationSpec};
 use crate::redact::Withheld;
 use cel::Context;
 use embedded::{CompiledEmbedded, DocPositions};
@@ -129,7 +127,7 @@ impl CompiledPolicy {
             let base = format!("/spec/rules/{i}");
             if !rule_names.insert(r.name.clone()) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         file,
                         at(&format!("{base}/name")),
                         format!("`rules[{i}].name`: duplicate rule name `{}`", r.name),

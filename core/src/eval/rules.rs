@@ -3,7 +3,7 @@
 use crate::cel::access::Reaches;
 use crate::diag::{Finding, Locate, Severity};
 use crate::parse::Document;
-use crate::policy::{pointer_error, PolicyError, RuleSpec};
+use crate::policy::{pointer_error, PolicyError, PolicyErrorKind, RuleSpec};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::{Context, Program};
 
@@ -47,7 +47,7 @@ pub(super) fn compile_rule(
                 let mut pos = doc.map.locate(&pointer).unwrap_or_default();
                 pos.column += offset;
                 errors.push(
-                    PolicyError::at(file, pos, format!("rule `{}` `{field}`: {msg}", r.name))
+                    PolicyError::at(PolicyErrorKind::Expression, file, pos, format!("rule `{}` `{field}`: {msg}", r.name))
                         .with_rule(&r.name)
                         .with_hint("see docs/cel.md for the variables and functions rules can use"),
                 );
@@ -85,8 +85,7 @@ pub(super) fn compile_rule(
     }
 }
 
-/// A `path` that is not a JSON pointer (`data` where `/data` was meant),
-
+/// Compiles a CEL expression and rejects what can be known to be wrong before
 /// running it: syntax, unknown variables and functions, non-bool results.
 /// The error carries the column offset inside the expression.
 fn compile_cel(text: &str, must_be_bool: bool) -> Result<Program, (String, u32)> {

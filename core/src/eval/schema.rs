@@ -3,7 +3,7 @@
 //! as one.
 
 use crate::diag::Severity;
-use crate::policy::{Coerce, PolicyError};
+use crate::policy::{Coerce, PolicyError, PolicyErrorKind};
 use crate::diag::{Finding, Locate};
 use super::schema_files::ReadFiles;
 use crate::parse::Pos;
@@ -202,7 +202,7 @@ impl Schema {
         }
         let plain = (coerce == Coerce::None && files.is_empty()).then(|| schema.clone());
         let validator = options.with_retriever(files).build(schema).map_err(|e| {
-            PolicyError::at(file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
+            PolicyError::at(PolicyErrorKind::Schema, file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
                 .with_hint("the schema must be valid JSON Schema 2020-12")
         })?;
         let coerce = (coerce == Coerce::Strings).then(|| CoercePlan::of(schema));

@@ -2,7 +2,7 @@
 //! resolved against the policy file. Core does no I/O, so a host says how
 //! a policy's references map to files; hosts without files use `NoFiles`.
 
-use crate::policy::PolicyError;
+use crate::policy::{PolicyError, PolicyErrorKind};
 use crate::parse::{parse_stream, push_segment, Document, Pos, SourceMap};
 use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
@@ -80,7 +80,7 @@ pub(crate) fn read_referenced(
     let ref_error = |sources: &[(String, SourceMap)], at: &Referrer, message: String| {
         let (name, positions) = &sources[at.source];
         let pos = positions.locate(&at.pointer).unwrap_or_default();
-        PolicyError::at(name, pos, format!("`$ref` `{}`: {message}", at.target))
+        PolicyError::at(PolicyErrorKind::Reference, name, pos, format!("`$ref` `{}`: {message}", at.target))
             .with_hint("a `$ref` to another file is relative to the file it is in")
     };
     let Some(base_uri) = out.base_uri.clone() else {
@@ -96,7 +96,7 @@ pub(crate) fn read_referenced(
     };
     let base_url = url::Url::parse(&base_uri).map_err(|e| {
         let message = format!("bad base URI `{base_uri}`: {e}");
-        vec![PolicyError::at(file, Pos::default(), message)]
+        vec![PolicyError::at(PolicyErrorKind::Reference, file, Pos::default(), message)]
     })?;
     let mut pending: Vec<(Referrer, url::Url)> = refs
         .into_iter()
@@ -147,14 +147,11 @@ pub(crate) fn read_referenced(
         let doc = match parse_stream(&text).into_iter().next() {
             Some(Ok(doc)) => doc,
             Some(Err(e)) => {
-                let pos = Pos {
-                    line: e.line,
-                    column: e.column,
-                };
+                let pos = e.pos();
                 let message = format!("invalid schema file: {}", e.message);
                 let (from_name, _) = &sources[at.source];
                 errors.push(
-                    PolicyError::at(&name, pos, message)
+                    PolicyError::at(PolicyErrorKind::Reference, &name, pos, message)
                         .with_hint(format!("referred to by `{}` in {from_name}", at.target)),
                 );
                 continue;

@@ -137,6 +137,16 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl SyntaxError {
+    /// Where the error is.
+    pub fn pos(&self) -> Pos {
+        Pos {
+            line: self.line,
+            column: self.column,
+        }
+    }
+}
+
 impl Document {
     /// A document evaluated without a source file: no line/column.
     pub fn from_value(value: Value) -> Document {

@@ -5,7 +5,7 @@ use super::pointer::push_segment;
 use serde_json::{Map, Value};
 
 /// `KEY=VALUE` lines; `#` comments, blank lines and `export ` are allowed.
-pub fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
+pub fn parse_env(text: &str) -> Result<(Value, SourceMap), SyntaxError> {
     let mut map = Map::new();
     let mut positions = SourceMap::default();
     for (i, line) in text.lines().enumerate() {
@@ -19,7 +19,12 @@ pub fn parse_env(text: &str) -> Result<(Value, SourceMap), (Pos, String)> {
         };
         let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
         let Some((k, v)) = body.split_once('=') else {
-            return Err((pos, format!("line {} is not KEY=VALUE", i + 1)));
+            return Err(SyntaxError {
+                index: 0,
+                line: pos.line,
+                column: pos.column,
+                message: format!("line {} is not KEY=VALUE", i + 1),
+            });
         };
         let v = v.trim();
         let v = v
@@ -56,11 +61,9 @@ pub const FROM_ENV_FILE: (&str, &str) = ("assay.dev/source", "env-file");
 /// A dotenv file as a ConfigMap named after it, its variables the data,
 /// each at its line; marked with `FROM_ENV_FILE`.
 pub(super) fn env_document(file: &str, text: &str) -> Result<Document, SyntaxError> {
-    let (data, positions) = parse_env(text).map_err(|(pos, message)| SyntaxError {
-        index: 0,
-        line: pos.line,
-        column: pos.column,
-        message: format!("{message} (a dotenv file)"),
+    let (data, positions) = parse_env(text).map_err(|e| SyntaxError {
+        message: format!("{} (a dotenv file)", e.message),
+        ..e
     })?;
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
     let name = match base.strip_suffix(".env").unwrap_or(base) {

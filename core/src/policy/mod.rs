@@ -1,52 +1,16 @@
-//! Policy files: the typed model of SPEC §1 and loading with `file:line:col` errors.
+//! Policy files: the typed model of docs/policies.md and loading with `file:line:col` errors.
 
 use crate::diag::{Pos, Severity};
 use crate::parse::{parse_stream, Document};
 
+mod error;
 mod secrets;
+
+pub use error::{PolicyError, PolicyErrorKind};
 pub use secrets::{AllowlistSpec, PatternSpec, SecretsSpec};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-/// A problem with a policy file, located in that file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
-pub struct PolicyError {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-impl PolicyError {
-    /// A message may quote the policy's text, which may hold a token pasted
-    /// by mistake: it is redacted here, for every host.
-    pub fn at(file: &str, pos: Pos, message: impl Into<String>) -> Self {
-        PolicyError {
-            file: file.to_owned(),
-            line: pos.line,
-            column: pos.column,
-            message: crate::redact::redact_text(&message.into()),
-            rule: None,
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    pub fn with_rule(mut self, rule: &str) -> Self {
-        self.rule = Some(rule.to_owned());
-        self
-    }
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -203,7 +167,7 @@ pub fn typed<T: serde::de::DeserializeOwned>(
         (_, errors) => Err(errors
             .into_iter()
             .next()
-            .unwrap_or_else(|| PolicyError::at(file, Pos::default(), "cannot be read".to_owned()))),
+            .unwrap_or_else(|| PolicyError::at(PolicyErrorKind::Shape, file, Pos::default(), "cannot be read".to_owned()))),
     }
 }
 
@@ -239,11 +203,11 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
             .and_then(|rest| rest.split_once('`'))
             .map(|(name, _)| name.to_owned());
         let hint = if unknown.is_some() {
-            "check the spelling; the fields are listed in SPEC §1"
+            "check the spelling; the fields are listed in docs/policies.md"
         } else {
-            "see SPEC §1 for the shape of a policy"
+            "see docs/policies.md for the shape of a policy"
         };
-        errors.push(PolicyError::at(file, pos, format!("{field}: {inner}")).with_hint(hint));
+        errors.push(PolicyError::at(PolicyErrorKind::Shape, file, pos, format!("{field}: {inner}")).with_hint(hint));
         let dropped = unknown.is_some_and(|name| drop_field(value.to_mut(), &relative, &name));
         if !dropped {
             return (None, errors);
@@ -276,12 +240,9 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
                 Ok(d) => d,
                 Err(e) => {
                     errors.push(
-                        PolicyError::at(
+                        PolicyError::at(PolicyErrorKind::Syntax, 
                             file,
-                            Pos {
-                                line: e.line,
-                                column: e.column,
-                            },
+                            e.pos(),
                             format!("invalid YAML: {}", e.message),
                         )
                         .with_hint("fix the YAML syntax at this spot"),
@@ -300,7 +261,7 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
                     if header.api_version != API_VERSION {
                         let pos = doc.map.locate("/apiVersion").unwrap_or_default();
                         errors.push(
-                            PolicyError::at(
+                            PolicyError::at(PolicyErrorKind::Shape, 
                                 file,
                                 pos,
                                 format!("`apiVersion`: unsupported `{}`", header.api_version),
@@ -322,7 +283,8 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
     (sources, errors)
 }
 
-/// Whether `name` may name a policy: lowercase letters, digits and `-`.
+/// Whether `name` may name a policy, a rule id or a detector id: lowercase
+/// letters, digits and `-`, as Kubernetes names are.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -330,13 +292,15 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// A `path` that is not a JSON pointer (`data` where `/data` was meant),
+/// which would find nothing in any document.
 pub fn pointer_error(file: &str, pos: Pos, field: &str, path: &str) -> Option<PolicyError> {
     if path.is_empty() || path.starts_with('/') {
         return None;
     }
     let hint = format!("write it like `/{}`", path.replace('.', "/"));
     Some(
-        PolicyError::at(
+        PolicyError::at(PolicyErrorKind::Pointer, 
             file,
             pos,
             format!("{field}: `{path}` is not a JSON pointer"),

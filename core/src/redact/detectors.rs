@@ -272,7 +272,7 @@ impl Scanner {
     }
 
     /// Built-in detectors plus `custom` ones (already validated one by one).
-    pub fn new(custom: &[Custom]) -> Result<Scanner, String> {
+    pub fn new(custom: &[Custom]) -> Result<Scanner, RegexError> {
         let mut entries = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         for d in TOKEN_DETECTORS {
@@ -314,7 +314,7 @@ impl Scanner {
                 RegexBuilder::new(p)
                     .size_limit(SIZE_LIMIT)
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(RegexError::of)
             })
             .collect::<Result<Vec<_>, _>>()?;
         patterns.push(SERVICE_ACCOUNT.to_owned());
@@ -322,7 +322,7 @@ impl Scanner {
         let set = RegexSetBuilder::new(&patterns)
             .size_limit(SIZE_LIMIT * 4)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(RegexError::of)?;
         Ok(Scanner {
             entries,
             set,
@@ -573,20 +573,39 @@ fn dedup(hits: &mut Vec<Hit>) {
     *hits = kept;
 }
 
+/// Why a regex does not compile, in a line (regex's own message draws a
+/// caret under the pattern, which a located error does not need).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegexError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("regex is too large")]
+    TooLarge,
+    #[error("invalid regex")]
+    Invalid,
+}
+
+impl RegexError {
+    fn of(e: regex::Error) -> RegexError {
+        match e {
+            regex::Error::Syntax(s) => RegexError::Syntax(
+                s.lines()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or("invalid regex")
+                    .to_owned(),
+            ),
+            regex::Error::CompiledTooBig(_) => RegexError::TooLarge,
+            _ => RegexError::Invalid,
+        }
+    }
+}
+
 /// Compiles one custom regex alone, for a located error.
-pub fn check_custom_regex(regex: &str) -> Result<Regex, String> {
+pub fn check_custom_regex(regex: &str) -> Result<Regex, RegexError> {
     RegexBuilder::new(regex)
         .size_limit(SIZE_LIMIT)
         .build()
-        .map_err(|e| match e {
-            regex::Error::Syntax(s) => s
-                .lines()
-                .find_map(|l| l.strip_prefix("error: "))
-                .unwrap_or("invalid regex")
-                .to_owned(),
-            regex::Error::CompiledTooBig(_) => "regex is too large".to_owned(),
-            _ => "invalid regex".to_owned(),
-        })
+        .map_err(RegexError::of)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use aho_corasick::{packed, AhoCorasick};
 use std::sync::LazyLock;
 
-/// Name segments that make a key a password (SPEC §4).
+/// Name segments that make a key a password (docs/secrets.md).
 pub const PASSWORD_SEGMENTS: &[&str] = &[
     "password",
     "passwd",

@@ -1,7 +1,7 @@
 //! `RolloutPolicy` documents: the typed model of docs/rollout.md and loading with
 //! `file:line:col` errors that name the field.
 
-use crate::policy::{typed_all, PolicyError, PolicySource};
+use crate::policy::{typed_all, PolicyError, PolicyErrorKind, PolicySource};
 use crate::parse::Document;
 use serde::Deserialize;
 use serde_json::Value;
@@ -167,7 +167,7 @@ impl Ctx<'_> {
         let pos = self.doc.map.locate(pointer).unwrap_or_default();
         let field = pointer.trim_start_matches('/').replace('/', ".");
         self.errors
-            .push(PolicyError::at(self.file, pos, format!("`{field}`: {message}")).with_hint(hint));
+            .push(PolicyError::at(PolicyErrorKind::Rollout, self.file, pos, format!("`{field}`: {message}")).with_hint(hint));
     }
 
     fn steps(&mut self, base: &str, steps: &[Value]) -> Vec<u32> {

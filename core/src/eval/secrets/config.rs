@@ -4,7 +4,7 @@
 use crate::diag::Severity;
 use crate::eval::matcher::glob;
 use crate::parse::Document;
-use crate::policy::{PolicyError, SecretsSpec};
+use crate::policy::{valid_name, PolicyError, PolicyErrorKind, SecretsSpec};
 use crate::redact::detectors::{Custom, Scanner, KEYED_DETECTORS, TOKEN_DETECTORS};
 use regex::Regex;
 use std::collections::HashSet;
@@ -65,13 +65,9 @@ impl CompiledSecrets {
         let mut custom = Vec::new();
         let mut custom_ids: HashSet<&str> = HashSet::new();
         for (i, p) in spec.patterns.iter().enumerate() {
-            let valid_id = !p.id.is_empty()
-                && p.id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !valid_id {
+            if !valid_name(&p.id) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         file,
                         at(&format!("/patterns/{i}/id")),
                         format!("`secrets.patterns[{i}].id`: `{}` is not a valid id", p.id),
@@ -80,7 +76,7 @@ impl CompiledSecrets {
                 );
             } else if known_ids().any(|k| k == p.id) || !custom_ids.insert(&p.id) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         file,
                         at(&format!("/patterns/{i}/id")),
                         format!("`secrets.patterns[{i}].id`: `{}` is already taken", p.id),
@@ -92,7 +88,7 @@ impl CompiledSecrets {
                 Ok(re) => {
                     if re.is_match("") {
                         errors.push(
-                            PolicyError::at(
+                            PolicyError::at(PolicyErrorKind::Regex, 
                                 file,
                                 at(&format!("/patterns/{i}/regex")),
                                 format!("`secrets.patterns[{i}].regex`: matches the empty string"),
@@ -103,7 +99,7 @@ impl CompiledSecrets {
                     if let Some(g) = p.secret_group {
                         if g >= re.captures_len() {
                             errors.push(
-                                PolicyError::at(
+                                PolicyError::at(PolicyErrorKind::Regex, 
                                     file,
                                     at(&format!("/patterns/{i}/secretGroup")),
                                     format!(
@@ -119,7 +115,7 @@ impl CompiledSecrets {
                     }
                 }
                 Err(msg) => errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Regex, 
                         file,
                         at(&format!("/patterns/{i}/regex")),
                         format!("`secrets.patterns[{i}].regex`: invalid regex: {msg}"),
@@ -141,7 +137,7 @@ impl CompiledSecrets {
         for (i, id) in spec.disable.iter().enumerate() {
             if !known_ids().any(|k| k == id) && !custom_ids.contains(id.as_str()) {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Name, 
                         file,
                         at(&format!("/disable/{i}")),
                         format!("`secrets.disable[{i}]`: unknown rule or detector id `{id}`"),
@@ -158,7 +154,7 @@ impl CompiledSecrets {
             match crate::redact::detectors::check_custom_regex(r) {
                 Ok(re) => allow_regexes.push(re),
                 Err(msg) => errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Regex, 
                         file,
                         at(&format!("/allowlist/regexes/{i}")),
                         format!("`secrets.allowlist.regexes[{i}]`: invalid regex: {msg}"),
@@ -170,7 +166,7 @@ impl CompiledSecrets {
         for (i, p) in spec.allowlist.paths.iter().enumerate() {
             if !p.starts_with('/') {
                 errors.push(
-                    PolicyError::at(
+                    PolicyError::at(PolicyErrorKind::Pointer, 
                         file,
                         at(&format!("/allowlist/paths/{i}")),
                         format!("`secrets.allowlist.paths[{i}]`: `{p}` is not a JSON pointer"),
@@ -188,7 +184,7 @@ impl CompiledSecrets {
             Scanner::new(&custom).ok().map(Arc::new)
         };
         let Some(scanner) = scanner else {
-            return Err(vec![PolicyError::at(
+            return Err(vec![PolicyError::at(PolicyErrorKind::Regex, 
                 file,
                 at(""),
                 "`secrets`: the detectors do not compile together",
