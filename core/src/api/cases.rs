@@ -5,13 +5,13 @@
 //! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
 
 use super::{check_with_old, documents_of, OLD_FILE};
-use crate::set::PolicySet;
 use crate::diag::Severity;
-use crate::policy::{typed, PolicyError, PolicyErrorKind};
 use crate::diag::{Finding, Verdict};
+use crate::parse::parse_stream;
+use crate::policy::{typed, PolicyError, PolicyErrorKind};
 use crate::report::DocResult;
 use crate::rollout::{Action, DecisionInput, Outcome};
-use crate::parse::parse_stream;
+use crate::set::PolicySet;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -118,7 +118,8 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
     let doc = match parse_stream(text).into_iter().next() {
         Some(Ok(d)) => d,
         Some(Err(e)) => {
-            return Err(PolicyError::at(PolicyErrorKind::Syntax, 
+            return Err(PolicyError::at(
+                PolicyErrorKind::Syntax,
                 file,
                 e.pos(),
                 format!("invalid YAML: {}", e.message),

@@ -1,6 +1,8 @@
 //! The JSON call/answer API every host mirrors: the compiled `.wasm` module,
-//! the JS package and the CLI's module host send a request and get an answer
-//! as JSON text, so they all decide through this one function.
+//! the JS package and the host crate's `Evaluator` (the CLI's and Python's)
+//! send a request and get an answer as JSON text, so they all decide through
+//! this one function. [`Request`] and [`Answer`] are its typed form: a host
+//! builds requests with them and reads a module's answers back into them.
 //!
 //! Request: `{"call": "check", "input": TEXT_OR_DOCUMENT, "file": NAME?,
 //! "env": NAME?, "old": TEXT_OR_DOCUMENTS?, "oldFile": NAME?}`,
@@ -20,38 +22,40 @@
 
 pub mod cases;
 
-use crate::check::{check_documents, check_patch, old_versions, FileOutcome};
-use crate::set::PolicySet;
 use crate::check::patch::PatchType;
-use crate::policy::PolicyError;
-use crate::report::{DocResult, Report};
 use crate::check::review::ReviewError;
-use crate::rollout::DecisionInput;
+use crate::check::{check_documents, check_patch, old_versions, FileOutcome};
 use crate::diag::Pos;
 use crate::parse::{parse_input, parse_input_text, parse_stream, Document, SourceMap, SyntaxError};
+use crate::policy::{PolicyError, PolicyErrorKind};
+use crate::report::{DocResult, Report};
+use crate::rollout::{Decision, DecisionInput};
+use crate::set::PolicySet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+/// One request of the call API, as hosts send it (JSON text) or build it
+/// (typed, for [`answer`]). The serde attributes are the wire format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "camelCase", deny_unknown_fields)]
-enum Request {
+pub enum Request {
     #[serde(rename_all = "camelCase")]
     Check {
         /// YAML/JSON text (a stream of documents), or one document as a
         /// value; absent when the host passes the input as bytes
         /// ([`call_with_input`]).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<Value>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         file: Option<String>,
         #[serde(default)]
         env: String,
         /// Previous versions: text, a list of documents, or one document;
         /// paired with the inputs by apiVersion/kind/namespace/name.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         old: Option<Value>,
         /// The name that parse failures of `old` text are reported under.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         old_file: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
@@ -59,25 +63,25 @@ enum Request {
         base: NamedText,
         patch: NamedText,
         #[serde(default)]
-        patch_type: PatchKind,
+        patch_type: PatchType,
         #[serde(default)]
         env: String,
     },
-    /// A rollout decision: `input` is ROLLOUT.md's `{env?, state, metrics}`,
+    /// A rollout decision: `input` is the `{env?, state, metrics}` of docs/rollout.md,
     /// or that object as JSON text (what `assay decide` reads).
     Decide {
         input: Value,
         /// Wins over the input's `env`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         env: Option<String>,
         /// The rollout policy's name; needed when the set has several.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         policy: Option<String>,
     },
     /// An AdmissionReview v1 request: text or the object.
     Review {
         review: Value,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         file: Option<String>,
         #[serde(default)]
         env: String,
@@ -85,20 +89,19 @@ enum Request {
     Describe,
 }
 
-#[derive(Deserialize)]
+/// A file's text and the name it is reported under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NamedText {
-    file: String,
-    text: String,
+pub struct NamedText {
+    pub file: String,
+    pub text: String,
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum PatchKind {
-    #[default]
-    Merge,
-    Json,
-}
+/// The hint of an error answer to `decide`.
+pub const DECIDE_HINT: &str = "see docs/rollout.md for the input";
+
+/// The hint of an error answer to a request that is not one of the calls.
+const REQUEST_HINT: &str = "see docs/module-abi.md for the calls";
 
 /// One policy of a set, as `describe` and module metadata list them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,16 +123,34 @@ pub struct PolicyInfo {
     pub embedded: Vec<String>,
 }
 
-/// An answer, written straight to JSON text: building a `Value` tree of
-/// the report first cost an allocation per field.
-#[derive(Serialize)]
+/// An answer of the call API, written straight to JSON text (building a
+/// `Value` tree of the report first cost an allocation per field), and
+/// read back by hosts that get it as text from a module. Untagged: a
+/// `review` answer also holds a `report`, so it is tried first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-enum Answer {
-    Report { report: Report },
-    Decision { decision: crate::rollout::Decision },
+pub enum Answer {
     Review { review: Value, report: Report },
+    Report { report: Report },
+    Decision { decision: Decision },
     Policies { policies: Vec<PolicyInfo> },
-    Error(Value),
+    Error { error: ErrorAnswer },
+}
+
+/// What an error answer says: its message (redacted), a hint, and where in
+/// the request's input the problem is, when that is known. The fields are
+/// in the order the answer has always listed them (alphabetical).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorAnswer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
 }
 
 /// Answers one JSON request against `set`; never fails: problems with the
@@ -137,10 +158,7 @@ enum Answer {
 pub fn call(set: &PolicySet, request: &[u8]) -> String {
     let answer = match serde_json::from_slice::<Request>(request) {
         Ok(request) => answer(set, request),
-        Err(e) => error(
-            &format!("bad request: {e}"),
-            "see docs/module-abi.md for the calls",
-        ),
+        Err(e) => error(&format!("bad request: {e}"), REQUEST_HINT),
     };
     // Serializing derived types to a String cannot fail.
     serde_json::to_string(&answer).unwrap_or_default()
@@ -168,12 +186,9 @@ pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String 
         ),
         Ok(_) => error(
             "bad request: only a check without `input` takes its input as bytes",
-            "see docs/module-abi.md for the calls",
+            REQUEST_HINT,
         ),
-        Err(e) => error(
-            &format!("bad request: {e}"),
-            "see docs/module-abi.md for the calls",
-        ),
+        Err(e) => error(&format!("bad request: {e}"), REQUEST_HINT),
     };
     serde_json::to_string(&answer).unwrap_or_default()
 }
@@ -185,8 +200,13 @@ pub fn load(files: &[(String, String)]) -> Result<PolicySet, String> {
     let set = PolicySet::load(files).map_err(|errors| policy_errors(&errors).to_string())?;
     if set.policies.is_empty() && set.rollouts.is_empty() {
         let file = files.first().map(|(name, _)| name.as_str()).unwrap_or("");
-        let none = PolicyError::at(file, Pos { line: 1, column: 1 }, "no policies found")
-            .with_hint("a policy has `apiVersion: assay.dev/v1`");
+        let none = PolicyError::at(
+            PolicyErrorKind::Shape,
+            file,
+            Pos { line: 1, column: 1 },
+            "no policies found",
+        )
+        .with_hint("a policy has `apiVersion: assay.dev/v1`");
         return Err(policy_errors(&[none]).to_string());
     }
     Ok(set)
@@ -239,7 +259,9 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
     validation.chain(rollout).collect()
 }
 
-fn answer(set: &PolicySet, request: Request) -> Answer {
+/// Answers one typed request against `set`, as [`call`] answers its JSON
+/// text; never fails: problems come back as [`Answer::Error`].
+pub fn answer(set: &PolicySet, request: Request) -> Answer {
     match request {
         Request::Check {
             input,
@@ -266,15 +288,11 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
             patch_type,
             env,
         } => {
-            let kind = match patch_type {
-                PatchKind::Merge => PatchType::Merge,
-                PatchKind::Json => PatchType::Json,
-            };
             let outcome = check_patch(
                 set,
                 (&base.file, &base.text),
                 (&patch.file, &patch.text),
-                kind,
+                patch_type,
                 &env,
             );
             Answer::Report {
@@ -292,7 +310,7 @@ fn answer(set: &PolicySet, request: Request) -> Answer {
             });
             match decided {
                 Ok(decision) => Answer::Decision { decision },
-                Err(message) => error(&message, "see docs/rollout.md for the input"),
+                Err(message) => error(&message, DECIDE_HINT),
             }
         }
         Request::Review { review, file, env } => {
@@ -330,16 +348,15 @@ fn error(message: &str, hint: &str) -> Answer {
 
 /// An error answer located in the request's input, when that is known.
 fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Answer {
-    let message = crate::redact::redact_text(message);
-    let mut error = json!({ "message": message, "hint": hint });
-    if let Some(file) = file {
-        error["file"] = json!(file);
+    Answer::Error {
+        error: ErrorAnswer {
+            message: crate::redact::redact_text(message),
+            hint: Some(hint.to_owned()),
+            file: file.map(str::to_owned),
+            line: at.map(|at| at.line),
+            column: at.map(|at| at.column),
+        },
     }
-    if let Some(at) = at {
-        error["line"] = json!(at.line);
-        error["column"] = json!(at.column);
-    }
-    Answer::Error(json!({ "error": error }))
 }
 
 /// The report of checking `docs` against the previous versions `old`.
@@ -436,6 +453,111 @@ mod tests {
         );
         let a = answer_of(r#"{"call": "check", "input": {"n": 3}}"#);
         assert_eq!(a["report"]["verdict"], "pass");
+    }
+
+    #[test]
+    fn typed_requests_keep_the_wire_format() {
+        let typed = Request::Check {
+            input: Some(json!("n: 1\n")),
+            file: Some("x.yaml".to_owned()),
+            env: "production".to_owned(),
+            old: None,
+            old_file: None,
+        };
+        let text = serde_json::to_string(&typed).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"call":"check","input":"n: 1\n","file":"x.yaml","env":"production"}"#
+        );
+        let patch = Request::CheckPatch {
+            base: NamedText {
+                file: "b.yaml".to_owned(),
+                text: "a: 1\n".to_owned(),
+            },
+            patch: NamedText {
+                file: "p.json".to_owned(),
+                text: "[]".to_owned(),
+            },
+            patch_type: PatchType::Json,
+            env: String::new(),
+        };
+        let text = serde_json::to_string(&patch).unwrap_or_default();
+        assert!(text.contains(r#""call":"checkPatch""#), "{text}");
+        assert!(text.contains(r#""patchType":"json""#), "{text}");
+        for request in [
+            typed,
+            patch,
+            Request::Decide {
+                input: json!({"state": {"weight": 10}}),
+                env: None,
+                policy: Some("r".to_owned()),
+            },
+            Request::Review {
+                review: json!("kind: AdmissionReview\n"),
+                file: None,
+                env: String::new(),
+            },
+            Request::Describe,
+        ] {
+            let text = serde_json::to_string(&request).unwrap_or_default();
+            let back: Option<Request> = serde_json::from_str(&text).ok();
+            assert_eq!(back.as_ref(), Some(&request), "{text}");
+        }
+        let merge: Option<Request> = serde_json::from_str(
+            r#"{"call": "checkPatch", "base": {"file": "b", "text": "a: 1"}, "patch": {"file": "p", "text": "a: 2"}}"#,
+        )
+        .ok();
+        assert!(
+            matches!(
+                merge,
+                Some(Request::CheckPatch {
+                    patch_type: PatchType::Merge,
+                    ..
+                })
+            ),
+            "{merge:?}"
+        );
+    }
+
+    #[test]
+    fn typed_answers_read_back_what_call_writes() {
+        let requests = [
+            r#"{"call": "check", "input": "n: 12\n", "file": "x.yaml"}"#,
+            r#"{"call": "describe"}"#,
+            r#"{"call": "nope"}"#,
+            r#"{"call": "review", "review": {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u", "object": {"n": 1}}}}"#,
+            r#"{"call": "review", "file": "r.yaml", "review": "kind: [\n"}"#,
+        ];
+        for request in requests {
+            let text = call(&set(), request.as_bytes());
+            let answer: Result<Answer, _> = serde_json::from_str(&text);
+            let Ok(answer) = answer else {
+                unreachable!("{text}: {answer:?}")
+            };
+            assert_eq!(serde_json::to_string(&answer).unwrap_or_default(), text);
+            // The typed request gets the same answer without the JSON text.
+            if let Ok(typed) = serde_json::from_str::<Request>(request) {
+                assert_eq!(super::answer(&set(), typed), answer, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn error_answers_list_their_fields_as_they_always_did() {
+        let Answer::Error { error } = error_at(
+            "broken",
+            "a hint",
+            Some("f.yaml"),
+            Some(Pos { line: 3, column: 4 }),
+        ) else {
+            unreachable!("an error answer")
+        };
+        let typed = serde_json::to_string(&Answer::Error { error }).unwrap_or_default();
+        let by_hand = json!({"error": {"message": "broken", "hint": "a hint", "file": "f.yaml",
+                                       "line": 3, "column": 4}});
+        assert_eq!(typed, by_hand.to_string());
+        let bare = serde_json::to_string(&super::error("broken", "a hint")).unwrap_or_default();
+        assert_eq!(bare, r#"{"error":{"hint":"a hint","message":"broken"}}"#);
     }
 
     #[test]

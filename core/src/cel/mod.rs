@@ -7,6 +7,7 @@ mod check;
 pub(crate) mod depth;
 mod env;
 mod k8s;
+mod quantity;
 mod values;
 
 pub use check::static_error;

@@ -35,7 +35,6 @@ pub fn cached_regex(pattern: &str) -> Result<Arc<regex::Regex>, String> {
     Ok(re)
 }
 
-
 /// Renders a CEL value for a message.
 pub fn display(v: &Value) -> String {
     match v {
@@ -102,7 +101,6 @@ pub(crate) fn ret<'b, 'v>(v: Value) -> Result<CowVal<'b, 'v>, ExecutionError> {
 
 pub(crate) use types::{DYN_TYPE, LIST_TYPE, STRING_TYPE};
 
-
 /// Borrows a JSON value as a CEL value: strings are not copied, so handing a
 /// document to CEL costs one allocation per map, list and scalar node.
 pub fn json_val<'v>(v: &'v serde_json::Value) -> Box<dyn cel::common::value::Val + 'v> {
@@ -130,5 +128,23 @@ pub fn json_val<'v>(v: &'v serde_json::Value) -> Box<dyn cel::common::value::Val
                 .collect();
             Box::new(CelMap::from(map))
         }
+    }
+}
+
+pub(super) type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
+pub(super) type Out<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
+
+/// The `i`th argument, which must be a string.
+pub(super) fn string_arg(
+    args: &Args<'_, '_>,
+    i: usize,
+    function: &str,
+) -> Result<Arc<String>, ExecutionError> {
+    match args.get(i).map(arg_value).transpose()? {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(ExecutionError::function_error(
+            function,
+            "expected a string",
+        )),
     }
 }

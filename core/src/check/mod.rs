@@ -3,15 +3,14 @@
 pub mod patch;
 pub mod review;
 
-use crate::eval::{CompiledPolicy, EvalInput, Identity};
-use crate::set::PolicySet;
 use crate::diag::Severity;
 use crate::diag::{Finding, Verdict};
-use crate::report::DocResult;
+use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::parse::{
-    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document,
-    SyntaxError,
+    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document, SyntaxError,
 };
+use crate::report::DocResult;
+use crate::set::PolicySet;
 use serde_json::Value;
 
 /// The results of one input file (or stdin).

@@ -4,10 +4,46 @@
 use crate::parse::{push_segment, Document, SourceMap};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a patch applies, as `kubectl patch --type`; `merge` or `json` in
+/// the call API's `patchType` and on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PatchType {
+    /// RFC 7386 JSON merge patch.
+    #[default]
     Merge,
+    /// RFC 6902 JSON patch.
     Json,
+}
+
+impl PatchType {
+    /// Every patch type, in the order they are listed to users.
+    pub const ALL: [PatchType; 2] = [PatchType::Merge, PatchType::Json];
+
+    /// The name users give: `merge` or `json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchType::Merge => "merge",
+            PatchType::Json => "json",
+        }
+    }
+}
+
+impl std::fmt::Display for PatchType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PatchType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<PatchType, String> {
+        PatchType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a patch type (merge or json)"))
+    }
 }
 
 /// Applies `patch` to `base`. A JSON patch that does not apply is an error
@@ -102,6 +138,20 @@ pub fn positions(patch: &Document, kind: PatchType) -> SourceMap {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn patch_types_are_named_in_lowercase() {
+        for kind in PatchType::ALL {
+            assert_eq!(kind.as_str().parse::<PatchType>(), Ok(kind));
+            assert_eq!(json!(kind), json!(kind.as_str()));
+            assert_eq!(
+                serde_json::from_value::<PatchType>(json!(kind.as_str())).ok(),
+                Some(kind)
+            );
+        }
+        assert!("Merge".parse::<PatchType>().is_err());
+        assert_eq!(PatchType::default(), PatchType::Merge);
+    }
 
     /// A stray element is named by its index: serde's message quoted it.
     #[test]

@@ -6,12 +6,12 @@
 //! response's `warnings`, which `kubectl` prints.
 
 use crate::check::{check_one, FileOutcome};
-use crate::eval::EvalInput;
-use crate::set::PolicySet;
-use crate::diag::Severity;
-use crate::report::{DocResult, Report};
 use crate::diag::Pos;
+use crate::diag::Severity;
+use crate::eval::EvalInput;
 use crate::parse::{Document, SourceMap};
+use crate::report::{DocResult, Report};
+use crate::set::PolicySet;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;

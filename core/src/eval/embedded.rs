@@ -81,10 +81,7 @@ impl CompiledEmbedded {
                             Ok((d.value, d.map))
                         }
                     }
-                    Some(Err(err)) => Err((
-                        err.pos(),
-                        err.message,
-                    )),
+                    Some(Err(err)) => Err((err.pos(), err.message)),
                     None => Ok((Value::Null, SourceMap::default())),
                 }
             }

@@ -26,7 +26,11 @@ impl<'a> Identity<'a> {
 
 /// Whether `m` takes the document `id` names; `has_label(key, value)`
 /// tells whether the document has that label.
-pub(crate) fn matches(m: &MatchSpec, id: &Identity, has_label: impl Fn(&str, &str) -> bool) -> bool {
+pub(crate) fn matches(
+    m: &MatchSpec,
+    id: &Identity,
+    has_label: impl Fn(&str, &str) -> bool,
+) -> bool {
     let (kind, name, namespace) = (
         id.kind.unwrap_or(""),
         id.name.unwrap_or(""),

@@ -16,7 +16,9 @@ pub use matcher::Identity;
 use crate::cel::access::Reaches;
 use crate::diag::{Finding, Severity};
 use crate::parse::{lookup, Document};
-use crate::policy::{pointer_error, typed_all, MatchSpec, PolicyError, PolicyErrorKind, PolicySource, ValidationSpec};
+use crate::policy::{
+    pointer_error, typed_all, MatchSpec, PolicyError, PolicyErrorKind, PolicySource, ValidationSpec,
+};
 use crate::redact::Withheld;
 use cel::Context;
 use embedded::{CompiledEmbedded, DocPositions};
@@ -64,7 +66,8 @@ impl CompiledPolicy {
     ) -> Result<CompiledPolicy, Vec<PolicyError>> {
         let file = source.file.as_str();
         let doc = &source.document;
-        let (spec, mut errors) = typed_all::<ValidationSpec>(file, doc, "/spec", &source.header.spec);
+        let (spec, mut errors) =
+            typed_all::<ValidationSpec>(file, doc, "/spec", &source.header.spec);
         let Some(spec) = spec else {
             return Err(errors);
         };
@@ -127,7 +130,8 @@ impl CompiledPolicy {
             let base = format!("/spec/rules/{i}");
             if !rule_names.insert(r.name.clone()) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         file,
                         at(&format!("{base}/name")),
                         format!("`rules[{i}].name`: duplicate rule name `{}`", r.name),
@@ -163,8 +167,8 @@ impl CompiledPolicy {
             })
             .collect();
 
-        let secrets = CompiledSecrets::compile(spec.secrets.as_ref(), file, doc)
-            .unwrap_or_else(|mut e| {
+        let secrets =
+            CompiledSecrets::compile(spec.secrets.as_ref(), file, doc).unwrap_or_else(|mut e| {
                 errors.append(&mut e);
                 None
             });
@@ -326,7 +330,6 @@ impl CompiledPolicy {
             }
         }
     }
-
 }
 
 pub fn deep_merge(base: &mut Value, over: &Value) {

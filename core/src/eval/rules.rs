@@ -47,9 +47,14 @@ pub(super) fn compile_rule(
                 let mut pos = doc.map.locate(&pointer).unwrap_or_default();
                 pos.column += offset;
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Expression, file, pos, format!("rule `{}` `{field}`: {msg}", r.name))
-                        .with_rule(&r.name)
-                        .with_hint("see docs/cel.md for the variables and functions rules can use"),
+                    PolicyError::at(
+                        PolicyErrorKind::Expression,
+                        file,
+                        pos,
+                        format!("rule `{}` `{field}`: {msg}", r.name),
+                    )
+                    .with_rule(&r.name)
+                    .with_hint("see docs/cel.md for the variables and functions rules can use"),
                 );
                 None
             }

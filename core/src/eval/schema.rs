@@ -2,11 +2,11 @@
 //! strings, so a schema that asks for a number or a boolean reads the string
 //! as one.
 
-use crate::diag::Severity;
-use crate::policy::{Coerce, PolicyError, PolicyErrorKind};
-use crate::diag::{Finding, Locate};
 use super::schema_files::ReadFiles;
+use crate::diag::Severity;
+use crate::diag::{Finding, Locate};
 use crate::parse::Pos;
+use crate::policy::{Coerce, PolicyError, PolicyErrorKind};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::JsonType;
 use serde_json::Value;
@@ -202,8 +202,13 @@ impl Schema {
         }
         let plain = (coerce == Coerce::None && files.is_empty()).then(|| schema.clone());
         let validator = options.with_retriever(files).build(schema).map_err(|e| {
-            PolicyError::at(PolicyErrorKind::Schema, file, pos, format!("`jsonSchema`: invalid JSON Schema: {e}"))
-                .with_hint("the schema must be valid JSON Schema 2020-12")
+            PolicyError::at(
+                PolicyErrorKind::Schema,
+                file,
+                pos,
+                format!("`jsonSchema`: invalid JSON Schema: {e}"),
+            )
+            .with_hint("the schema must be valid JSON Schema 2020-12")
         })?;
         let coerce = (coerce == Coerce::Strings).then(|| CoercePlan::of(schema));
         Ok(Schema {

@@ -2,8 +2,8 @@
 //! resolved against the policy file. Core does no I/O, so a host says how
 //! a policy's references map to files; hosts without files use `NoFiles`.
 
-use crate::policy::{PolicyError, PolicyErrorKind};
 use crate::parse::{parse_stream, push_segment, Document, Pos, SourceMap};
+use crate::policy::{PolicyError, PolicyErrorKind};
 use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -80,8 +80,13 @@ pub(crate) fn read_referenced(
     let ref_error = |sources: &[(String, SourceMap)], at: &Referrer, message: String| {
         let (name, positions) = &sources[at.source];
         let pos = positions.locate(&at.pointer).unwrap_or_default();
-        PolicyError::at(PolicyErrorKind::Reference, name, pos, format!("`$ref` `{}`: {message}", at.target))
-            .with_hint("a `$ref` to another file is relative to the file it is in")
+        PolicyError::at(
+            PolicyErrorKind::Reference,
+            name,
+            pos,
+            format!("`$ref` `{}`: {message}", at.target),
+        )
+        .with_hint("a `$ref` to another file is relative to the file it is in")
     };
     let Some(base_uri) = out.base_uri.clone() else {
         let at = Referrer {
@@ -96,7 +101,12 @@ pub(crate) fn read_referenced(
     };
     let base_url = url::Url::parse(&base_uri).map_err(|e| {
         let message = format!("bad base URI `{base_uri}`: {e}");
-        vec![PolicyError::at(PolicyErrorKind::Reference, file, Pos::default(), message)]
+        vec![PolicyError::at(
+            PolicyErrorKind::Reference,
+            file,
+            Pos::default(),
+            message,
+        )]
     })?;
     let mut pending: Vec<(Referrer, url::Url)> = refs
         .into_iter()

@@ -1,12 +1,12 @@
 //! Building a document's value and source map from parse events.
 
 use super::document::{BlockText, Document, Pos, SourceMap, SyntaxError};
-use std::fmt::Write as _;
 use super::limits::{MAX_DEPTH, MAX_NODES};
 use super::pointer::push_segment;
 use saphyr_parser::ScalarStyle;
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 enum Frame {
     Map {

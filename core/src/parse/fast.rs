@@ -23,10 +23,8 @@
 //! any kind (syntax, duplicate keys, limits).
 
 use super::builder::Builder;
-use super::scan::{
-    colon_after, entry_content, is_entry, rest_is_blank, scan_scalar, skip_spaces,
-};
 use super::document::{Document, Pos};
+use super::scan::{colon_after, entry_content, is_entry, rest_is_blank, scan_scalar, skip_spaces};
 use saphyr_parser::ScalarStyle;
 use std::borrow::Cow;
 

@@ -164,10 +164,14 @@ pub fn typed<T: serde::de::DeserializeOwned>(
 ) -> Result<T, PolicyError> {
     match typed_all(file, doc, base, value) {
         (Some(t), errors) if errors.is_empty() => Ok(t),
-        (_, errors) => Err(errors
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| PolicyError::at(PolicyErrorKind::Shape, file, Pos::default(), "cannot be read".to_owned()))),
+        (_, errors) => Err(errors.into_iter().next().unwrap_or_else(|| {
+            PolicyError::at(
+                PolicyErrorKind::Shape,
+                file,
+                Pos::default(),
+                "cannot be read".to_owned(),
+            )
+        })),
     }
 }
 
@@ -207,7 +211,15 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
         } else {
             "see docs/policies.md for the shape of a policy"
         };
-        errors.push(PolicyError::at(PolicyErrorKind::Shape, file, pos, format!("{field}: {inner}")).with_hint(hint));
+        errors.push(
+            PolicyError::at(
+                PolicyErrorKind::Shape,
+                file,
+                pos,
+                format!("{field}: {inner}"),
+            )
+            .with_hint(hint),
+        );
         let dropped = unknown.is_some_and(|name| drop_field(value.to_mut(), &relative, &name));
         if !dropped {
             return (None, errors);
@@ -240,7 +252,8 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
                 Ok(d) => d,
                 Err(e) => {
                     errors.push(
-                        PolicyError::at(PolicyErrorKind::Syntax, 
+                        PolicyError::at(
+                            PolicyErrorKind::Syntax,
                             file,
                             e.pos(),
                             format!("invalid YAML: {}", e.message),
@@ -261,7 +274,8 @@ pub fn read_policy_sources(files: &[(String, String)]) -> (Vec<PolicySource>, Ve
                     if header.api_version != API_VERSION {
                         let pos = doc.map.locate("/apiVersion").unwrap_or_default();
                         errors.push(
-                            PolicyError::at(PolicyErrorKind::Shape, 
+                            PolicyError::at(
+                                PolicyErrorKind::Shape,
                                 file,
                                 pos,
                                 format!("`apiVersion`: unsupported `{}`", header.api_version),
@@ -300,7 +314,8 @@ pub fn pointer_error(file: &str, pos: Pos, field: &str, path: &str) -> Option<Po
     }
     let hint = format!("write it like `/{}`", path.replace('.', "/"));
     Some(
-        PolicyError::at(PolicyErrorKind::Pointer, 
+        PolicyError::at(
+            PolicyErrorKind::Pointer,
             file,
             pos,
             format!("{field}: `{path}` is not a JSON pointer"),
@@ -308,4 +323,3 @@ pub fn pointer_error(file: &str, pos: Pos, field: &str, path: &str) -> Option<Po
         .with_hint(hint),
     )
 }
-

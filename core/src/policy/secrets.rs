@@ -45,4 +45,3 @@ pub struct AllowlistSpec {
     #[serde(default)]
     pub paths: Vec<String>,
 }
-

@@ -6,12 +6,12 @@
 pub mod detectors;
 pub mod filters;
 
-use detectors::{Hit, Scanner, MAX_HITS};
-use filters::KeyClass;
 use crate::diag::Finding;
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use detectors::{Hit, Scanner, MAX_HITS};
+use filters::KeyClass;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -145,7 +145,6 @@ pub(super) fn diff(a: f64, b: f64) -> String {
     fmt_num(format!("{d:.11e}").parse().unwrap_or(d))
 }
 
-
 pub fn fmt_p(p: f64) -> String {
     if p != 0.0 && p < 1e-4 {
         format!("{p:.2e}")

@@ -1,8 +1,8 @@
 //! `RolloutPolicy` documents: the typed model of docs/rollout.md and loading with
 //! `file:line:col` errors that name the field.
 
-use crate::policy::{typed_all, PolicyError, PolicyErrorKind, PolicySource};
 use crate::parse::Document;
+use crate::policy::{typed_all, PolicyError, PolicyErrorKind, PolicySource};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -166,8 +166,15 @@ impl Ctx<'_> {
     fn error(&mut self, pointer: &str, message: String, hint: &str) {
         let pos = self.doc.map.locate(pointer).unwrap_or_default();
         let field = pointer.trim_start_matches('/').replace('/', ".");
-        self.errors
-            .push(PolicyError::at(PolicyErrorKind::Rollout, self.file, pos, format!("`{field}`: {message}")).with_hint(hint));
+        self.errors.push(
+            PolicyError::at(
+                PolicyErrorKind::Rollout,
+                self.file,
+                pos,
+                format!("`{field}`: {message}"),
+            )
+            .with_hint(hint),
+        );
     }
 
     fn steps(&mut self, base: &str, steps: &[Value]) -> Vec<u32> {

@@ -18,10 +18,7 @@ pub const RULES: &[(&str, Severity)] = &[
     ("secret-file-mode", Severity::Error),
     ("secret-invalid-base64", Severity::Error),
     ("secret-placeholder", Severity::Warning),
-    (
-        "secret-plaintext-manifest",
-        Severity::Warning,
-    ),
+    ("secret-plaintext-manifest", Severity::Warning),
     ("rbac-secrets-wildcard", Severity::Error),
     ("dockerconfigjson-invalid", Severity::Error),
 ];
@@ -67,7 +64,8 @@ impl CompiledSecrets {
         for (i, p) in spec.patterns.iter().enumerate() {
             if !valid_name(&p.id) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         file,
                         at(&format!("/patterns/{i}/id")),
                         format!("`secrets.patterns[{i}].id`: `{}` is not a valid id", p.id),
@@ -76,7 +74,8 @@ impl CompiledSecrets {
                 );
             } else if known_ids().any(|k| k == p.id) || !custom_ids.insert(&p.id) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         file,
                         at(&format!("/patterns/{i}/id")),
                         format!("`secrets.patterns[{i}].id`: `{}` is already taken", p.id),
@@ -88,7 +87,8 @@ impl CompiledSecrets {
                 Ok(re) => {
                     if re.is_match("") {
                         errors.push(
-                            PolicyError::at(PolicyErrorKind::Regex, 
+                            PolicyError::at(
+                                PolicyErrorKind::Regex,
                                 file,
                                 at(&format!("/patterns/{i}/regex")),
                                 format!("`secrets.patterns[{i}].regex`: matches the empty string"),
@@ -115,7 +115,8 @@ impl CompiledSecrets {
                     }
                 }
                 Err(msg) => errors.push(
-                    PolicyError::at(PolicyErrorKind::Regex, 
+                    PolicyError::at(
+                        PolicyErrorKind::Regex,
                         file,
                         at(&format!("/patterns/{i}/regex")),
                         format!("`secrets.patterns[{i}].regex`: invalid regex: {msg}"),
@@ -137,7 +138,8 @@ impl CompiledSecrets {
         for (i, id) in spec.disable.iter().enumerate() {
             if !known_ids().any(|k| k == id) && !custom_ids.contains(id.as_str()) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         file,
                         at(&format!("/disable/{i}")),
                         format!("`secrets.disable[{i}]`: unknown rule or detector id `{id}`"),
@@ -154,7 +156,8 @@ impl CompiledSecrets {
             match crate::redact::detectors::check_custom_regex(r) {
                 Ok(re) => allow_regexes.push(re),
                 Err(msg) => errors.push(
-                    PolicyError::at(PolicyErrorKind::Regex, 
+                    PolicyError::at(
+                        PolicyErrorKind::Regex,
                         file,
                         at(&format!("/allowlist/regexes/{i}")),
                         format!("`secrets.allowlist.regexes[{i}]`: invalid regex: {msg}"),
@@ -166,7 +169,8 @@ impl CompiledSecrets {
         for (i, p) in spec.allowlist.paths.iter().enumerate() {
             if !p.starts_with('/') {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Pointer, 
+                    PolicyError::at(
+                        PolicyErrorKind::Pointer,
                         file,
                         at(&format!("/allowlist/paths/{i}")),
                         format!("`secrets.allowlist.paths[{i}]`: `{p}` is not a JSON pointer"),
@@ -184,7 +188,8 @@ impl CompiledSecrets {
             Scanner::new(&custom).ok().map(Arc::new)
         };
         let Some(scanner) = scanner else {
-            return Err(vec![PolicyError::at(PolicyErrorKind::Regex, 
+            return Err(vec![PolicyError::at(
+                PolicyErrorKind::Regex,
                 file,
                 at(""),
                 "`secrets`: the detectors do not compile together",

@@ -186,7 +186,13 @@ impl Ctx<'_> {
     }
 
     /// Like `scan`, for decoded text with no position of its own.
-    pub(super) fn scan_detached(&mut self, path: &str, key: Option<&str>, text: &str, place: Where) {
+    pub(super) fn scan_detached(
+        &mut self,
+        path: &str,
+        key: Option<&str>,
+        text: &str,
+        place: Where,
+    ) {
         if !self.cfg.enabled("secret-in-configmap") {
             return;
         }
@@ -259,7 +265,6 @@ impl Ctx<'_> {
     }
 
     // --- pod specs: env values, secretKeyRef, volume modes ------------------------
-
 }
 
 /// Where a leaked value sits, for the message.

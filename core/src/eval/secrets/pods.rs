@@ -1,9 +1,9 @@
 //! Secret rules on pod specs: credentials in containers' env, command and
 //! args, and the file modes of mounted Secrets.
 
+use super::k8s::{Ctx, Where};
 use crate::diag::Severity;
 use serde_json::{Map, Value};
-use super::k8s::{Ctx, Where};
 
 impl Ctx<'_> {
     pub(super) fn pod_spec(&mut self, base: &str, spec: &Map<String, Value>) {
@@ -194,7 +194,6 @@ impl Ctx<'_> {
     }
 
     // --- Secrets -----------------------------------------------------------------------
-
 }
 
 /// A file mode as Kubernetes reads it: YAML `0400` is already octal (the

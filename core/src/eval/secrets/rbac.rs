@@ -1,8 +1,8 @@
 //! The RBAC rule: Roles that grant every Secret.
 
+use super::k8s::Ctx;
 use crate::diag::Severity;
 use serde_json::Value;
-use super::k8s::Ctx;
 
 impl Ctx<'_> {
     pub(super) fn rbac(&mut self, kind: &str) {

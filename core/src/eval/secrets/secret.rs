@@ -1,12 +1,12 @@
 //! Secret rules on Secrets: values in the clear, invalid base64,
 //! placeholders, and `.dockerconfigjson` that does not parse.
 
+use super::k8s::{child, decode_checked, Ctx, MAX_DECODED};
 use crate::diag::{Pos, Severity};
 use crate::eval::input::EvalInput;
 use crate::redact::filters::{not_a_secret, NotSecret};
 use crate::redact::redact;
 use serde_json::Value;
-use super::k8s::{child, decode_checked, Ctx, MAX_DECODED};
 
 impl Ctx<'_> {
     pub(super) fn secret(&mut self, input: &EvalInput) {
@@ -204,10 +204,7 @@ impl Ctx<'_> {
     }
 
     // --- rbac-secrets-wildcard ---------------------------------------------------
-
 }
-
-
 
 fn json_error_kind(e: &serde_json::Error) -> &'static str {
     match e.classify() {
@@ -216,4 +213,3 @@ fn json_error_kind(e: &serde_json::Error) -> &'static str {
         serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
     }
 }
-
