@@ -1,7 +1,7 @@
 //! The built-in policy library, embedded at build time from `policies/`.
 
-use crate::set::PolicySet;
 use crate::policy::PolicyError;
+use crate::set::PolicySet;
 
 include!(concat!(env!("OUT_DIR"), "/library.rs"));
 

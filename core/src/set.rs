@@ -2,8 +2,8 @@
 //! the policies that apply to a document.
 
 use crate::diag::Finding;
-use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::eval::schema_files::{NoFiles, SchemaFiles};
+use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::parse::{lookup, Document};
 use crate::policy::{read_policy_sources, valid_name, PolicyError, PolicyErrorKind};
 use crate::redact::{redact_findings, Withheld};
@@ -44,7 +44,8 @@ impl PolicySet {
                 .unwrap_or_default();
             if !valid_name(name) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         &source.file,
                         name_pos,
                         format!("`metadata.name`: `{name}` is not a valid name"),
@@ -54,7 +55,8 @@ impl PolicySet {
             }
             if let Some(first) = seen.insert(name.clone(), source.file.clone()) {
                 errors.push(
-                    PolicyError::at(PolicyErrorKind::Name, 
+                    PolicyError::at(
+                        PolicyErrorKind::Name,
                         &source.file,
                         name_pos,
                         format!("`metadata.name`: duplicate policy name `{name}`"),
@@ -74,7 +76,8 @@ impl PolicySet {
                 other => {
                     let pos = source.document.map.locate("/kind").unwrap_or_default();
                     errors.push(
-                        PolicyError::at(PolicyErrorKind::Shape, 
+                        PolicyError::at(
+                            PolicyErrorKind::Shape,
                             &source.file,
                             pos,
                             format!("`kind`: unsupported kind `{other}`"),
@@ -136,7 +139,6 @@ impl PolicySet {
         evaluated
     }
 }
-
 
 /// Which of the rollout policies `names` a decision uses: the one called
 /// `name`, or the only one. Hosts holding only the names (a module's

@@ -19,7 +19,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("eval", &["parse", "diag", "redact", "policy", "cel"]),
     ("rollout", &["parse", "diag", "policy"]),
     ("report", &["diag"]),
-    ("set", &["parse", "diag", "redact", "policy", "eval", "rollout"]),
+    (
+        "set",
+        &["parse", "diag", "redact", "policy", "eval", "rollout"],
+    ),
     (
         "check",
         &["parse", "diag", "redact", "policy", "eval", "set", "report"],
@@ -91,7 +94,10 @@ fn referenced(module: &[String], code: &str) -> Vec<Vec<String>> {
         .lines()
         .filter_map(|l| {
             let l = l.trim_start();
-            let l = l.strip_prefix("pub(crate) ").or_else(|| l.strip_prefix("pub ")).unwrap_or(l);
+            let l = l
+                .strip_prefix("pub(crate) ")
+                .or_else(|| l.strip_prefix("pub "))
+                .unwrap_or(l);
             l.strip_prefix("mod ")?.strip_suffix(';').map(str::to_owned)
         })
         .collect();
@@ -301,12 +307,17 @@ fn no_file_is_a_god_file() {
         .values()
         .filter_map(|f| {
             let text = std::fs::read_to_string(f).unwrap();
-            let code = text.find("#[cfg(test)]\nmod tests").map_or(&*text, |at| &text[..at]);
+            let code = text
+                .find("#[cfg(test)]\nmod tests")
+                .map_or(&*text, |at| &text[..at]);
             let lines = code.lines().count();
             (lines > MAX_LINES).then(|| format!("{}: {lines} lines", f.display()))
         })
         .collect();
-    assert!(long.is_empty(), "files over {MAX_LINES} lines of code: {long:?}");
+    assert!(
+        long.is_empty(),
+        "files over {MAX_LINES} lines of code: {long:?}"
+    );
 }
 
 /// The checker itself: it must see a `super::` import and a group.

@@ -99,7 +99,8 @@ impl CompiledSecrets {
                     if let Some(g) = p.secret_group {
                         if g >= re.captures_len() {
                             errors.push(
-                                PolicyError::at(PolicyErrorKind::Regex, 
+                                PolicyError::at(
+ PolicyErrorKind::Regex,
                                     file,
                                     at(&format!("/patterns/{i}/secretGroup")),
                                     format!(
