@@ -194,8 +194,8 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
         };
         let relative = pointer_of(e.path());
         let pointer = format!("{base}{relative}");
-        // serde quotes the offending value; a secret must not reach the error.
-        let inner = crate::redact::redact_text(&e.into_inner().to_string());
+        // serde quotes the offending value: `PolicyError::at` redacts it.
+        let inner = e.into_inner().to_string();
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
             String::from("the policy")
