@@ -332,3 +332,27 @@ fn the_checker_sees_imports() {
     assert!(set.contains(&vec!["eval".to_owned()]), "{set:?}");
     assert!(set.contains(&vec!["rollout".to_owned()]), "{set:?}");
 }
+
+/// The path reader on the shapes of import this crate writes.
+#[test]
+fn the_checker_reads_paths() {
+    let module = vec!["eval".to_owned(), "rules".to_owned()];
+    let code = "mod inner;\nuse super::input::EvalInput;\nuse crate::diag::{Finding, Severity};\nuse crate::parse::{lookup, Document as Doc};\nuse inner::Thing;\nlet v = cel::common::Value; let w = crate::cel::env();";
+    let got: BTreeSet<String> = referenced(&module, code)
+        .iter()
+        .map(|p| p.join("::"))
+        .collect();
+    let want: BTreeSet<String> = [
+        "eval::input::EvalInput",
+        "diag::Finding",
+        "diag::Severity",
+        "parse::lookup",
+        "parse::Document",
+        "eval::rules::inner::Thing",
+        "cel::env",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(got, want);
+}
