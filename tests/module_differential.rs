@@ -6,7 +6,7 @@
 
 use assay_core::api::cases::{read_case_file, request_of};
 use assay_core::PolicySet;
-use assay_module_host::{build, bundle, FileSystem, Host, Limits, LoadedModule};
+use assay_host::{build, bundle, FileSystem, Host, Limits, LoadedModule};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 
 use assay_core::api::cases::{read_case_file, run_case};
 use assay_core::PolicySet;
-use assay_module_host::FileSystem;
+use assay_host::FileSystem;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::Path;
 use std::sync::Arc;

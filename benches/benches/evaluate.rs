@@ -3,8 +3,8 @@
 
 use assay_benches::{ml_policy, ML_CONFIGMAP};
 use assay_core::check::check_text;
-use assay_core::parse::Document;
 use assay_core::parse::parse_stream;
+use assay_core::parse::Document;
 use assay_core::EvalInput;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;

@@ -3,7 +3,7 @@
 //! and loading a module whose machine code is cached.
 
 use assay_benches::{ML_CONFIGMAP, ML_POLICY};
-use assay_module_host::{build, bundle, FileSystem, Host, Limits};
+use assay_host::{build, bundle, FileSystem, Host, Limits};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use std::hint::black_box;

@@ -9,7 +9,7 @@
 //! instructions, which a noisy machine does not change.
 
 use assay_benches::{ML_CONFIGMAP, ML_POLICY};
-use assay_module_host::{build, bundle, FileSystem, Host, Limits};
+use assay_host::{build, bundle, FileSystem, Host, Limits};
 use serde_json::json;
 use std::hint::black_box;
 use std::time::Instant;

@@ -1,7 +1,8 @@
-//! `assay build` and `assay inspect`: compiled policy modules (SPEC §6).
+//! `assay build` and `assay inspect`: compiled policy modules (docs/module-abi.md).
 
-use crate::files::{display, no_policies, read_policy_files, report_policy_errors};
-use assay_module_host::{build as build_module, bundle, metadata, FileSystem};
+use crate::files::{display, load_failed, read_policy_yaml};
+use assay_host::files::display_all;
+use assay_host::{build as build_module, bundle, metadata, FileSystem, LoadError};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -41,13 +42,13 @@ pub fn run(args: BuildArgs) -> u8 {
 }
 
 fn build(args: &BuildArgs) -> Result<(), u8> {
-    let files = read_policy_files(&args.policies)?;
-    let (bundle, set) = bundle(files, &FileSystem).map_err(|errors| {
-        report_policy_errors(&errors);
-        crate::EXIT_USAGE
-    })?;
+    let files = read_policy_yaml(&args.policies)?;
+    let (bundle, set) =
+        bundle(files, &FileSystem).map_err(|errors| load_failed(LoadError::Policies(errors)))?;
     if set.policies.is_empty() && set.rollouts.is_empty() {
-        return Err(no_policies(&args.policies));
+        return Err(load_failed(LoadError::NoPolicies {
+            paths: display_all(&args.policies),
+        }));
     }
     let module = build_module(&bundle, &set).map_err(|e| {
         eprintln!("{}: {e}", display(&args.output));

@@ -1,9 +1,11 @@
 //! `assay check`.
 
-use crate::files::{display, read_stdin, walk};
-use assay_core::check::{decode, failure, old_versions, FileOutcome};
+use crate::files::{display, load_policies, read_stdin, walk};
 use assay_core::check::patch::PatchType;
+use assay_core::check::{decode, failure, old_versions, FileOutcome};
 use assay_core::{Report, Verdict};
+use assay_host::merge;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,10 +25,9 @@ pub enum FailOn {
     Warning,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum PatchKind {
-    Merge,
-    Json,
+/// `--patch-type`: core's patch types, by their names.
+fn patch_type() -> impl TypedValueParser<Value = PatchType> {
+    PossibleValuesParser::new(PatchType::ALL.map(PatchType::as_str)).try_map(|s| s.parse())
 }
 
 #[derive(Args)]
@@ -53,8 +54,8 @@ pub struct CheckArgs {
     #[arg(long, requires = "base")]
     patch: Option<PathBuf>,
     /// How --patch applies, as `kubectl patch --type`
-    #[arg(long, value_enum, default_value = "merge")]
-    patch_type: PatchKind,
+    #[arg(long, value_parser = patch_type(), default_value = "merge")]
+    patch_type: PatchType,
     /// Files, directories, or `-` for stdin
     #[arg(required_unless_present = "base")]
     inputs: Vec<PathBuf>,
@@ -108,7 +109,7 @@ pub fn run(args: CheckArgs) -> u8 {
 }
 
 fn run_inner(args: CheckArgs) -> Result<u8, u8> {
-    let mut policies = crate::policies::load(&args.policy)?;
+    let evaluators = load_policies(&args.policy)?;
     let mut total = FileOutcome::default();
     let mut old = Vec::new();
     if let Some(p) = &args.old {
@@ -123,20 +124,18 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
         }
     }
     if let (Some(base), Some(patch)) = (&args.base, &args.patch) {
-        let kind = match args.patch_type {
-            PatchKind::Merge => PatchType::Merge,
-            PatchKind::Json => PatchType::Json,
-        };
         let base_text = read_text(base)?;
         let patch_text = read_text(patch)?;
-        let (base, patch) = (display(base), display(patch));
-        let outcomes = policies
-            .iter_mut()
-            .map(|p| p.check_patch((&base, &base_text), (&patch, &patch_text), kind, &args.env))
+        let (base_name, patch_name) = (display(base), display(patch));
+        let base = (base_name.as_str(), base_text.as_str());
+        let patch = (patch_name.as_str(), patch_text.as_str());
+        let outcomes = evaluators
+            .iter()
+            .map(|e| e.check_patch(base, patch, args.patch_type, &args.env))
             .collect();
-        total.append(crate::policies::merge(outcomes));
+        total.append(merge(outcomes));
     }
-    // An unreadable path is exit 2 (SPEC §3), after the report of the rest:
+    // An unreadable path is exit 2 (docs/cli.md), after the report of the rest:
     // one unreadable file does not hide the other files' findings.
     let mut unreadable = Vec::new();
     for input in read_inputs(&args.inputs)? {
@@ -152,11 +151,11 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
                 continue;
             }
         };
-        let outcomes = policies
-            .iter_mut()
-            .map(|p| p.check(&input.label, &bytes, &args.env, &old))
+        let outcomes = evaluators
+            .iter()
+            .map(|e| e.check(Some(&input.label), &bytes, &args.env, &old))
             .collect();
-        total.append(crate::policies::merge(outcomes));
+        total.append(merge(outcomes));
     }
     let report = Report::new(total.documents, total.checked, total.results);
     let text = match args.output {

@@ -1,10 +1,10 @@
-//! `assay decide`: one rollout decision from state + metrics JSON (ROLLOUT.md).
+//! `assay decide`: one rollout decision from state + metrics JSON (docs/rollout.md).
 
-use crate::files::read_one_input;
-use crate::policies::Policy;
-use assay_core::set::choose_rollout;
-use assay_core::rollout::{Action, Decision, DecisionInput};
+use crate::files::{load_policies, read_one_input};
+use assay_core::rollout::{Action, Decision};
+use assay_host::{Evaluator, EvaluatorError};
 use clap::{Args, ValueEnum};
+use serde_json::Value;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -58,8 +58,8 @@ fn run_inner(args: DecideArgs) -> Result<u8, u8> {
         eprintln!("{label}:{}:{}: {}", e.line, e.column, e.message);
         crate::EXIT_USAGE
     })?;
-    let mut policies = crate::policies::load(&args.policy)?;
-    let decision = decide(&mut policies, &args, text).map_err(|failure| {
+    let evaluators = load_policies(&args.policy)?;
+    let decision = decide(&evaluators, &args, text).map_err(|failure| {
         match failure {
             Failure::Policy(e) => eprintln!("{e}"),
             Failure::Input(e) => eprintln!("{label}: {e}"),
@@ -85,42 +85,30 @@ enum Failure {
     Input(String),
 }
 
-/// The decision of the one rollout policy among `policies` that
-/// `--policy-name` names (or the only one).
-fn decide(policies: &mut [Policy], args: &DecideArgs, text: &str) -> Result<Decision, Failure> {
-    match policies {
-        [Policy::Native(set)] => {
-            let policy = set
-                .rollout(args.policy_name.as_deref())
-                .map_err(|e| no_rollout(e, args, set.rollouts.len()))?;
-            DecisionInput::from_json(text)
-                .and_then(|input| policy.decide(&input, args.env.as_deref()))
-                .map_err(|e| Failure::Input(e.to_string()))
-        }
-        [policy] => {
-            if let Policy::Module { module, .. } = policy {
-                // Chosen here, as natively: the module would blame the input.
-                let names: Vec<&str> = module
-                    .metadata
-                    .policies
-                    .iter()
-                    .filter(|p| p.kind == "RolloutPolicy")
-                    .map(|p| p.name.as_str())
-                    .collect();
-                choose_rollout(&names, args.policy_name.as_deref())
-                    .map_err(|e| no_rollout(e, args, names.len()))?;
-            }
-            let input: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| Failure::Input(format!("not JSON: {e}")))?;
-            let decision = policy
-                .decide(input, args.env.as_deref(), args.policy_name.as_deref())
-                .map_err(Failure::Input)?;
-            serde_json::from_value(decision).map_err(|e| Failure::Input(e.to_string()))
-        }
-        _ => Err(Failure::Policy(
+/// The decision of the one rollout policy that `--policy-name` names (or
+/// the only one) of the one policy source.
+fn decide(evaluators: &[Evaluator], args: &DecideArgs, text: &str) -> Result<Decision, Failure> {
+    let [evaluator] = evaluators else {
+        return Err(Failure::Policy(
             "decide takes one policy source: YAML files or one module".to_owned(),
-        )),
-    }
+        ));
+    };
+    let name = args.policy_name.as_deref();
+    let failed = |e: EvaluatorError| match e {
+        EvaluatorError::NoRollout { message, rollouts } => no_rollout(message, args, rollouts),
+        e => Failure::Input(e.to_string()),
+    };
+    // A module is given the input as JSON this reads (once the rollout
+    // policy is chosen), as it always was; YAML policies read the text.
+    let input = if evaluator.is_module() {
+        evaluator.rollout(name).map_err(failed)?;
+        serde_json::from_str(text).map_err(|e| Failure::Input(format!("not JSON: {e}")))?
+    } else {
+        Value::from(text)
+    };
+    evaluator
+        .decide(input, args.env.as_deref(), name)
+        .map_err(failed)
 }
 
 /// No rollout policy to decide with; several get a hint to name one.

@@ -12,7 +12,6 @@ mod build;
 mod check;
 mod decide;
 mod files;
-mod policies;
 mod review;
 mod test_cmd;
 

@@ -1,9 +1,9 @@
 //! `assay review`: an AdmissionReview request in, its response out, as a
 //! validating admission webhook would answer (any HTTP server can wrap it).
 
-use crate::files::read_one_input;
-use crate::policies::merge;
+use crate::files::{load_policies, read_one_input};
 use assay_core::check::review::{Admission, ReviewError};
+use assay_host::merge;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -52,10 +52,10 @@ fn run_inner(args: ReviewArgs) -> Result<u8, u8> {
         None => return Err(input_error(located(1, 1, "holds no document".to_owned()))),
     };
     let admission = Admission::read(doc).map_err(input_error)?;
-    let mut policies = crate::policies::load(&args.policy)?;
-    let outcomes = policies
-        .iter_mut()
-        .map(|p| p.review(&admission, text, &label, &args.env))
+    let evaluators = load_policies(&args.policy)?;
+    let outcomes = evaluators
+        .iter()
+        .map(|e| e.review(&admission, text, Some(&label), &args.env))
         .collect();
     let outcome = merge(outcomes);
     let response = admission.response(&outcome.results);

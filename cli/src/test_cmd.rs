@@ -1,7 +1,9 @@
 //! `assay test`: run policies' YAML test cases.
 
-use crate::files::{display, load_policy_set, report_policy_errors, walk};
+use crate::files::{display, load_failed, walk};
 use assay_core::api::cases::{read_case_file, run_case};
+use assay_host::files::load_policy_set;
+use assay_host::LoadError;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +28,7 @@ fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn run(args: TestArgs) -> u8 {
     let set = match load_policy_set(std::slice::from_ref(&args.path)) {
         Ok(s) => s,
-        Err(code) => return code,
+        Err(e) => return load_failed(e),
     };
     let files = match case_files(&args.path) {
         Ok(f) => f,
@@ -42,7 +44,8 @@ pub fn run(args: TestArgs) -> u8 {
         let cases = std::fs::read_to_string(&f)
             .map_err(|e| eprintln!("{}: cannot read: {e}", display(&f)))
             .and_then(|text| {
-                read_case_file(&display(&f), &text).map_err(|e| report_policy_errors(&[e]))
+                read_case_file(&display(&f), &text)
+                    .map_err(|e| eprintln!("{}", LoadError::Policies(vec![e])))
             });
         let Ok(cases) = cases else {
             broken += 1;

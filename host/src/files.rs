@@ -1,7 +1,18 @@
-//! Which files on disk are inputs and policies: shared by the native hosts
-//! (the CLI and the Python package), so they read the same files.
+//! Which files on disk are inputs and policies, and reading policies from
+//! them: shared by the native hosts (the CLI and the Python package), so
+//! they read the same files and report the same problems.
 
+use crate::evaluator::LoadError;
+use crate::FileSystem;
+use assay_core::eval::schema_files::SchemaFiles;
+use assay_core::policy::PolicyErrorKind;
+use assay_core::{PolicyError, PolicySet};
 use std::path::{Path, PathBuf};
+
+/// A compiled policy module (`assay build`'s output), by its extension.
+pub fn is_module(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "wasm")
+}
 
 /// YAML, JSON and `.env` files.
 pub fn is_config_file(p: &Path) -> bool {
@@ -60,4 +71,74 @@ pub fn walk(root: &Path, skip_tests_dirs: bool) -> std::io::Result<Vec<PathBuf>>
 /// A path as the user wrote it, without a leading `./`.
 pub fn display(p: &Path) -> String {
     p.strip_prefix("./").unwrap_or(p).display().to_string()
+}
+
+/// Paths as one name for messages: `a.yaml, policies`.
+pub fn display_all(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
+    names.join(", ")
+}
+
+/// The text of every policy file under `paths` (files, or directories
+/// without their `tests/`), named as the user sees them. A compiled module
+/// among them is refused: this is where policy YAML is needed.
+pub fn read_policy_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let listed = walk(p, true).map_err(|error| LoadError::UnreadablePath {
+            path: display(p),
+            error,
+        })?;
+        for f in listed {
+            let name = display(&f);
+            if is_module(&f) {
+                return Err(LoadError::NotYaml { path: name });
+            }
+            let bytes = std::fs::read(&f).map_err(|error| LoadError::UnreadableFile {
+                path: name.clone(),
+                error,
+            })?;
+            let text = assay_core::check::decode(&bytes).map_err(|e| {
+                let at = assay_core::Pos {
+                    line: e.line,
+                    column: e.column,
+                };
+                LoadError::Policies(vec![PolicyError::at(
+                    PolicyErrorKind::Syntax,
+                    &name,
+                    at,
+                    e.message,
+                )])
+            })?;
+            files.push((name, text.to_owned()));
+        }
+    }
+    Ok(files)
+}
+
+/// Compiles policy files (name, text); `$ref`s to other files are read
+/// through `schema_files`. Finding no policy at all is an error too, about
+/// `source` (the paths, as [`display_all`] names them).
+pub fn compile_policy_files(
+    files: &[(String, String)],
+    schema_files: &dyn SchemaFiles,
+    source: &str,
+) -> Result<PolicySet, LoadError> {
+    let set = PolicySet::load_with(files, schema_files).map_err(LoadError::Policies)?;
+    if set.policies.is_empty() && set.rollouts.is_empty() {
+        return Err(LoadError::NoPolicies {
+            paths: source.to_owned(),
+        });
+    }
+    Ok(set)
+}
+
+/// The YAML policies under `paths` (files or directories) as one set, their
+/// schemas' `$ref`s read from disk; no paths: the built-in library.
+pub fn load_policy_set(paths: &[PathBuf]) -> Result<PolicySet, LoadError> {
+    if paths.is_empty() {
+        return assay_core::library::defaults().map_err(LoadError::Policies);
+    }
+    let files = read_policy_files(paths)?;
+    compile_policy_files(&files, &FileSystem, &display_all(paths))
 }

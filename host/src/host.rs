@@ -8,6 +8,7 @@ use crate::link::{metadata, Metadata};
 use assay_runtime::ABI_VERSION;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module,
@@ -47,7 +48,7 @@ impl Limits {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ModuleError {
     #[error("not a policy module: {0}")]
     Invalid(String),
@@ -98,6 +99,16 @@ impl Host {
         })
     }
 
+    /// The host of this process, made on first use: one engine for every
+    /// module (each reserves address space), with the default cache and
+    /// limits. An engine that cannot start is an error every time.
+    pub fn shared() -> Result<&'static Host, ModuleError> {
+        static HOST: OnceLock<Result<Host, ModuleError>> = OnceLock::new();
+        HOST.get_or_init(|| Host::new(Host::default_cache_dir(), Limits::default()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// The default cache: `$ASSAY_CACHE_DIR`, else `$XDG_CACHE_HOME/assay`,
     /// else `~/.cache/assay`; `modules/` in it.
     pub fn default_cache_dir() -> Option<PathBuf> {
@@ -131,11 +142,11 @@ impl Host {
             engine: self.engine.clone(),
             pre,
             limits: self.limits,
-            instance: None,
+            instance: Mutex::new(None),
         };
         // Now rather than on the first call: a module without the ABI's
         // exports is a bad policy (exit 2), not a failure of every input.
-        loaded.instance = Some(loaded.instantiate()?);
+        loaded.instance = Mutex::new(Some(loaded.instantiate()?));
         Ok(loaded)
     }
 
@@ -226,25 +237,40 @@ struct Live {
 }
 
 /// A module ready to answer calls; the instance (and the policy compiled
-/// in it) is kept between calls.
+/// in it) is kept between calls. Threads may share it: their calls take
+/// turns with the one instance.
 pub struct LoadedModule {
     pub metadata: Metadata,
     engine: Engine,
     pre: InstancePre<State>,
     limits: Limits,
-    instance: Option<Live>,
+    instance: Mutex<Option<Live>>,
 }
 
 impl LoadedModule {
     /// Answers one JSON request (docs/module-abi.md).
     pub fn call(&mut self, request: &[u8]) -> Result<String, ModuleError> {
-        let mut live = match self.instance.take() {
+        self.call_shared(request)
+    }
+
+    /// [`call`](Self::call) through a shared reference: a call waits for
+    /// another thread's call to the same module to end.
+    pub fn call_shared(&self, request: &[u8]) -> Result<String, ModuleError> {
+        let mut slot = self.instance.lock().unwrap_or_else(|poisoned| {
+            // A thread panicked during a call: its instance may be in any
+            // state, so the next call starts afresh, as after a trap.
+            self.instance.clear_poison();
+            let mut slot = poisoned.into_inner();
+            *slot = None;
+            slot
+        });
+        let mut live = match slot.take() {
             Some(live) => live,
             None => self.instantiate()?,
         };
         let answer = Self::call_live(&mut live, request, self.limits);
         match &answer {
-            Ok(_) => self.instance = Some(live),
+            Ok(_) => *slot = Some(live),
             // A trapped instance may be in any state: the next call starts afresh.
             Err(_) => drop(live),
         }

@@ -1,13 +1,18 @@
-//! Compiled policy modules (SPEC §6): `link` builds one from a policy
-//! bundle and the guest runtime; `host` runs them with wasmtime.
+//! The host layer of the native hosts (the CLI and the Python package):
+//! `evaluator` answers with YAML policies or a compiled module alike, and
+//! `files` reads inputs and policies from disk. Compiled policy modules
+//! (docs/module-abi.md): `link` builds one from a policy bundle and the
+//! guest runtime; `host` runs them with wasmtime.
 
 pub mod bundle;
+pub mod evaluator;
 pub mod files;
 pub mod host;
 pub mod link;
 
 pub use assay_runtime::Bundle;
 pub use bundle::{build, bundle, FileSystem};
+pub use evaluator::{load, merge, Duplicate, Evaluator, EvaluatorError, LoadError};
 pub use host::{Host, Limits, LoadedModule, ModuleError};
 pub use link::{link, metadata, Metadata};
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assay_module_host::{build, bundle, FileSystem, Host, Limits, ModuleError};
+use assay_host::{build, bundle, FileSystem, Host, Limits, ModuleError};
 use std::time::{Duration, Instant};
 
 /// A hand-written module with the metadata `assay build` would add and
@@ -17,7 +17,7 @@ fn module_with(exports: &str) -> Vec<u8> {
         r#"{{"abiVersion": {}, "assayVersion": "test", "sourceHash": "sha256:0", "policies": []}}"#,
         assay_runtime::ABI_VERSION
     );
-    let name = assay_module_host::link::METADATA_SECTION;
+    let name = assay_host::link::METADATA_SECTION;
     let mut content = leb128(name.len());
     content.extend_from_slice(name.as_bytes());
     content.extend_from_slice(metadata.as_bytes());

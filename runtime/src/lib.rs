@@ -1,12 +1,12 @@
-//! The guest runtime of compiled policy modules (SPEC §6, docs/module-abi.md).
+//! The guest runtime of compiled policy modules (docs/module-abi.md).
 //!
 //! Built once for `wasm32-unknown-unknown` when assay is built. `assay build`
 //! links a policy into a copy of it: the policy goes into pages appended to
 //! the initial memory, and their place is written into `POLICY_SLOT`. The
 //! allocator only uses memory it grows, so it never touches those pages.
 
-use assay_core::PolicySet;
 use assay_core::eval::schema_files::SchemaFiles;
+use assay_core::PolicySet;
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;

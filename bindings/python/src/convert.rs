@@ -31,7 +31,7 @@ enum NonFinite {
     /// An `InputError`: a document cannot hold one.
     Refuse,
     /// `null`: a rollout metric that is not a number is no data
-    /// (ROLLOUT.md), as `JSON.stringify` makes it for JS callers.
+    /// (docs/rollout.md), as `JSON.stringify` makes it for JS callers.
     Null,
 }
 

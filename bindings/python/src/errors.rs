@@ -3,6 +3,7 @@
 //! arguments. Every message comes from core, which redacts secrets.
 
 use assay_core::PolicyError;
+use assay_host::LoadError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -96,4 +97,17 @@ pub fn policy_error(py: Python<'_>, file: &str, message: &str, hint: Option<&str
         None => format!("{file}: {message}"),
     };
     raise(py, "PolicyError", &text, &d)
+}
+
+/// Policies that did not load: a `PolicyError`, about each problem when
+/// core found several, else about the path; an `AssayError` when the
+/// module host did not start.
+pub fn load_error(py: Python<'_>, e: &LoadError) -> PyErr {
+    if let LoadError::Policies(errors) = e {
+        return policy_errors(py, errors);
+    }
+    match e.located() {
+        Some((file, message, hint)) => policy_error(py, file, &message, hint),
+        None => assay_error(py, &e.to_string(), None),
+    }
 }

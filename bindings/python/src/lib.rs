@@ -1,7 +1,8 @@
-//! The Python package `assay` (SPEC §7): a thin mirror of assay-core.
+//! The Python package `assay` (docs/python.md): a thin mirror of assay-core.
 //! Policies are compiled once and shared by threads; evaluation runs with
-//! the interpreter released. YAML policies are evaluated natively, `.wasm`
-//! modules through `assay-module-host`, both answering the same calls.
+//! the interpreter released. YAML policies and `.wasm` modules are loaded
+//! and evaluated by `assay-host`'s `Evaluator`, as the CLI's are; this
+//! converts Python objects, and raises its errors as the package's.
 
 // Converting documents and evaluating them allocate many small strings;
 // mimalloc makes `validate(dict)` faster, as it does the CLI's `check`.
@@ -13,45 +14,31 @@ mod errors;
 mod in_place;
 mod report;
 
-use assay_core::api::OLD_FILE;
-use assay_core::check::{check_bytes, check_documents, check_text, old_versions, FileOutcome};
+use assay_core::api::{ErrorAnswer, DECIDE_HINT, OLD_FILE};
+use assay_core::check::{old_versions, FileOutcome};
+use assay_core::eval::schema_files::NoFiles;
+use assay_core::redact::redact_text;
 use assay_core::report::DocResult;
-use assay_core::parse::Document;
-use assay_core::PolicySet;
-use assay_module_host::files::{display, walk};
-use assay_module_host::{FileSystem, Host, Limits, LoadedModule};
-use errors::{input_error, input_error_at, policy_error, policy_errors};
+use assay_host::files::{
+    compile_policy_files, display, display_all, is_module, load_policy_set, read_policy_files, walk,
+};
+use assay_host::{Evaluator, EvaluatorError, FileSystem};
+use errors::{input_error, input_error_at, load_error, policy_error};
 use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 use report::{Decision, DocumentResult, Finding, Report, Summary};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// What evaluates: a compiled policy set, or a `.wasm` module (one call at a time).
-enum Engine {
-    Native(PolicySet),
-    Module {
-        path: String,
-        module: Box<Mutex<LoadedModule>>,
-    },
-}
-
-// Policies are shared between Python threads and evaluated with the
-// interpreter released, so the compiled set must be both.
-const _: fn() = || {
-    fn shared<T: Send + Sync>() {}
-    shared::<Engine>();
-};
 
 /// A loaded policy set (YAML policies or a compiled module). Immutable and
-/// safe to share across threads.
+/// safe to share across threads: the `Evaluator` is evaluated with the
+/// interpreter released.
 #[pyclass(module = "assay", frozen)]
 struct Policy {
-    engine: Arc<Engine>,
+    evaluator: Evaluator,
     source: String,
     /// Built on the first `validate(dict)` of a native set. `PyOnceLock`:
     /// a thread waiting for it lets go of the interpreter, so the builder,
@@ -60,9 +47,9 @@ struct Policy {
 }
 
 impl Policy {
-    fn new(engine: Engine, source: String) -> Policy {
+    fn new(evaluator: Evaluator, source: String) -> Policy {
         Policy {
-            engine: Arc::new(engine),
+            evaluator,
             source,
             in_place: PyOnceLock::new(),
         }
@@ -71,7 +58,7 @@ impl Policy {
     /// The result of a document that passes schema-only policies, read
     /// where it is (`in_place`); `None` when the full path must answer.
     fn passed_in_place(&self, doc: &Bound<'_, PyAny>, file: Option<&str>) -> Option<Report> {
-        let Engine::Native(set) = &*self.engine else {
+        let Evaluator::Native(set) = &self.evaluator else {
             return None;
         };
         let doc = doc.cast_exact::<PyDict>().ok()?;
@@ -249,184 +236,76 @@ fn report_of(outcomes: Vec<FileOutcome>, old_failures: Vec<DocResult>) -> assay_
     assay_core::Report::new(total.documents, total.checked, total.results)
 }
 
-fn check_native(
-    set: &PolicySet,
+/// The outcomes of checking what `validate` was given.
+fn check_input(
+    evaluator: &Evaluator,
     input: Input,
     file: Option<&str>,
     env: &str,
     old: &[Value],
 ) -> Vec<FileOutcome> {
     match input {
-        Input::Documents(values) => {
-            let docs = values
-                .into_iter()
-                .enumerate()
-                .map(|(index, value)| {
-                    let mut d = assay_core::parse::Document::from_value(value);
-                    d.index = index;
-                    Ok::<Document, _>(d)
-                })
-                .collect();
-            vec![check_documents(set, file, docs, env, old, &[])]
-        }
-        Input::Text(text) => vec![check_text(set, file, &text, env, old)],
-        Input::Bytes(bytes) => vec![check_bytes(set, file, &bytes, env, old)],
+        Input::Documents(values) => vec![evaluator.check_values(file, values, env, old)],
+        Input::Text(text) => vec![evaluator.check_text(file, &text, env, old)],
+        Input::Bytes(bytes) => vec![evaluator.check(file, &bytes, env, old)],
         Input::Files(files) => files
             .iter()
-            .map(|(label, bytes)| check_bytes(set, Some(label), bytes, env, old))
+            .map(|(label, bytes)| evaluator.check(Some(label), bytes, env, old))
             .collect(),
-    }
-}
-
-/// One call into a module; an error answer or a failed call is an `Err(message)`.
-fn call_module(path: &str, module: &Mutex<LoadedModule>, request: &Value) -> Result<Value, String> {
-    let mut module = module
-        .lock()
-        .map_err(|_| format!("{path}: a previous call panicked"))?;
-    let answer = module
-        .call(request.to_string().as_bytes())
-        .map_err(|e| format!("{path}: {e}"))?;
-    serde_json::from_str(&answer).map_err(|e| format!("{path}: its answer is not JSON: {e}"))
-}
-
-fn check_module(
-    path: &str,
-    module: &Mutex<LoadedModule>,
-    input: Input,
-    file: Option<&str>,
-    env: &str,
-    old: &[Value],
-) -> Vec<FileOutcome> {
-    let request = |input: Value, file: Option<&str>| json!({"call": "check", "input": input, "file": file, "env": env, "old": old});
-    let text_outcome = |label: Option<&str>, bytes: &[u8]| match assay_core::check::decode(bytes) {
-        Ok(text) => FileOutcome::of_answer(
-            call_module(path, module, &request(Value::from(text), label)),
-            label,
-        ),
-        Err(e) => FileOutcome {
-            documents: 1,
-            checked: 0,
-            results: vec![assay_core::check::parse_failure(label, &e)],
-        },
-    };
-    match input {
-        // The call API reads a value as one document: one call each.
-        Input::Documents(values) => values
-            .into_iter()
-            .enumerate()
-            .map(|(index, value)| {
-                let mut o =
-                    FileOutcome::of_answer(call_module(path, module, &request(value, file)), file);
-                o.results.iter_mut().for_each(|r| r.document = index);
-                o
-            })
-            .collect(),
-        Input::Text(text) => vec![text_outcome(file, text.as_bytes())],
-        Input::Bytes(bytes) => vec![text_outcome(file, &bytes)],
-        Input::Files(files) => files
-            .iter()
-            .map(|(label, bytes)| text_outcome(Some(label), bytes))
-            .collect(),
-    }
-}
-
-impl Engine {
-    /// A call-API request answered natively or by the module.
-    fn call(&self, request: &Value) -> Result<Value, String> {
-        match self {
-            Engine::Native(set) => {
-                let answer = assay_core::api::call(set, request.to_string().as_bytes());
-                serde_json::from_str(&answer).map_err(|e| e.to_string())
-            }
-            Engine::Module { path, module } => call_module(path, module, request),
-        }
     }
 }
 
 /// An error answer of the call API (`{"message", "hint", "file"?, "line"?,
 /// "column"?}`) as an `InputError`.
-fn answer_error(py: Python<'_>, e: &Value) -> PyErr {
-    let text = |k: &str| e.get(k).and_then(Value::as_str);
-    let number = |k: &str| e.get(k).and_then(Value::as_u64).map(|n| n as u32);
-    let message = text("message").unwrap_or_default();
-    let at = number("line").zip(number("column"));
-    let err = input_error_at(py, text("file"), at, message);
-    if let Some(hint) = text("hint") {
+fn answer_error(py: Python<'_>, e: &ErrorAnswer) -> PyErr {
+    let at = e.line.zip(e.column);
+    let err = input_error_at(py, e.file.as_deref(), at, &e.message);
+    if let Some(hint) = &e.hint {
         let _ = err.value(py).setattr("hint", hint);
     }
     err
 }
 
-/// The module host: one wasmtime engine for the process, machine code cached on disk.
-fn host(py: Python<'_>) -> PyResult<&'static Host> {
-    static HOST: OnceLock<Result<Host, String>> = OnceLock::new();
-    HOST.get_or_init(|| {
-        Host::new(Host::default_cache_dir(), Limits::default()).map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| errors::assay_error(py, e, None))
-}
-
-fn is_module(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "wasm")
+/// A failed `decide` or `review`: the policies' refusal of the input as an
+/// `InputError`, redacted as the call API answers it; anything else (a
+/// module that failed) as an `AssayError`.
+fn evaluation_error(py: Python<'_>, e: EvaluatorError) -> PyErr {
+    match e {
+        EvaluatorError::Input(error) => answer_error(
+            py,
+            &ErrorAnswer {
+                message: redact_text(&error.message),
+                ..error
+            },
+        ),
+        EvaluatorError::NoRollout { message, .. } => answer_error(
+            py,
+            &ErrorAnswer {
+                message: redact_text(&message),
+                hint: Some(DECIDE_HINT.to_owned()),
+                ..ErrorAnswer::default()
+            },
+        ),
+        e => errors::assay_error(py, &e.to_string(), None),
+    }
 }
 
 fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
-    let label = display(path);
-    let bytes = std::fs::read(path)
-        .map_err(|e| policy_error(py, &label, &format!("cannot read: {e}"), None))?;
-    let host = host(py)?;
-    let module = py
-        .detach(|| host.load(&bytes))
-        .map_err(|e| policy_error(py, &label, &e.to_string(), None))?;
-    let engine = Engine::Module {
-        path: label.clone(),
-        module: Box::new(Mutex::new(module)),
-    };
-    Ok(Policy::new(engine, label))
+    let evaluator = py
+        .detach(|| Evaluator::load_module(path))
+        .map_err(|e| load_error(py, &e))?;
+    Ok(Policy::new(evaluator, display(path)))
 }
 
 fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
-    let mut files = Vec::new();
-    for p in paths {
-        let label = display(p);
-        let listed = walk(p, true).map_err(|e| {
-            policy_error(py, &label, &format!("cannot read policy path: {e}"), None)
-        })?;
-        for f in listed {
-            let name = display(&f);
-            let bytes = std::fs::read(&f)
-                .map_err(|e| policy_error(py, &name, &format!("cannot read: {e}"), None))?;
-            let text = assay_core::check::decode(&bytes).map_err(|e| {
-                policy_errors(
-                    py,
-                    &[assay_core::PolicyError::at(
-                        &name,
-                        assay_core::parse::Pos {
-                            line: e.line,
-                            column: e.column,
-                        },
-                        e.message,
-                    )],
-                )
-            })?;
-            files.push((name, text.to_owned()));
-        }
-    }
-    let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
-    let source = names.join(", ");
+    let source = display_all(paths);
     let set = py
-        .detach(|| PolicySet::load_with(&files, &FileSystem))
-        .map_err(|errors| policy_errors(py, &errors))?;
-    if set.policies.is_empty() && set.rollouts.is_empty() {
-        return Err(policy_error(
-            py,
-            &source,
-            "no policies found",
-            Some("a policy has `apiVersion: assay.dev/v1`"),
-        ));
-    }
-    Ok(Policy::new(Engine::Native(set), source))
+        .detach(|| {
+            let files = read_policy_files(paths)?;
+            compile_policy_files(&files, &FileSystem, &source)
+        })
+        .map_err(|e| load_error(py, &e))?;
+    Ok(Policy::new(Evaluator::Native(set), source))
 }
 
 /// Loads policies: YAML/JSON files, directories (every policy file below,
@@ -505,27 +384,19 @@ impl Policy {
         let text = text_of(text).map_err(|m| policy_error(py, file, &m, None))?;
         let files = [(file.to_owned(), text.to_owned())];
         let set = py
-            .detach(|| PolicySet::load(&files))
-            .map_err(|errors| policy_errors(py, &errors))?;
-        if set.policies.is_empty() && set.rollouts.is_empty() {
-            return Err(policy_error(
-                py,
-                file,
-                "no policies found",
-                Some("a policy has `apiVersion: assay.dev/v1`"),
-            ));
-        }
-        Ok(Policy::new(Engine::Native(set), file.to_owned()))
+            .detach(|| compile_policy_files(&files, &NoFiles, file))
+            .map_err(|e| load_error(py, &e))?;
+        Ok(Policy::new(Evaluator::Native(set), file.to_owned()))
     }
 
     /// The built-in policy library (what `assay check` uses without `-p`).
     #[staticmethod]
     fn defaults(py: Python<'_>) -> PyResult<Policy> {
         let set = py
-            .detach(assay_core::library::defaults)
-            .map_err(|errors| policy_errors(py, &errors))?;
+            .detach(|| load_policy_set(&[]))
+            .map_err(|e| load_error(py, &e))?;
         Ok(Policy::new(
-            Engine::Native(set),
+            Evaluator::Native(set),
             "<built-in library>".to_owned(),
         ))
     }
@@ -551,21 +422,14 @@ impl Policy {
         let input = input_of(py, doc)?;
         let old = old_of(py, old)?;
         let env = env.unwrap_or("");
-        let engine = &*self.engine;
+        let evaluator = &self.evaluator;
         let Old { values, failures } = old;
-        let report = py.detach(|| {
-            let outcomes = match engine {
-                Engine::Native(set) => check_native(set, input, file, env, &values),
-                Engine::Module { path, module } => {
-                    check_module(path, module, input, file, env, &values)
-                }
-            };
-            report_of(outcomes, failures)
-        });
+        let report =
+            py.detach(|| report_of(check_input(evaluator, input, file, env, &values), failures));
         Ok(Report { report })
     }
 
-    /// A rollout decision from the canary's state and metrics (ROLLOUT.md).
+    /// A rollout decision from the canary's state and metrics (docs/rollout.md).
     /// `policy` names the rollout policy when several are loaded. A metric
     /// that is NaN or infinite (Prometheus' 0/0) is no data, as `None` is.
     #[pyo3(signature = (state, metrics, *, env = None, policy = None))]
@@ -584,16 +448,13 @@ impl Policy {
                 input.insert(key.to_owned(), convert::metrics_value(value)?);
             }
         }
-        let request = json!({"call": "decide", "input": input, "env": env, "policy": policy});
-        let engine = &*self.engine;
-        let answer = py
-            .detach(|| engine.call(&request))
-            .map_err(|m| errors::assay_error(py, &m, None))?;
-        match (answer.get("decision"), answer.get("error")) {
-            (Some(d), _) => Ok(Decision { value: d.clone() }),
-            (None, Some(e)) => Err(answer_error(py, e)),
-            (None, None) => Err(errors::assay_error(py, "no decision in the answer", None)),
-        }
+        let evaluator = &self.evaluator;
+        let decision = py
+            .detach(|| evaluator.decide(Value::Object(input), env, policy))
+            .map_err(|e| evaluation_error(py, e))?;
+        let value = serde_json::to_value(&decision)
+            .map_err(|e| errors::assay_error(py, &e.to_string(), None))?;
+        Ok(Decision { value })
     }
 
     /// Answers an AdmissionReview v1 request (a dict, or its JSON/YAML
@@ -616,56 +477,32 @@ impl Policy {
         } else {
             convert::to_value(admission_review)?
         };
-        let request =
-            json!({"call": "review", "review": review, "file": file, "env": env.unwrap_or("")});
-        let engine = &*self.engine;
-        let answer = py
-            .detach(|| engine.call(&request))
-            .map_err(|m| errors::assay_error(py, &m, None))?;
-        match (answer.get("review"), answer.get("error")) {
-            (Some(r), _) => convert::to_py(py, r),
-            (None, Some(e)) => Err(answer_error(py, e)),
-            (None, None) => Err(errors::assay_error(py, "no review in the answer", None)),
-        }
+        let evaluator = &self.evaluator;
+        let response = py
+            .detach(|| evaluator.review_response(review, file, env.unwrap_or("")))
+            .map_err(|e| evaluation_error(py, e))?;
+        convert::to_py(py, &response)
     }
 
     /// Answers one request of core's JSON call API (docs/module-abi.md) as
     /// JSON text: the same answer natively and from a module.
     fn call(&self, py: Python<'_>, request: &str) -> PyResult<String> {
-        let engine = &*self.engine;
-        match engine {
-            Engine::Native(set) => Ok(py.detach(|| assay_core::api::call(set, request.as_bytes()))),
-            Engine::Module { path, module } => {
-                let answer = py.detach(|| -> Result<String, String> {
-                    let mut m = module
-                        .lock()
-                        .map_err(|_| format!("{path}: a previous call panicked"))?;
-                    m.call(request.as_bytes())
-                        .map_err(|e| format!("{path}: {e}"))
-                });
-                answer.map_err(|m| errors::assay_error(py, &m, None))
-            }
-        }
+        let evaluator = &self.evaluator;
+        py.detach(|| evaluator.call(request.as_bytes()))
+            .map_err(|e| errors::assay_error(py, &e.to_string(), None))
     }
 
     /// The policies: `[{"name", "kind", "file"}]`.
     fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let answer = match &*self.engine {
-            Engine::Native(set) => json!(assay_core::api::describe(set)),
-            Engine::Module { module, path } => {
-                let m = module.lock().map_err(|_| {
-                    errors::assay_error(py, &format!("{path}: a previous call panicked"), None)
-                })?;
-                json!(m.metadata.policies)
-            }
-        };
-        convert::to_py(py, &answer)
+        let policies = serde_json::to_value(self.evaluator.describe())
+            .map_err(|e| errors::assay_error(py, &e.to_string(), None))?;
+        convert::to_py(py, &policies)
     }
 
     /// Whether this is a compiled `.wasm` module run by wasmtime.
     #[getter]
     fn is_module(&self) -> bool {
-        matches!(&*self.engine, Engine::Module { .. })
+        self.evaluator.is_module()
     }
 
     fn __repr__(&self) -> String {

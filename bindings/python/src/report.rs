@@ -4,8 +4,8 @@
 use crate::convert::to_py;
 use crate::errors::raise;
 use assay_core::report::DocResult;
-use assay_core::{Finding as CoreFinding, Verdict};
 use assay_core::Report as CoreReport;
+use assay_core::{Finding as CoreFinding, Verdict};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
@@ -333,7 +333,7 @@ impl Finding {
     }
 }
 
-/// A rollout decision (ROLLOUT.md): `decision` is promote, advance, hold or rollback.
+/// A rollout decision (docs/rollout.md): `decision` is promote, advance, hold or rollback.
 #[pyclass(module = "assay", frozen)]
 pub struct Decision {
     pub(crate) value: Value,

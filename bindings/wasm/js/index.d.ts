@@ -1,5 +1,5 @@
 // Types of the assay-policy package. Reports, decisions and errors are the
-// JSON of `assay check -o json` and `assay decide -o json` (docs/ and SPEC §2).
+// JSON of `assay check -o json` and `assay decide -o json` (docs/report.md, docs/rollout.md).
 
 export type Severity = "error" | "warning";
 export type Verdict = "pass" | "warn" | "fail";
@@ -91,7 +91,7 @@ export interface RolloutMetrics {
   [metric: string]: number | null | Record<string, number[]> | undefined;
 }
 
-/** The input of `decide` (ROLLOUT.md), as an object or its JSON text. */
+/** The input of `decide` (docs/rollout.md), as an object or its JSON text. */
 export interface DecisionInput {
   env?: string;
   state: RolloutState;
