@@ -1,6 +1,7 @@
 //! `assay build` and `assay inspect`: compiled policy modules (docs/module-abi.md).
 
-use crate::files::{display, load_failed, read_policy_yaml};
+use crate::error::CliError;
+use crate::files::{display, read_policy_yaml};
 use assay_host::files::display_all;
 use assay_host::{build as build_module, bundle, metadata, FileSystem, LoadError};
 use clap::{Args, ValueEnum};
@@ -34,54 +35,30 @@ pub struct InspectArgs {
     output: Format,
 }
 
-pub fn run(args: BuildArgs) -> u8 {
-    match build(&args) {
-        Ok(()) => 0,
-        Err(code) => code,
-    }
-}
-
-fn build(args: &BuildArgs) -> Result<(), u8> {
+pub fn run(args: BuildArgs) -> Result<u8, CliError> {
     let files = read_policy_yaml(&args.policies)?;
-    let (bundle, set) =
-        bundle(files, &FileSystem).map_err(|errors| load_failed(LoadError::Policies(errors)))?;
+    let (bundle, set) = bundle(files, &FileSystem).map_err(LoadError::Policies)?;
     if set.policies.is_empty() && set.rollouts.is_empty() {
-        return Err(load_failed(LoadError::NoPolicies {
+        return Err(LoadError::NoPolicies {
             paths: display_all(&args.policies),
-        }));
+        }
+        .into());
     }
-    let module = build_module(&bundle, &set).map_err(|e| {
-        eprintln!("{}: {e}", display(&args.output));
-        crate::EXIT_USAGE
-    })?;
-    std::fs::write(&args.output, &module).map_err(|e| {
-        eprintln!("{}: cannot write: {e}", display(&args.output));
-        crate::EXIT_USAGE
-    })?;
+    let output = display(&args.output);
+    let module = build_module(&bundle, &set).map_err(|e| CliError::input(&output, e))?;
+    std::fs::write(&args.output, &module).map_err(|e| CliError::io(&output, "write", e))?;
     eprintln!(
         "{}: {} policies, {} KiB",
         display(&args.output),
         set.policies.len() + set.rollouts.len(),
         module.len() / 1024
     );
-    Ok(())
+    Ok(0)
 }
 
-pub fn inspect(args: InspectArgs) -> u8 {
-    let bytes = match std::fs::read(&args.module) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{}: cannot read: {e}", display(&args.module));
-            return crate::EXIT_USAGE;
-        }
-    };
-    let meta = match metadata(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}: {e}", display(&args.module));
-            return crate::EXIT_USAGE;
-        }
-    };
+pub fn inspect(args: InspectArgs) -> Result<u8, CliError> {
+    let bytes = std::fs::read(&args.module).map_err(|e| CliError::read(&args.module, e))?;
+    let meta = metadata(&bytes).map_err(|e| CliError::input(display(&args.module), e))?;
     match args.output {
         Format::Json => println!(
             "{}",
@@ -104,5 +81,5 @@ pub fn inspect(args: InspectArgs) -> u8 {
             }
         }
     }
-    0
+    Ok(0)
 }

@@ -1,5 +1,6 @@
 //! `assay check`.
 
+use crate::error::CliError;
 use crate::files::{display, load_policies, read_stdin, walk};
 use assay_core::check::patch::PatchType;
 use assay_core::check::{decode, failure, old_versions, FileOutcome};
@@ -66,7 +67,7 @@ struct Input {
     bytes: Result<Vec<u8>, String>,
 }
 
-fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
+fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -76,10 +77,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
             });
             continue;
         }
-        let files = walk(p, false).map_err(|e| {
-            eprintln!("{}: cannot read: {e}", display(p));
-            crate::EXIT_USAGE
-        })?;
+        let files = walk(p, false).map_err(|e| CliError::read(p, e))?;
         for f in files {
             out.push(Input {
                 label: display(&f),
@@ -91,34 +89,29 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
 }
 
 /// Reads a whole file as UTF-8 text; failures are usage errors (exit 2).
-fn read_text(path: &std::path::Path) -> Result<String, u8> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("{}: cannot read: {e}", display(path));
-        crate::EXIT_USAGE
-    })?;
-    decode(&bytes).map(str::to_owned).map_err(|e| {
-        eprintln!("{}:{}:{}: {}", display(path), e.line, e.column, e.message);
-        crate::EXIT_USAGE
-    })
+fn read_text(path: &std::path::Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::read(path, e))?;
+    decode(&bytes)
+        .map(str::to_owned)
+        .map_err(|e| CliError::Located {
+            label: display(path),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })
 }
 
-pub fn run(args: CheckArgs) -> u8 {
-    match run_inner(args) {
-        Ok(code) | Err(code) => code,
-    }
-}
-
-fn run_inner(args: CheckArgs) -> Result<u8, u8> {
+pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let evaluators = load_policies(&args.policy)?;
     let mut total = FileOutcome::default();
     let mut old = Vec::new();
     if let Some(p) = &args.old {
         for input in read_inputs(std::slice::from_ref(p))? {
-            let bytes = input.bytes.map_err(|e| {
-                eprintln!("{}: cannot read: {e}", input.label);
-                crate::EXIT_USAGE
+            let label = input.label;
+            let bytes = input.bytes.map_err(|message| {
+                CliError::input(label.clone(), format!("cannot read: {message}"))
             })?;
-            let (values, mut failures) = old_versions(&input.label, &bytes);
+            let (values, mut failures) = old_versions(&label, &bytes);
             old.extend(values);
             total.results.append(&mut failures);
         }
@@ -143,7 +136,7 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
             Ok(b) => b,
             Err(e) => {
                 let message = format!("cannot read: {e}");
-                unreadable.push(format!("{}: {message}", input.label));
+                unreadable.push(CliError::input(&input.label, &message));
                 total.documents += 1;
                 total
                     .results
@@ -170,8 +163,8 @@ fn run_inner(args: CheckArgs) -> Result<u8, u8> {
     };
     print!("{text}");
     if !unreadable.is_empty() {
-        for line in &unreadable {
-            eprintln!("{line}");
+        for e in &unreadable {
+            crate::error::report(e);
         }
         return Ok(crate::EXIT_USAGE);
     }

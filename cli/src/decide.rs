@@ -1,5 +1,6 @@
 //! `assay decide`: one rollout decision from state + metrics JSON (docs/rollout.md).
 
+use crate::error::CliError;
 use crate::files::{load_policies, read_one_input};
 use assay_core::rollout::{Action, Decision};
 use assay_host::{Evaluator, EvaluatorError};
@@ -46,25 +47,18 @@ pub struct DecideArgs {
     input: Option<PathBuf>,
 }
 
-pub fn run(args: DecideArgs) -> u8 {
-    match run_inner(args) {
-        Ok(code) | Err(code) => code,
-    }
-}
-
-fn run_inner(args: DecideArgs) -> Result<u8, u8> {
+pub fn run(args: DecideArgs) -> Result<u8, CliError> {
     let (label, bytes) = read_one_input(args.input.as_deref())?;
-    let text = assay_core::check::decode(&bytes).map_err(|e| {
-        eprintln!("{label}:{}:{}: {}", e.line, e.column, e.message);
-        crate::EXIT_USAGE
+    let text = assay_core::check::decode(&bytes).map_err(|e| CliError::Located {
+        label: label.clone(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
     })?;
     let evaluators = load_policies(&args.policy)?;
-    let decision = decide(&evaluators, &args, text).map_err(|failure| {
-        match failure {
-            Failure::Policy(e) => eprintln!("{e}"),
-            Failure::Input(e) => eprintln!("{label}: {e}"),
-        }
-        crate::EXIT_USAGE
+    let decision = decide(&evaluators, &args, text).map_err(|failure| match failure {
+        Failure::Policy(e) => CliError::Usage(e),
+        Failure::Input(e) => CliError::input(&label, e),
     })?;
     match args.output {
         Format::Human => print!("{}", human(&decision)),

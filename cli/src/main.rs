@@ -11,6 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod build;
 mod check;
 mod decide;
+mod error;
 mod files;
 mod review;
 mod test_cmd;
@@ -42,8 +43,7 @@ enum Command {
     Inspect(build::InspectArgs),
 }
 
-/// Exit code for usage errors, unreadable paths and invalid policies.
-pub const EXIT_USAGE: u8 = 2;
+pub use error::{CliError, EXIT_USAGE};
 
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE, so printing into a closed pipe (`assay ... | head`)
@@ -60,13 +60,24 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    let code = match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Decide(args) => decide::run(args),
-        Command::Review(args) => review::run(args),
-        Command::Test(args) => test_cmd::run(args),
-        Command::Build(args) => build::run(args),
-        Command::Inspect(args) => build::inspect(args),
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            error::report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs a command: its exit code, or the error that stopped it.
+fn run(command: Command) -> Result<ExitCode, CliError> {
+    let code = match command {
+        Command::Check(args) => check::run(args)?,
+        Command::Decide(args) => decide::run(args)?,
+        Command::Review(args) => review::run(args)?,
+        Command::Test(args) => test_cmd::run(args)?,
+        Command::Build(args) => build::run(args)?,
+        Command::Inspect(args) => build::inspect(args)?,
     };
-    ExitCode::from(code)
+    Ok(ExitCode::from(code))
 }

@@ -1,6 +1,7 @@
 //! `assay review`: an AdmissionReview request in, its response out, as a
 //! validating admission webhook would answer (any HTTP server can wrap it).
 
+use crate::error::CliError;
 use crate::files::{load_policies, read_one_input};
 use assay_core::check::review::{Admission, ReviewError};
 use assay_host::merge;
@@ -25,17 +26,11 @@ pub struct ReviewArgs {
     input: Option<PathBuf>,
 }
 
-pub fn run(args: ReviewArgs) -> u8 {
-    match run_inner(args) {
-        Ok(code) | Err(code) => code,
-    }
-}
-
-fn run_inner(args: ReviewArgs) -> Result<u8, u8> {
+pub fn run(args: ReviewArgs) -> Result<u8, CliError> {
     let (label, bytes) = read_one_input(args.input.as_deref())?;
-    let input_error = |e: ReviewError| {
-        eprintln!("{label}:{e} (hint: {})", ReviewError::HINT);
-        crate::EXIT_USAGE
+    let input_error = |error: ReviewError| CliError::Review {
+        label: label.clone(),
+        error,
     };
     let located = |line, column, message: String| ReviewError {
         message,

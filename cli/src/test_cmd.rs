@@ -1,6 +1,7 @@
 //! `assay test`: run policies' YAML test cases.
 
-use crate::files::{display, load_failed, walk};
+use crate::error::CliError;
+use crate::files::{display, walk};
 use assay_core::api::cases::{read_case_file, run_case};
 use assay_host::files::load_policy_set;
 use assay_host::LoadError;
@@ -25,31 +26,26 @@ fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect())
 }
 
-pub fn run(args: TestArgs) -> u8 {
-    let set = match load_policy_set(std::slice::from_ref(&args.path)) {
-        Ok(s) => s,
-        Err(e) => return load_failed(e),
-    };
-    let files = match case_files(&args.path) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{}: cannot read: {e}", display(&args.path));
-            return crate::EXIT_USAGE;
-        }
-    };
+pub fn run(args: TestArgs) -> Result<u8, CliError> {
+    let set = load_policy_set(std::slice::from_ref(&args.path))?;
+    let files = case_files(&args.path).map_err(|e| CliError::read(&args.path, e))?;
     // A file that cannot be read or parsed is reported, and the other
     // files' cases still run, as `check` does with an unreadable input.
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for f in files {
         let cases = std::fs::read_to_string(&f)
-            .map_err(|e| eprintln!("{}: cannot read: {e}", display(&f)))
+            .map_err(|e| CliError::read(&f, e))
             .and_then(|text| {
                 read_case_file(&display(&f), &text)
-                    .map_err(|e| eprintln!("{}", LoadError::Policies(vec![e])))
+                    .map_err(|e| CliError::Load(LoadError::Policies(vec![e])))
             });
-        let Ok(cases) = cases else {
-            broken += 1;
-            continue;
+        let cases = match cases {
+            Ok(cases) => cases,
+            Err(e) => {
+                crate::error::report(&e);
+                broken += 1;
+                continue;
+            }
         };
         for c in cases {
             match run_case(&set, &c) {
@@ -69,8 +65,8 @@ pub fn run(args: TestArgs) -> u8 {
     }
     if broken > 0 {
         println!("{passed} passed, {failed} failed, {broken} case file(s) not read");
-        return crate::EXIT_USAGE;
+        return Ok(crate::EXIT_USAGE);
     }
     println!("{passed} passed, {failed} failed");
-    u8::from(failed > 0)
+    Ok(u8::from(failed > 0))
 }
