@@ -95,7 +95,7 @@ impl PolicySet {
     }
 
     /// The rollout policy called `name`, or the only one when no name is given.
-    pub fn rollout(&self, name: Option<&str>) -> Result<&RolloutPolicy, String> {
+    pub fn rollout(&self, name: Option<&str>) -> Result<&RolloutPolicy, NoRollout> {
         let names: Vec<&str> = self.rollouts.iter().map(|r| r.name.as_str()).collect();
         choose_rollout(&names, name).map(|i| &self.rollouts[i])
     }
@@ -140,31 +140,47 @@ impl PolicySet {
     }
 }
 
+/// Why no rollout policy can decide.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoRollout {
+    #[error("{}", unknown(.name, .loaded))]
+    Unknown { name: String, loaded: Vec<String> },
+    #[error("no rollout policy loaded (a rollout policy has `kind: RolloutPolicy`)")]
+    NoneLoaded,
+    #[error("{} rollout policies are loaded ({}); name one", .loaded.len(), listed(.loaded))]
+    Ambiguous { loaded: Vec<String> },
+}
+
+fn listed(names: &[String]) -> String {
+    let all: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    all.join(", ")
+}
+
+fn unknown(name: &str, loaded: &[String]) -> String {
+    if loaded.is_empty() {
+        format!("no rollout policy `{name}`: no rollout policies are loaded")
+    } else {
+        format!("no rollout policy `{name}`; loaded: {}", listed(loaded))
+    }
+}
+
 /// Which of the rollout policies `names` a decision uses: the one called
 /// `name`, or the only one. Hosts holding only the names (a module's
 /// metadata) choose the same way, with the same messages.
-pub fn choose_rollout(names: &[&str], name: Option<&str>) -> Result<usize, String> {
-    let listed = || {
-        let all: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        all.join(", ")
-    };
+pub fn choose_rollout(names: &[&str], name: Option<&str>) -> Result<usize, NoRollout> {
+    let loaded = || names.iter().map(|n| (*n).to_owned()).collect();
     match name {
         Some(n) => names
             .iter()
             .position(|r| *r == n)
-            .ok_or_else(|| match names.len() {
-                0 => format!("no rollout policy `{n}`: no rollout policies are loaded"),
-                _ => format!("no rollout policy `{n}`; loaded: {}", listed()),
+            .ok_or_else(|| NoRollout::Unknown {
+                name: n.to_owned(),
+                loaded: loaded(),
             }),
         None => match names.len() {
             1 => Ok(0),
-            0 => Err(
-                "no rollout policy loaded (a rollout policy has `kind: RolloutPolicy`)".to_owned(),
-            ),
-            count => Err(format!(
-                "{count} rollout policies are loaded ({}); name one",
-                listed()
-            )),
+            0 => Err(NoRollout::NoneLoaded),
+            _ => Err(NoRollout::Ambiguous { loaded: loaded() }),
         },
     }
 }

@@ -2,7 +2,7 @@
 //! here so a module never holds a policy that does not load, and the files
 //! their schemas refer to, read from disk.
 
-use assay_core::eval::schema_files::SchemaFiles;
+use assay_core::eval::schema_files::{ReadError, SchemaFiles};
 use assay_core::{PolicyError, PolicySet};
 use assay_runtime::Bundle;
 use std::cell::RefCell;
@@ -17,19 +17,24 @@ impl SchemaFiles for FileSystem {
         url::Url::from_file_path(path).ok().map(String::from)
     }
 
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
+    fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
         let path = url::Url::parse(uri)
             .ok()
             .and_then(|u| u.to_file_path().ok())
-            .ok_or_else(|| format!("`{uri}` is not a file"))?;
+            .ok_or_else(|| ReadError::NotAFile(uri.to_owned()))?;
         let name = std::env::current_dir()
             .ok()
             .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| path.clone());
         let name = name.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
-        let text = assay_core::check::decode(&bytes)
-            .map_err(|e| format!("{name}:{}:{}: {}", e.line, e.column, e.message))?;
+        let bytes = std::fs::read(&path).map_err(|source| ReadError::Io {
+            name: name.clone(),
+            source,
+        })?;
+        let text = assay_core::check::decode(&bytes).map_err(|error| ReadError::NotText {
+            name: name.clone(),
+            error,
+        })?;
         Ok((text.to_owned(), name))
     }
 }
@@ -48,7 +53,7 @@ impl SchemaFiles for Recording<'_> {
         Some(uri)
     }
 
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
+    fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
         let read = self.inner.read(uri)?;
         let mut bundle = self.bundle.borrow_mut();
         bundle.referenced.insert(uri.to_owned(), read.clone());

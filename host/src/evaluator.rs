@@ -454,7 +454,7 @@ impl Evaluator {
             Evaluator::Native(set) => set
                 .rollout(name)
                 .map(|p| p.name.clone())
-                .map_err(|message| no_rollout(message, set.rollouts.len())),
+                .map_err(|e| no_rollout(e.to_string(), set.rollouts.len())),
             Evaluator::Module { module, .. } => {
                 let names: Vec<&str> = module
                     .metadata
@@ -465,7 +465,7 @@ impl Evaluator {
                     .collect();
                 choose_rollout(&names, name)
                     .map(|i| names[i].to_owned())
-                    .map_err(|message| no_rollout(message, names.len()))
+                    .map_err(|e| no_rollout(e.to_string(), names.len()))
             }
         }
     }
@@ -481,12 +481,10 @@ impl Evaluator {
     ) -> Result<Decision, EvaluatorError> {
         match self {
             Evaluator::Native(set) => {
-                let rollout = set
-                    .rollout(policy)
-                    .map_err(|message| EvaluatorError::NoRollout {
-                        message,
-                        rollouts: set.rollouts.len(),
-                    })?;
+                let rollout = set.rollout(policy).map_err(|e| EvaluatorError::NoRollout {
+                    message: e.to_string(),
+                    rollouts: set.rollouts.len(),
+                })?;
                 let refused = |e: assay_core::rollout::InputError| {
                     EvaluatorError::Input(ErrorAnswer {
                         message: e.to_string(),

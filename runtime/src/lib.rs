@@ -5,7 +5,7 @@
 //! the initial memory, and their place is written into `POLICY_SLOT`. The
 //! allocator only uses memory it grows, so it never touches those pages.
 
-use assay_core::eval::schema_files::SchemaFiles;
+use assay_core::eval::schema_files::{ReadError, SchemaFiles};
 use assay_core::PolicySet;
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
@@ -41,11 +41,11 @@ impl SchemaFiles for Bundle {
         self.base_uris.get(policy_file).cloned()
     }
 
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
+    fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
         self.referenced
             .get(uri)
             .cloned()
-            .ok_or_else(|| format!("`{uri}` was not bundled into the module"))
+            .ok_or_else(|| ReadError::NotBundled(uri.to_owned()))
     }
 }
 

@@ -280,7 +280,9 @@ fn run_review_case(set: &PolicySet, c: &LocatedCase, review: &Value) -> Result<(
 }
 
 fn run_rollout_case(set: &PolicySet, c: &LocatedCase, rollout: &Value) -> Result<(), Vec<String>> {
-    let policy = set.rollout(c.policy.as_deref()).map_err(|e| vec![e])?;
+    let policy = set
+        .rollout(c.policy.as_deref())
+        .map_err(|e| vec![e.to_string()])?;
     let e = &c.case.expect;
     let env = Some(c.case.env.as_str()).filter(|e| !e.is_empty());
     let decided =

@@ -300,14 +300,17 @@ pub fn answer(set: &PolicySet, request: Request) -> Answer {
             }
         }
         Request::Decide { input, env, policy } => {
-            let decided = set.rollout(policy.as_deref()).and_then(|p| {
-                match input {
-                    Value::String(text) => DecisionInput::from_json(&text),
-                    other => DecisionInput::from_value(other),
-                }
-                .and_then(|input| p.decide(&input, env.as_deref()))
+            let decided = set
+                .rollout(policy.as_deref())
                 .map_err(|e| e.to_string())
-            });
+                .and_then(|p| {
+                    match input {
+                        Value::String(text) => DecisionInput::from_json(&text),
+                        other => DecisionInput::from_value(other),
+                    }
+                    .and_then(|input| p.decide(&input, env.as_deref()))
+                    .map_err(|e| e.to_string())
+                });
             match decided {
                 Ok(decision) => Answer::Decision { decision },
                 Err(message) => error(&message, DECIDE_HINT),

@@ -35,25 +35,47 @@ impl std::fmt::Display for PatchType {
     }
 }
 
-impl std::str::FromStr for PatchType {
-    type Err = String;
+/// A name that is not a patch type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a patch type (merge or json)")]
+pub struct UnknownPatchType(pub String);
 
-    fn from_str(s: &str) -> Result<PatchType, String> {
+impl std::str::FromStr for PatchType {
+    type Err = UnknownPatchType;
+
+    fn from_str(s: &str) -> Result<PatchType, UnknownPatchType> {
         PatchType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a patch type (merge or json)"))
+            .ok_or_else(|| UnknownPatchType(s.to_owned()))
     }
+}
+
+/// Why a patch does not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error("a merge patch must be a mapping (like `{{data: {{KEY: value}}}}`)")]
+    MergeNotAMapping,
+    /// `bad` is the first element that is not an operation, when there is one.
+    #[error("not an RFC 6902 JSON patch (a list of {{op, path, value}}){}", element(.bad))]
+    NotAJsonPatch { bad: Option<usize> },
+    #[error(transparent)]
+    Failed(#[from] json_patch::PatchError),
+}
+
+fn element(bad: &Option<usize>) -> String {
+    bad.map(|i| format!(": element {i} is not a valid operation"))
+        .unwrap_or_default()
 }
 
 /// Applies `patch` to `base`. A JSON patch that does not apply is an error
 /// naming the failing operation.
-pub fn apply(base: &Value, patch: &Value, kind: PatchType) -> Result<Value, String> {
+pub fn apply(base: &Value, patch: &Value, kind: PatchType) -> Result<Value, PatchError> {
     let mut out = base.clone();
     match kind {
         PatchType::Merge => {
             if !patch.is_object() {
-                return Err("a merge patch must be a mapping (like `{data: {KEY: value}}`)".into());
+                return Err(PatchError::MergeNotAMapping);
             }
             json_patch::merge(&mut out, patch);
         }
@@ -61,18 +83,14 @@ pub fn apply(base: &Value, patch: &Value, kind: PatchType) -> Result<Value, Stri
             // serde's message quotes the value it met, which may be a secret
             // the patch sets: the element is named by its index instead.
             let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|_| {
-                let shape = "not an RFC 6902 JSON patch (a list of {op, path, value})";
                 let bad = patch.as_array().and_then(|ops| {
                     ops.iter().position(|op| {
                         serde_json::from_value::<json_patch::PatchOperation>(op.clone()).is_err()
                     })
                 });
-                match bad {
-                    Some(i) => format!("{shape}: element {i} is not a valid operation"),
-                    None => shape.to_owned(),
-                }
+                PatchError::NotAJsonPatch { bad }
             })?;
-            json_patch::patch(&mut out, &ops.0).map_err(|e| e.to_string())?;
+            json_patch::patch(&mut out, &ops.0)?;
         }
     }
     Ok(out)
@@ -159,6 +177,7 @@ mod tests {
         let patch = json!([{"op": "replace", "path": "/a", "value": 1}, "NewPassw0rd-Audit-555"]);
         let e = apply(&json!({"a": 0}), &patch, PatchType::Json)
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(!e.contains("NewPassw0rd"), "{e}");
         assert!(e.ends_with("element 1 is not a valid operation"), "{e}");

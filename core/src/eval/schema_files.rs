@@ -2,7 +2,7 @@
 //! resolved against the policy file. Core does no I/O, so a host says how
 //! a policy's references map to files; hosts without files use `NoFiles`.
 
-use crate::parse::{parse_stream, push_segment, Document, Pos, SourceMap};
+use crate::parse::{parse_stream, push_segment, Document, Pos, SourceMap, SyntaxError};
 use crate::policy::{PolicyError, PolicyErrorKind};
 use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
@@ -14,7 +14,28 @@ pub trait SchemaFiles {
     /// `None` when this host cannot read files.
     fn base_uri(&self, policy_file: &str) -> Option<String>;
     /// The text (JSON or YAML) of the file at `uri`, and its name for messages.
-    fn read(&self, uri: &str) -> Result<(String, String), String>;
+    fn read(&self, uri: &str) -> Result<(String, String), ReadError>;
+}
+
+/// Why a file a schema refers to cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The host has no files (the browser, a module): `$ref` stays in the policy.
+    #[error("cannot read `{0}` in this host")]
+    NoFiles(String),
+    /// A module holds only the files bundled into it when it was built.
+    #[error("`{0}` was not bundled into the module")]
+    NotBundled(String),
+    #[error("`{0}` is not a file")]
+    NotAFile(String),
+    #[error("{name}: {source}")]
+    Io {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{name}:{}:{}: {}", .error.line, .error.column, .error.message)]
+    NotText { name: String, error: SyntaxError },
 }
 
 /// A host without a file system: every `$ref` to another file is an error.
@@ -24,8 +45,8 @@ impl SchemaFiles for NoFiles {
     fn base_uri(&self, _: &str) -> Option<String> {
         None
     }
-    fn read(&self, uri: &str) -> Result<(String, String), String> {
-        Err(format!("cannot read `{uri}` in this host"))
+    fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
+        Err(ReadError::NoFiles(uri.to_owned()))
     }
 }
 
