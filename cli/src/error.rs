@@ -53,7 +53,7 @@ impl CliError {
     }
 
     pub fn read(path: &Path, source: std::io::Error) -> Self {
-        Self::io(crate::files::display(path), "read", source)
+        Self::io(assay_host::files::display(path), "read", source)
     }
 
     pub fn input(label: impl Into<String>, message: impl fmt::Display) -> Self {
