@@ -2,7 +2,7 @@
 //! them: shared by the native hosts (the CLI and the Python package), so
 //! they read the same files and report the same problems.
 
-use crate::evaluator::LoadError;
+use crate::error::LoadError;
 use crate::FileSystem;
 use assay_core::eval::schema_files::SchemaFiles;
 use assay_core::policy::PolicyErrorKind;

@@ -5,6 +5,7 @@
 //! guest runtime; `host` runs them with wasmtime.
 
 pub mod bundle;
+mod error;
 pub mod evaluator;
 pub mod files;
 pub mod host;
