@@ -349,3 +349,17 @@ fn help_lists_decide() {
         assert!(run.stdout.contains(flag), "{flag}\n{}", run.stdout);
     }
 }
+
+#[test]
+fn an_unknown_field_named_like_a_token_is_not_echoed() {
+    let token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n";
+    let input = format!(r#"{{"state": {{"weight": 0}}, "{token}": 1, "metrics": {{}}}}"#);
+    for format in ["human", "json"] {
+        let run = decide_fraud(&["-o", format], &input);
+        run.assert_code(2);
+        for out in [&run.stdout, &run.stderr] {
+            assert!(!out.contains(&token[4..20]), "{out}");
+        }
+        assert!(run.stderr.contains("unknown field"), "{}", run.stderr);
+    }
+}

@@ -130,3 +130,25 @@ fn a_test_case_naming_no_loaded_policy_fails() {
         run.stdout
     );
 }
+
+#[test]
+fn a_failing_case_does_not_echo_a_token_it_expects() {
+    let token = "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n";
+    let dir = TempDir::new("test-echo");
+    dir.write(
+        "policy.yaml",
+        "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  rules:\n    - {name: small, expr: 'object.n < 10', path: /n}\n",
+    );
+    dir.write(
+        "tests/p.yaml",
+        format!(
+            "policy: p\ncases:\n  - name: expects-a-token\n    input: 'n: 12'\n    expect:\n      verdict: fail\n      findings:\n        - {{rule: small, message: \"{token}\"}}\n"
+        ),
+    );
+    let run = assay(&["test", dir.path()]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("missing finding"), "{}", run.stdout);
+    for out in [&run.stdout, &run.stderr] {
+        assert!(!out.contains(&token[4..20]), "{out}");
+    }
+}

@@ -367,11 +367,7 @@ impl Evaluator {
                     rollouts: set.rollouts.len(),
                 })?;
                 let refused = |e: assay_core::rollout::InputError| {
-                    EvaluatorError::Input(ErrorAnswer {
-                        message: e.to_string(),
-                        hint: Some(DECIDE_HINT.to_owned()),
-                        ..ErrorAnswer::default()
-                    })
+                    EvaluatorError::Input(ErrorAnswer::redacted(&e.to_string(), DECIDE_HINT))
                 };
                 let input = match input {
                     Value::String(text) => DecisionInput::from_json(&text),

@@ -9,6 +9,7 @@ use crate::diag::Severity;
 use crate::diag::{Finding, Verdict};
 use crate::parse::parse_stream;
 use crate::policy::{typed, PolicyError, PolicyErrorKind};
+use crate::redact::redact_text;
 use crate::report::DocResult;
 use crate::rollout::{Action, DecisionInput, Outcome};
 use crate::set::PolicySet;
@@ -213,8 +214,14 @@ pub fn request_of(c: &LocatedCase) -> Value {
     }
 }
 
-/// Runs one case; `Err` lists every way the outcome differs from the expectation.
+/// Runs one case; `Err` lists every way the outcome differs from the
+/// expectation. A case may quote a secret (the message a finding should
+/// have, a value): the list is redacted like findings.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
+    outcome_of_case(set, c).map_err(|problems| problems.iter().map(|p| redact_text(p)).collect())
+}
+
+fn outcome_of_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
     // A misspelt name filtered every result away, and an expected pass passed.
     if let Some(p) = &c.policy {
         let loaded = set.policies.iter().map(|x| &x.name);

@@ -353,12 +353,23 @@ fn error(message: &str, hint: &str) -> Answer {
 fn error_at(message: &str, hint: &str, file: Option<&str>, at: Option<Pos>) -> Answer {
     Answer::Error {
         error: ErrorAnswer {
-            message: crate::redact::redact_text(message),
-            hint: Some(hint.to_owned()),
             file: file.map(str::to_owned),
             line: at.map(|at| at.line),
             column: at.map(|at| at.column),
+            ..ErrorAnswer::redacted(message, hint)
         },
+    }
+}
+
+impl ErrorAnswer {
+    /// An error with a hint. Errors quote what they reject (a field name,
+    /// a value), so the message is redacted like a finding's.
+    pub fn redacted(message: &str, hint: &str) -> ErrorAnswer {
+        ErrorAnswer {
+            message: crate::redact::redact_text(message),
+            hint: Some(hint.to_owned()),
+            ..ErrorAnswer::default()
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Building a document's value and source map from parse events.
 
 use super::document::{BlockText, Document, Pos, SourceMap, SyntaxError};
-use super::limits::{MAX_DEPTH, MAX_NODES};
+use super::limits::{MAX_DEPTH, MAX_NODES, MAX_TEXT_BYTES};
 use super::pointer::push_segment;
 use saphyr_parser::ScalarStyle;
 use serde_json::{Map, Number, Value};
@@ -14,6 +14,10 @@ enum Frame {
         key: Option<String>,
         anchor: usize,
         pointer_len: usize,
+        /// The key just read is a YAML merge key (a plain `<<`).
+        merging: bool,
+        /// The values of its merge keys, merged in when the map ends.
+        merges: Vec<Value>,
     },
     Seq {
         items: Vec<Value>,
@@ -32,6 +36,8 @@ pub(crate) struct Builder {
     map: SourceMap,
     anchors: Vec<(usize, Value)>,
     nodes: usize,
+    /// Bytes of keys and scalars, aliases expanded.
+    text_bytes: usize,
     root: Option<Value>,
 }
 
@@ -45,6 +51,7 @@ impl Builder {
             map: SourceMap::default(),
             anchors: Vec::new(),
             nodes: 0,
+            text_bytes: 0,
             root: None,
         }
     }
@@ -75,12 +82,22 @@ impl Builder {
         }
     }
 
-    fn count(&mut self, pos: Pos, n: usize) -> Result<(), SyntaxError> {
-        self.nodes += n;
+    fn count(&mut self, pos: Pos, size: Size) -> Result<(), SyntaxError> {
+        self.nodes += size.nodes;
         if self.nodes > MAX_NODES {
             return Err(self.error(
                 pos,
                 format!("document has more than {MAX_NODES} values (aliases expanded); split it or remove alias fan-out"),
+            ));
+        }
+        self.text_bytes = self.text_bytes.saturating_add(size.bytes);
+        if self.text_bytes > MAX_TEXT_BYTES {
+            return Err(self.error(
+                pos,
+                format!(
+                    "document has more than {} MiB of text (aliases expanded); split it or remove alias fan-out",
+                    MAX_TEXT_BYTES >> 20
+                ),
             ));
         }
         Ok(())
@@ -97,8 +114,17 @@ impl Builder {
             self.anchors.push((anchor, value.clone()));
         }
         match self.stack.last_mut() {
-            Some(Frame::Map { map, key, .. }) => {
-                if let Some(k) = key.take() {
+            Some(Frame::Map {
+                map,
+                key,
+                merging,
+                merges,
+                ..
+            }) => {
+                if std::mem::take(merging) {
+                    key.take();
+                    merges.push(value);
+                } else if let Some(k) = key.take() {
                     map.insert(k, value);
                 }
             }
@@ -127,9 +153,25 @@ impl Builder {
         tag: Option<&saphyr_parser::Tag>,
         pos: Pos,
     ) -> Result<(), SyntaxError> {
-        self.count(pos, 1)?;
+        self.count(
+            pos,
+            Size {
+                nodes: 1,
+                bytes: text.len(),
+            },
+        )?;
         let is_value = self.enter();
+        // kubectl's YAML reader expands merge keys, so a value brought in by
+        // one reaches the cluster and must be checked.
+        let is_merge = !is_value && style == ScalarStyle::Plain && tag.is_none() && text == "<<";
         let value = resolve_scalar(text, style, tag);
+        if is_merge {
+            if let Some(Frame::Map { merging, key, .. }) = self.stack.last_mut() {
+                *merging = true;
+                *key = Some("<<".to_owned());
+            }
+            return Ok(());
+        }
         if !is_value {
             let key = match value {
                 Value::String(s) => s,
@@ -172,7 +214,7 @@ impl Builder {
         pos: Pos,
         capacity: usize,
     ) -> Result<(), SyntaxError> {
-        self.count(pos, 1)?;
+        self.count(pos, Size { nodes: 1, bytes: 0 })?;
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.error(
                 pos,
@@ -193,6 +235,8 @@ impl Builder {
                 key: None,
                 anchor,
                 pointer_len,
+                merging: false,
+                merges: Vec::new(),
             }
         } else {
             Frame::Seq {
@@ -204,27 +248,77 @@ impl Builder {
         Ok(())
     }
 
-    pub(crate) fn end(&mut self) {
+    pub(crate) fn end(&mut self) -> Result<(), SyntaxError> {
         let (value, anchor) = match self.stack.pop() {
-            Some(Frame::Map { map, anchor, .. }) => (Value::Object(map), anchor),
+            Some(Frame::Map {
+                mut map,
+                anchor,
+                merges,
+                ..
+            }) => {
+                if !merges.is_empty() {
+                    self.merge(&mut map, merges)?;
+                }
+                (Value::Object(map), anchor)
+            }
             Some(Frame::Seq { items, anchor, .. }) => (Value::Array(items), anchor),
-            None => return,
+            None => return Ok(()),
         };
         self.leave_pointer();
         self.finish(value, anchor);
+        Ok(())
+    }
+
+    /// Merges the values of a map's `<<` keys into it, as YAML 1.1 says:
+    /// the map's own keys win, then the first merged mapping that has a key.
+    /// The pointer names the map; merged values are placed at the `<<` value.
+    fn merge(
+        &mut self,
+        map: &mut Map<String, Value>,
+        merges: Vec<Value>,
+    ) -> Result<(), SyntaxError> {
+        let base_len = self.pointer.len();
+        push_segment(&mut self.pointer, "<<");
+        let at = self.map.locate(&self.pointer).unwrap_or_default();
+        self.pointer.truncate(base_len);
+        for merged in merges {
+            let sources = match merged {
+                Value::Object(m) => vec![m],
+                Value::Array(items) if items.iter().all(Value::is_object) => items
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        Value::Object(m) => Some(m),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => {
+                    return Err(self.error(
+                        at,
+                        "a merge key `<<` must name a mapping or a list of mappings; quote it (`\"<<\"`) for a key named `<<`",
+                    ))
+                }
+            };
+            for source in sources {
+                for (k, v) in source {
+                    if !map.contains_key(&k) {
+                        push_segment(&mut self.pointer, &k);
+                        self.map.insert(&self.pointer, at);
+                        self.pointer.truncate(base_len);
+                        map.insert(k, v);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn alias(&mut self, id: usize, pos: Pos) -> Result<(), SyntaxError> {
-        let Some(value) = self
-            .anchors
-            .iter()
-            .rev()
-            .find(|(a, _)| *a == id)
-            .map(|(_, v)| v.clone())
-        else {
+        let Some(at) = self.anchors.iter().rposition(|(a, _)| *a == id) else {
             return Err(self.error(pos, "alias to an unknown anchor"));
         };
-        self.count(pos, count_nodes(&value))?;
+        // Counted before the copy, so that a bomb fails before it is built.
+        self.count(pos, size_of(&self.anchors[at].1))?;
+        let value = self.anchors[at].1.clone();
         if self.enter() {
             self.locate_here(pos);
             self.leave_pointer();
@@ -253,11 +347,40 @@ impl Builder {
     }
 }
 
-fn count_nodes(v: &Value) -> usize {
+/// What a value costs: its values and the bytes of its keys and scalars.
+#[derive(Clone, Copy)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
+fn size_of(v: &Value) -> Size {
+    let mut size = Size { nodes: 1, bytes: 0 };
     match v {
-        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
+        Value::Array(a) => {
+            for item in a {
+                size = size.plus(size_of(item));
+            }
+        }
+        Value::Object(m) => {
+            for (k, item) in m {
+                size = size.plus(size_of(item));
+                size.bytes = size.bytes.saturating_add(k.len());
+            }
+        }
+        Value::String(s) => size.bytes = s.len(),
+        // About the length of the text a number or a literal is written as.
+        _ => size.bytes = 8,
+    }
+    size
+}
+
+impl Size {
+    fn plus(self, other: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_add(other.nodes),
+            bytes: self.bytes.saturating_add(other.bytes),
+        }
     }
 }
 

@@ -338,7 +338,7 @@ impl<'a> FastParser<'a> {
                 return None;
             }
         }
-        self.builder.end();
+        self.builder.end().ok()?;
         Some(line)
     }
 
@@ -403,7 +403,7 @@ impl<'a> FastParser<'a> {
                 return None;
             }
         }
-        self.builder.end();
+        self.builder.end().ok()?;
         Some(line)
     }
 
@@ -563,7 +563,7 @@ impl<'a> FastParser<'a> {
         self.builder.start(is_map, 0, pos, 0).ok()?;
         let mut at = skip_spaces(text, start + 1);
         if bytes.get(at) == Some(&close) {
-            self.builder.end();
+            self.builder.end().ok()?;
             return Some(at + 1);
         }
         loop {
@@ -599,7 +599,7 @@ impl<'a> FastParser<'a> {
                     }
                 }
                 Some(&b) if b == close => {
-                    self.builder.end();
+                    self.builder.end().ok()?;
                     return Some(at + 1);
                 }
                 _ => return None,

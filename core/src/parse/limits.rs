@@ -5,5 +5,8 @@
 pub const MAX_DEPTH: usize = 128;
 /// Upper bound on nodes per document, aliases expanded (billion-laughs guard).
 pub const MAX_NODES: usize = 1_000_000;
+/// Upper bound on the bytes of keys and scalars per document, aliases
+/// expanded: an alias bomb of long strings has few values but many bytes.
+pub const MAX_TEXT_BYTES: usize = 64 << 20;
 /// Upper bound on the bytes of JSON pointers one source map keeps.
 pub const MAX_POINTER_BYTES: usize = 64 << 20;

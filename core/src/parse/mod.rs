@@ -15,7 +15,7 @@ mod scan;
 
 pub use document::{BlockText, Document, Pos, SourceMap, SyntaxError};
 pub use env::{is_env_file, parse_env, FROM_ENV_FILE};
-pub use limits::{MAX_DEPTH, MAX_NODES, MAX_POINTER_BYTES};
+pub use limits::{MAX_DEPTH, MAX_NODES, MAX_POINTER_BYTES, MAX_TEXT_BYTES};
 pub use pointer::{lookup, push_segment, segments};
 
 use env::env_document;
@@ -319,6 +319,47 @@ mod tests {
         assert!(parse_stream(&t)[0]
             .as_ref()
             .is_err_and(|e| e.message.contains("more than")));
+    }
+
+    #[test]
+    fn alias_bomb_of_long_scalars_is_an_error() {
+        // Few values, many bytes: 100 x 100 aliases of a 10 KB string
+        // expand to 100 MB of text.
+        let mut t = format!("a: &a \"{}\"\n", "x".repeat(10_000));
+        let row = vec!["*a"; 100].join(", ");
+        t.push_str(&format!("b: &b [{row}]\n"));
+        let rows = vec!["*b"; 100].join(", ");
+        t.push_str(&format!("c: [{rows}]\n"));
+        assert!(parse_stream(&t)[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("MiB of text")));
+    }
+
+    #[test]
+    fn merge_keys_are_expanded() {
+        let d = one(
+            "base: &base\n  name: TOKEN\n  value: v1\nenv:\n  - <<: *base\n    name: OVERRIDE\n",
+        );
+        assert_eq!(
+            d.value["env"][0],
+            serde_json::json!({"name": "OVERRIDE", "value": "v1"})
+        );
+        // A list of mappings: the first one that has a key wins.
+        let d = one("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n");
+        assert_eq!(d.value["c"], serde_json::json!({"x": 1, "y": 1, "z": 2}));
+        // An inline mapping merges too, and a quoted `<<` is an ordinary key.
+        let d = one("c:\n  <<: {x: 1}\n  \"<<\": 2\n");
+        assert_eq!(d.value["c"], serde_json::json!({"x": 1, "<<": 2}));
+        // Found at the place of the `<<`.
+        assert_eq!(d.map.locate("/c/x"), Some(Pos { line: 2, column: 7 }));
+    }
+
+    #[test]
+    fn merge_of_a_scalar_is_an_error() {
+        let docs = parse_stream("a: &a 1\nc:\n  <<: *a\n");
+        assert!(docs[0]
+            .as_ref()
+            .is_err_and(|e| e.message.contains("merge key") && e.line == 3));
     }
 
     #[test]

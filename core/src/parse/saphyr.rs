@@ -114,10 +114,7 @@ fn parse_saphyr(
             }
             (Event::MappingStart(anchor, _), Some(b)) => b.start(true, anchor, pos, 0),
             (Event::SequenceStart(anchor, _), Some(b)) => b.start(false, anchor, pos, 0),
-            (Event::MappingEnd | Event::SequenceEnd, Some(b)) => {
-                b.end();
-                Ok(())
-            }
+            (Event::MappingEnd | Event::SequenceEnd, Some(b)) => b.end(),
             (Event::Alias(id), Some(b)) => b.alias(id, pos),
             _ => Ok(()),
         };

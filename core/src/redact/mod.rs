@@ -19,6 +19,12 @@ use sha2::{Digest, Sha256};
 /// innocent words would match.
 const MIN_SEARCHED: usize = 6;
 const MAX_DEPTH: usize = 64;
+/// Pieces of a secret this long or longer are redacted wherever they
+/// appear: a line of a key, `substring(1)` of a token.
+pub const MIN_PIECE: usize = 8;
+/// Pieces kept per document (each an 8-byte window of a sensitive value);
+/// the values past it are redacted whole only.
+pub const MAX_PIECES: usize = 1 << 20;
 
 /// `*** (18 chars, sha256:1a2b3c4d)`: passwords and other values whose
 /// start is as secret as the rest show no prefix.
@@ -149,6 +155,7 @@ struct Searched {
     forms: AhoCorasick,
     /// The value each form stands for, by pattern index.
     values: Vec<String>,
+    pieces: Pieces,
 }
 
 impl Searched {
@@ -158,7 +165,92 @@ impl Searched {
             out.push_str(&redact(&self.values[m.pattern().as_usize()]));
             true
         });
+        self.pieces.mask(&out)
+    }
+}
+
+/// Every 8-byte window of the sensitive values, in each form a message
+/// may show them: a message that holds any such window holds a piece of a
+/// secret. Windows are compared as integers, so no hashing of text.
+#[derive(Default)]
+struct Pieces {
+    windows: std::collections::HashSet<u64, std::hash::BuildHasherDefault<WindowHasher>>,
+}
+
+impl Pieces {
+    fn add(&mut self, form: &str) {
+        for window in form.as_bytes().windows(MIN_PIECE) {
+            if self.windows.len() >= MAX_PIECES {
+                return;
+            }
+            // Windows of spaces alone are in every indented file.
+            if window.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.windows.insert(window_key(window));
+        }
+    }
+
+    /// `message` with each run of bytes covered by secret windows replaced
+    /// by `***`; the run is widened to whole characters.
+    fn mask(&self, message: &str) -> String {
+        if self.windows.is_empty() || message.len() < MIN_PIECE {
+            return message.to_owned();
+        }
+        let bytes = message.as_bytes();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (at, window) in bytes.windows(MIN_PIECE).enumerate() {
+            if !self.windows.contains(&window_key(window)) {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((_, end)) if *end >= at => *end = at + MIN_PIECE,
+                _ => runs.push((at, at + MIN_PIECE)),
+            }
+        }
+        if runs.is_empty() {
+            return message.to_owned();
+        }
+        let mut out = String::with_capacity(message.len());
+        let mut last = 0;
+        for (mut start, mut end) in runs {
+            while !message.is_char_boundary(start) {
+                start -= 1;
+            }
+            while !message.is_char_boundary(end) {
+                end += 1;
+            }
+            let start = start.max(last);
+            out.push_str(message.get(last..start).unwrap_or(""));
+            out.push_str("***");
+            last = end;
+        }
+        out.push_str(message.get(last..).unwrap_or(""));
         out
+    }
+}
+
+fn window_key(window: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&window[..MIN_PIECE]);
+    u64::from_le_bytes(key)
+}
+
+/// The windows are already integers: a multiply spreads their bits.
+#[derive(Default)]
+struct WindowHasher(u64);
+
+impl std::hash::Hasher for WindowHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -169,6 +261,7 @@ impl Sensitive {
     fn searched(self) -> Option<Searched> {
         let mut forms = Vec::new();
         let mut values = Vec::new();
+        let mut pieces = Pieces::default();
         let mut seen = std::collections::HashSet::new();
         let mut add = |form: String, value: &String| {
             if !form.is_empty() && seen.insert(form.clone()) {
@@ -178,8 +271,17 @@ impl Sensitive {
         };
         for v in &self.anywhere {
             add(v.clone(), v);
+            pieces.add(v);
             if let Ok(quoted) = serde_json::to_string(v) {
                 add(unquoted(&quoted).to_owned(), v);
+                pieces.add(unquoted(&quoted));
+            }
+            // A finding's message is one line: a multi-line value shows
+            // with its whitespace runs as single spaces.
+            if v.contains(char::is_whitespace) {
+                let flat = v.split_whitespace().collect::<Vec<_>>().join(" ");
+                pieces.add(&flat);
+                add(flat, v);
             }
         }
         for v in &self.quoted {
@@ -194,7 +296,11 @@ impl Sensitive {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&forms)
             .ok()?;
-        Some(Searched { forms, values })
+        Some(Searched {
+            forms,
+            values,
+            pieces,
+        })
     }
 
     fn push(&mut self, v: &str) {
