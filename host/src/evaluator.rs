@@ -11,7 +11,7 @@ use assay_core::api::{self, Answer, ErrorAnswer, NamedText, PolicyInfo, Request,
 use assay_core::check::patch::PatchType;
 use assay_core::check::review::Admission;
 use assay_core::check::{self, decode, failure, parse_failure, FileOutcome};
-use assay_core::parse::Document;
+use assay_core::parse::{Document, SyntaxError};
 use assay_core::report::{DocResult, Report};
 use assay_core::rollout::{Decision, DecisionInput};
 use assay_core::set::choose_rollout;
@@ -222,9 +222,8 @@ impl Evaluator {
                     .map(|(index, value)| {
                         let mut d = Document::from_value(value);
                         d.index = index;
-                        Ok(d)
-                    })
-                    .collect();
+                        Ok::<_, SyntaxError>(d)
+                    });
                 check::check_documents(set, file, docs, env, old, &[])
             }
             // The call API reads a value as one document: one call each.

@@ -351,7 +351,7 @@ fn parse<'py>(
     file: Option<&str>,
 ) -> PyResult<Bound<'py, PyList>> {
     let text = text_of(text).map_err(|m| input_error_at(py, file, None, &m))?;
-    let docs = py.detach(|| assay_core::parse::parse_input_text(file, text));
+    let docs: Vec<_> = py.detach(|| assay_core::parse::parse_input_text(file, text).collect());
     let out = PyList::empty(py);
     for d in docs {
         match d {

@@ -270,13 +270,13 @@ pub fn answer(set: &PolicySet, request: Request) -> Answer {
             old,
             old_file,
         } => match input {
-            Some(input) => {
-                let docs = match &input {
-                    Value::String(text) => parse_input_text(file.as_deref(), text),
-                    other => documents_of(other),
-                };
-                check(set, docs, file, &env, old, old_file)
-            }
+            Some(input) => match &input {
+                Value::String(text) => {
+                    let docs = parse_input_text(file.as_deref(), text);
+                    check(set, docs, file, &env, old, old_file)
+                }
+                other => check(set, documents_of(other), file, &env, old, old_file),
+            },
             None => error(
                 "bad request: a check needs `input`",
                 "give the document text or value as `input`",
@@ -376,7 +376,7 @@ impl ErrorAnswer {
 /// The report of checking `docs` against the previous versions `old`.
 fn check(
     set: &PolicySet,
-    docs: Vec<Result<Document, SyntaxError>>,
+    docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
     file: Option<String>,
     env: &str,
     old: Option<Value>,
@@ -394,7 +394,7 @@ fn check(
 /// its `--old` file's.
 pub fn check_with_old(
     set: &PolicySet,
-    docs: Vec<Result<Document, SyntaxError>>,
+    docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
     file: Option<&str>,
     env: &str,
     old: Option<Value>,

@@ -119,7 +119,7 @@ pub fn failure(
 pub fn check_documents(
     set: &PolicySet,
     file: Option<&str>,
-    docs: Vec<Result<Document, SyntaxError>>,
+    docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
     env: &str,
     old: &[Value],
     changed: &[String],

@@ -52,57 +52,117 @@ fn has_document_start(text: &[u8]) -> bool {
 /// Parses a YAML (or JSON) stream. Every document is returned, parsed or not,
 /// so that one broken document does not hide the others.
 pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
-    let mut out = Vec::new();
-    let mut index = 0usize;
-    // Most texts hold one document; a substring search tells quickly.
-    if !text.starts_with("---") && !has_document_start(text.as_bytes()) {
-        parse_part(text, 0, &mut index, &mut out);
-        return finish_stream(out);
-    }
-    for (line_offset, range) in split_documents(text.as_bytes()) {
-        parse_part(&text[range], line_offset, &mut index, &mut out);
-    }
-    finish_stream(out)
+    Documents::new(text.as_bytes()).collect()
 }
 
 /// Like `parse_stream` for raw bytes: a document with invalid UTF-8 is a
 /// syntax error at the first bad byte, and the other documents still parse.
 pub fn parse_bytes(bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return parse_stream(text);
-    }
-    let mut out = Vec::new();
-    let mut index = 0usize;
-    for (line_offset, range) in split_documents(bytes) {
-        match std::str::from_utf8(&bytes[range.clone()]) {
-            Ok(text) => parse_part(text, line_offset, &mut index, &mut out),
-            Err(e) => {
-                let mut err = utf8_error(&bytes[range], &e);
-                err.index = index;
-                err.line += line_offset;
-                out.push(Err(err));
-                index += 1;
-            }
-        }
-    }
-    finish_stream(out)
+    Documents::new(bytes).collect()
 }
 
-/// An input's documents: a YAML/JSON stream, or a dotenv file as one ConfigMap.
-pub fn parse_input(file: Option<&str>, bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
+/// An input's documents: a YAML/JSON stream, or a dotenv file as one
+/// ConfigMap. Parsed one at a time, as they are asked for.
+pub fn parse_input<'a>(file: Option<&str>, bytes: &'a [u8]) -> Documents<'a> {
     match file.filter(|f| is_env_file(f)) {
-        Some(f) => vec![std::str::from_utf8(bytes)
-            .map_err(|e| utf8_error(bytes, &e))
-            .and_then(|text| env_document(f, text))],
-        None => parse_bytes(bytes),
+        Some(f) => Documents::one(
+            std::str::from_utf8(bytes)
+                .map_err(|e| utf8_error(bytes, &e))
+                .and_then(|text| env_document(f, text)),
+        ),
+        None => Documents::new(bytes),
     }
 }
 
 /// `parse_input` for text.
-pub fn parse_input_text(file: Option<&str>, text: &str) -> Vec<Result<Document, SyntaxError>> {
-    match file.filter(|f| is_env_file(f)) {
-        Some(f) => vec![env_document(f, text)],
-        None => parse_stream(text),
+pub fn parse_input_text<'a>(file: Option<&str>, text: &'a str) -> Documents<'a> {
+    parse_input(file, text.as_bytes())
+}
+
+/// The documents of a stream, each parsed when it is asked for: a large
+/// stream is checked a document at a time, in the memory of one document.
+/// Empty and null documents (`---` at the end, comments only) are not
+/// documents, as for kubectl; the others are numbered from 0.
+pub struct Documents<'a> {
+    bytes: &'a [u8],
+    parts: std::vec::IntoIter<(u32, std::ops::Range<usize>)>,
+    /// The documents of the part parsed last (a part may hold several).
+    parsed: std::vec::IntoIter<Result<Document, SyntaxError>>,
+    /// Documents the parsers have numbered, null ones included.
+    parser_index: usize,
+    returned: usize,
+    fast_path: bool,
+}
+
+impl<'a> Documents<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        // Most texts hold one document; a substring search tells quickly.
+        let parts = if !bytes.starts_with(b"---") && !has_document_start(bytes) {
+            vec![(0, 0..bytes.len())]
+        } else {
+            split_documents(bytes)
+        };
+        Documents {
+            bytes,
+            parts: parts.into_iter(),
+            parsed: Vec::new().into_iter(),
+            parser_index: 0,
+            returned: 0,
+            fast_path: true,
+        }
+    }
+
+    fn one(document: Result<Document, SyntaxError>) -> Self {
+        Documents {
+            bytes: &[],
+            parts: Vec::new().into_iter(),
+            parsed: vec![document].into_iter(),
+            parser_index: 1,
+            returned: 0,
+            fast_path: true,
+        }
+    }
+
+    fn parse_next_part(&mut self) -> Option<()> {
+        let (line_offset, range) = self.parts.next()?;
+        let mut out = Vec::new();
+        let part = &self.bytes[range];
+        match std::str::from_utf8(part) {
+            Ok(text) if self.fast_path => {
+                parse_part(text, line_offset, &mut self.parser_index, &mut out)
+            }
+            Ok(text) => parse_part_saphyr(text, line_offset, &mut self.parser_index, &mut out),
+            Err(e) => {
+                let mut err = utf8_error(part, &e);
+                err.index = self.parser_index;
+                err.line += line_offset;
+                out.push(Err(err));
+                self.parser_index += 1;
+            }
+        }
+        self.parsed = out.into_iter();
+        Some(())
+    }
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Result<Document, SyntaxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.parsed.next() {
+                Some(Ok(doc)) if doc.value.is_null() => {}
+                Some(mut d) => {
+                    match &mut d {
+                        Ok(doc) => doc.index = self.returned,
+                        Err(e) => e.index = self.returned,
+                    }
+                    self.returned += 1;
+                    return Some(d);
+                }
+                None => self.parse_next_part()?,
+            }
+        }
     }
 }
 
@@ -118,21 +178,6 @@ pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
         column,
         message: "invalid UTF-8; save the file as UTF-8".to_owned(),
     }
-}
-
-fn finish_stream(
-    mut out: Vec<Result<Document, SyntaxError>>,
-) -> Vec<Result<Document, SyntaxError>> {
-    // An empty or null document (`---` at the end, comments only) is not a
-    // document, as for kubectl.
-    out.retain(|d| !matches!(d, Ok(doc) if doc.value.is_null()));
-    for (i, d) in out.iter_mut().enumerate() {
-        match d {
-            Ok(doc) => doc.index = i,
-            Err(e) => e.index = i,
-        }
-    }
-    out
 }
 
 /// Parses one part of a stream (see `split_documents`): with the fast
@@ -151,6 +196,43 @@ fn parse_part(
         Some(None) => {}
         None => parse_part_saphyr(text, line_offset, index, out),
     }
+}
+
+/// `parse_stream` with the fast path turned off: every part goes to saphyr,
+/// split the same way. Only for the differential fuzz target and tests
+/// (`assay_tests::fuzz::parse`), which hold the fast path to giving exactly
+/// saphyr's documents, values and positions.
+#[doc(hidden)]
+pub fn parse_stream_without_fast_path(text: &str) -> Vec<Result<Document, SyntaxError>> {
+    Documents {
+        fast_path: false,
+        ..Documents::new(text.as_bytes())
+    }
+    .collect()
+}
+
+/// A source map's entries as [`source_map_entries`] lists them.
+#[doc(hidden)]
+pub type SourceMapEntries = (Vec<(String, Pos)>, Vec<(String, BlockText)>);
+
+/// Every entry of a source map, in the order recorded: (pointer, position),
+/// then (pointer, block text). For the differential fuzz target.
+#[doc(hidden)]
+pub fn source_map_entries(map: &SourceMap) -> SourceMapEntries {
+    let entries = map
+        .entries
+        .iter()
+        .map(|&(start, end, pos)| {
+            let pointer = map.pointers.get(start as usize..end as usize);
+            (pointer.unwrap_or_default().to_owned(), pos)
+        })
+        .collect();
+    let blocks = map
+        .blocks
+        .iter()
+        .map(|(k, b)| (k.to_string(), *b))
+        .collect();
+    (entries, blocks)
 }
 
 #[cfg(test)]
@@ -360,6 +442,21 @@ mod tests {
         assert!(docs[0]
             .as_ref()
             .is_err_and(|e| e.message.contains("merge key") && e.line == 3));
+    }
+
+    #[test]
+    fn documents_are_parsed_as_they_are_asked_for() {
+        let text = "---\n# only a comment\n---\na: 1\n---\nb: [\n---\n\n---\nc: 3\n";
+        let mut docs = Documents::new(text.as_bytes());
+        let first = docs.next();
+        assert!(matches!(&first, Some(Ok(d)) if d.index == 0 && d.value["a"] == 1));
+        // The parts after the first document are not parsed yet.
+        assert_eq!(docs.parts.len(), 3);
+        let rest: Vec<_> = docs.collect();
+        assert!(matches!(&rest[0], Err(e) if e.index == 1), "{:?}", rest[0]);
+        assert!(matches!(&rest[1], Ok(d) if d.index == 2 && d.value["c"] == 3));
+        assert_eq!(rest.len(), 2);
+        assert_eq!(parse_stream(text).len(), 3);
     }
 
     #[test]
