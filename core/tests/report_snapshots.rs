@@ -213,3 +213,165 @@ fn junit_fail_on_warning() {
 fn github() {
     insta::assert_snapshot!("github", report().to_github());
 }
+
+/// Text a document or policy author controls, made to fool a reader: ANSI
+/// and OSC 8 escapes, C1 controls, DEL, bidi overrides, and line breaks that
+/// start a fake finding; a file name that needs percent-encoding in a URI.
+fn hostile() -> Report {
+    let results = vec![
+        result(
+            Some("dir/a b#c%d/\u{fc}:\u{e9}?.yaml"),
+            0,
+            [Some("ConfigMap"), Some("n\u{1b}[2Js"), Some("cm")],
+            Some("p\u{9b}31m"),
+            vec![finding(
+                "r\u{7f}",
+                Severity::Error,
+                "ok\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7} \u{202e}fdp.exe\u{202c} tab\there",
+                "/data/k\u{1b}[31m",
+                Some((1, 1)),
+            )],
+            &["/data/k\u{1b}[8m"],
+        ),
+        result(
+            Some("x.yaml\nx.yaml:1:1: error[fake/rule] injected"),
+            0,
+            [None, None, None],
+            Some("p"),
+            vec![finding(
+                "r",
+                Severity::Warning,
+                "line one\nok.yaml:9:9: error[p/r] fake\rline two\u{0}\u{85}\u{2066}\u{2028}end",
+                "/a\u{2069}",
+                None,
+            )],
+            &[],
+        ),
+    ];
+    Report::new(2, 2, results)
+}
+
+/// Terminal escapes, C1 controls, DEL, bidi controls and line separators:
+/// what no rendering meant for a terminal or a log may hold raw.
+fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+#[test]
+fn human_escapes_control_characters() {
+    let human = hostile().to_human(false);
+    let hidden: Vec<char> = human.chars().filter(|&c| is_hidden_control(c)).collect();
+    assert!(hidden.is_empty(), "{hidden:?} in\n{human}");
+    // A finding per line: a newline in a message or file name cannot start a fake one.
+    let lines: Vec<&str> = human.lines().collect();
+    assert_eq!(lines.len(), 4, "{human}");
+    assert!(lines.iter().all(|l| !l.starts_with("ok.yaml")), "{human}");
+    assert!(lines[0].contains(r"/data/k\u{1b}[8m"), "{human}");
+    assert!(
+        lines[1].contains(r"error[p\u{9b}31m/r\u{7f}] ok\u{1b}]8;;http://x\u{7}link"),
+        "{human}"
+    );
+    assert!(
+        lines[1].contains(r"\u{202e}fdp.exe\u{202c} tab	here"),
+        "{human}"
+    );
+    assert!(
+        lines[2].starts_with(
+            r"x.yaml\nx.yaml:1:1: error[fake/rule] injected#0: warning[p/r] line one\nok.yaml"
+        ),
+        "{human}"
+    );
+    assert!(
+        lines[2].contains(r"fake\rline two\u{0}\u{85}\u{2066}\u{2028}end (/a\u{2069})"),
+        "{human}"
+    );
+    insta::assert_snapshot!("hostile_human", human);
+}
+
+#[test]
+fn human_color_paints_only_its_own_escapes() {
+    let human = hostile().to_human(true);
+    // Two severities and the verdict, each painted and reset.
+    assert_eq!(human.matches('\u{1b}').count(), 6, "{human}");
+}
+
+#[test]
+fn github_escapes_control_characters() {
+    let github = hostile().to_github();
+    let hidden: Vec<char> = github.chars().filter(|&c| is_hidden_control(c)).collect();
+    assert!(hidden.is_empty(), "{hidden:?} in\n{github}");
+    let lines: Vec<&str> = github.lines().collect();
+    assert_eq!(lines.len(), 2, "{github}");
+    assert!(lines.iter().all(|l| l.starts_with("::")), "{github}");
+    assert!(lines[0].starts_with("::error file=dir/a b#c%25d/\u{fc}%3A\u{e9}?.yaml,line=1,col=1,title=p\\u{9b}31m/r\\u{7f}::ok\\u{1b}]8;;http://x\\u{7}link"), "{github}");
+    assert!(lines[1].starts_with("::warning file=x.yaml%0Ax.yaml%3A1%3A1%3A error[fake/rule] injected,title=p/r::line one%0Aok.yaml:9:9: error[p/r] fake%0Dline two\\u{0}\\u{85}\\u{2066}\\u{2028}end (/a\\u{2069})"), "{github}");
+    insta::assert_snapshot!("hostile_github", github);
+}
+
+#[test]
+fn sarif_uri_is_percent_encoded() {
+    let sarif = hostile().to_sarif();
+    let value: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let uri = |i: usize| {
+        value["runs"][0]["results"][i]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(uri(0), "dir/a%20b%23c%25d/%C3%BC%3A%C3%A9%3F.yaml");
+    assert_eq!(
+        uri(1),
+        "x.yaml%0Ax.yaml%3A1%3A1%3A%20error%5Bfake/rule%5D%20injected"
+    );
+    // A relative reference that resolves, against a base, back to the name.
+    let base = url::Url::parse("file:///repo/").unwrap();
+    for (i, name) in hostile().results.iter().enumerate() {
+        let joined = base.join(&uri(i)).unwrap();
+        assert_eq!(joined.as_str(), format!("file:///repo/{}", uri(i)));
+        let path = joined.to_file_path().unwrap();
+        assert_eq!(
+            path.to_str().unwrap(),
+            format!("/repo/{}", name.file.as_deref().unwrap())
+        );
+    }
+}
+
+#[test]
+fn sarif_uri_of_plain_names_is_unchanged() {
+    let sarif = report().to_sarif();
+    assert!(sarif.contains(r#""uri": "deploy/app.yaml""#), "{sarif}");
+}
+
+#[test]
+fn junit_attributes_keep_line_breaks_and_drop_illegal_characters() {
+    let junit = hostile().to_junit(true);
+    // Characters XML 1.0 cannot hold at all; a raw CR would be read as LF.
+    let illegal: Vec<char> = junit
+        .chars()
+        .filter(|&c| (c < ' ' && c != '\n' && c != '\t') || c == '\u{fffe}' || c == '\u{ffff}')
+        .collect();
+    assert!(illegal.is_empty(), "{illegal:?} in\n{junit}");
+    // Attribute values are normalized: a raw LF, CR or tab would read as a space.
+    for attr in junit.split('"').skip(1).step_by(2) {
+        assert!(!attr.contains(['\n', '\t']), "{attr:?} in\n{junit}");
+    }
+    assert!(
+        junit.contains(r#"<testsuite name="x.yaml&#10;x.yaml:1:1: error[fake/rule] injected""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"message="line one&#10;ok.yaml:9:9: error[p/r] fake&#13;line two"#),
+        "{junit}"
+    );
+    assert!(junit.contains("tab&#9;here"), "{junit}");
+    // In text, a CR is kept as a reference too.
+    assert!(junit.contains("fake&#13;line two\u{fffd}\u{85}"), "{junit}");
+    insta::assert_snapshot!("hostile_junit", junit);
+}

@@ -36,6 +36,7 @@ fn build_env() -> Env {
         cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>),
         cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches"),
         super::k8s::register(&mut env),
+        super::budget::register(&mut env),
     ];
     debug_assert!(results.iter().all(Result::is_ok), "{results:?}");
     env

@@ -1,15 +1,20 @@
 //! CEL for rules: the environment with the Kubernetes library (`env`,
 //! `k8s`), conversion of JSON values (`values`), and the checks made when a
-//! policy loads (`check`, `depth`, `access`). Imports nothing else of the crate.
+//! policy loads (`check`, `depth`, `access`), and the cost budget that bounds
+//! a rule's work as it runs (`budget`, `instrument`). Imports nothing else of
+//! the crate.
 
 pub(crate) mod access;
+pub(crate) mod budget;
 mod check;
 pub(crate) mod depth;
 mod env;
+mod instrument;
 mod k8s;
 mod quantity;
 mod values;
 
 pub use check::static_error;
 pub use env::env;
+pub use instrument::instrument;
 pub use values::display;

@@ -368,4 +368,16 @@ mod tests {
             assert!(e.to_string().contains("ghp_***"), "{e}");
         }
     }
+
+    /// A value of the wrong type does not hide the problems after it: each
+    /// is reported at its line, as unknown fields are.
+    #[test]
+    fn every_wrong_type_in_a_policy_is_reported() {
+        let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  rules:\n    - name: r\n      expr: 'true'\n      severity: loud\n      path: [not, a, string]\n      message: {not: text}\n";
+        let errors = crate::PolicySet::load(&[("p.yaml".into(), policy.into())])
+            .err()
+            .unwrap_or_default();
+        let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [8, 9, 10], "{errors:?}");
+    }
 }

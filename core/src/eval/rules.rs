@@ -1,22 +1,44 @@
 //! Rules: CEL expressions compiled once, run on each document.
 
 use crate::cel::access::Reaches;
+use crate::cel::budget;
 use crate::diag::{Finding, Locate, Severity};
 use crate::parse::Document;
 use crate::policy::{pointer_error, PolicyError, PolicyErrorKind, RuleSpec};
 use cel::common::ast::{Expr, LiteralValue};
-use cel::{Context, Program};
+use cel::{Context, IdedExpr, Program, ResolveResult};
 
 pub(super) struct CompiledRule {
     pub(super) name: String,
-    expr: Program,
-    when: Option<Program>,
+    expr: Cel,
+    when: Option<Cel>,
     message: Option<String>,
-    message_expr: Option<Program>,
+    message_expr: Option<Cel>,
     path: String,
     severity: Severity,
     pub(super) environments: Option<Vec<String>>,
     source: String,
+    /// The CEL cost `expr`, `when` and `messageExpr` may spend together on
+    /// one document (see `crate::cel::budget`).
+    budget: u64,
+}
+
+/// An expression as compiled, for what is known of it before it runs, and
+/// as run: instrumented to count its cost.
+struct Cel {
+    program: Program,
+    counted: IdedExpr,
+}
+
+impl Cel {
+    fn new(program: Program) -> Cel {
+        let counted = crate::cel::instrument(program.expression());
+        Cel { program, counted }
+    }
+
+    fn execute(&self, ctx: &Context) -> ResolveResult {
+        cel::Value::resolve(&self.counted, ctx)
+    }
 }
 
 pub(super) fn reaches_of(rules: &[CompiledRule]) -> Reaches {
@@ -26,7 +48,7 @@ pub(super) fn reaches_of(rules: &[CompiledRule]) -> Reaches {
             .into_iter()
             .flatten()
         {
-            reaches.add(program.expression());
+            reaches.add(program.program.expression());
         }
     }
     reaches
@@ -39,10 +61,10 @@ pub(super) fn compile_rule(
     r: &RuleSpec,
 ) -> Result<CompiledRule, Vec<PolicyError>> {
     let mut errors = Vec::new();
-    let mut one = |field: &str, text: &str, must_be_bool: bool| -> Option<Program> {
+    let mut one = |field: &str, text: &str, must_be_bool: bool| -> Option<Cel> {
         let pointer = format!("{base}/{field}");
         match compile_cel(text, must_be_bool) {
-            Ok(p) => Some(p),
+            Ok(p) => Some(Cel::new(p)),
             Err((msg, offset)) => {
                 let mut pos = doc.map.locate(&pointer).unwrap_or_default();
                 pos.column += offset;
@@ -84,6 +106,7 @@ pub(super) fn compile_rule(
                 severity: r.severity,
                 environments: r.environments.clone(),
                 source: r.expr.clone(),
+                budget: budget::DEFAULT_BUDGET,
             })
         }
         _ => Err(errors),
@@ -152,7 +175,32 @@ fn may_be_bool(expr: &Expr) -> bool {
 }
 
 impl CompiledRule {
+    /// Sets the CEL cost the rule may spend on one document.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "for `CompiledPolicy` to offer hosts")
+    )]
+    pub(super) fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+    }
+
     pub(super) fn run(&self, ctx: &Context, map: &dyn Locate) -> Option<Finding> {
+        budget::start(self.budget);
+        let finding = self.run_counted(ctx, map);
+        match budget::stopped() {
+            // Reported even when `||`, `&&` or a macro absorbed the error.
+            Some(stop) => Some(Finding::new(
+                &self.name,
+                Severity::Error,
+                stop.message(&self.name),
+                &self.path,
+                map,
+            )),
+            None => finding,
+        }
+    }
+
+    fn run_counted(&self, ctx: &Context, map: &dyn Locate) -> Option<Finding> {
         let fail = |message: String| {
             Some(Finding::new(
                 &self.name,
@@ -220,3 +268,6 @@ impl CompiledRule {
         format!("failed rule `{}`: `{}`", self.name, self.source)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -187,15 +187,26 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
     const MAX_UNKNOWN_FIELDS: usize = 64;
     let mut errors = Vec::new();
     let mut value = std::borrow::Cow::Borrowed(value);
+    // Fields dropped for holding the wrong type: their absence is not
+    // another error.
+    let mut wrong = Vec::new();
     for _ in 0..MAX_UNKNOWN_FIELDS {
         let e = match serde_path_to_error::deserialize(&*value) {
-            Ok(t) => return (Some(t), errors),
+            Ok(t) if wrong.is_empty() => return (Some(t), sorted(errors)),
+            Ok(_) => return (None, sorted(errors)),
             Err(e) => e,
         };
         let relative = pointer_of(e.path());
         let pointer = format!("{base}{relative}");
         // serde quotes the offending value: `PolicyError::at` redacts it.
         let inner = e.into_inner().to_string();
+        let missing = inner
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| format!("{relative}/{name}"));
+        if missing.is_some_and(|m| wrong.contains(&m)) {
+            return (None, sorted(errors));
+        }
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
             String::from("the policy")
@@ -220,12 +231,37 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
             )
             .with_hint(hint),
         );
-        let dropped = unknown.is_some_and(|name| drop_field(value.to_mut(), &relative, &name));
+        let dropped = match unknown {
+            Some(name) => drop_field(value.to_mut(), &relative, &name),
+            // A value of the wrong type in a mapping is dropped too, to read
+            // on; one in a list is not, as the items after it would move.
+            None => match relative.rsplit_once('/') {
+                Some((_, name)) if value.pointer(&relative).is_some() => {
+                    let in_mapping = drop_field(value.to_mut(), &relative, &unescape(name));
+                    if in_mapping {
+                        wrong.push(relative.clone());
+                    }
+                    in_mapping
+                }
+                _ => false,
+            },
+        };
         if !dropped {
-            return (None, errors);
+            return (None, sorted(errors));
         }
     }
-    (None, errors)
+    (None, sorted(errors))
+}
+
+/// Errors in the order of the file.
+fn sorted(mut errors: Vec<PolicyError>) -> Vec<PolicyError> {
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors
+}
+
+/// A JSON pointer segment as the key it names.
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
 }
 
 /// Removes `name` from the mapping at `pointer`, or the field `pointer` names.

@@ -1,5 +1,6 @@
 //! GitHub Actions workflow commands: an annotation per finding.
 
+use super::text::{is_hidden, push_escaped};
 use super::Report;
 use crate::diag::Severity;
 
@@ -36,12 +37,30 @@ impl Report {
     }
 }
 
+/// A command's message: `%`, CR and LF as GitHub's runner reads them back
+/// (it shows CR and LF as line breaks inside the annotation); the other
+/// characters a log would act on, escaped visibly.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape(s, false)
 }
 
+/// A command's property value: as its message, and `:` and `,` too.
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+    escape(s, true)
+}
+
+fn escape(s: &str, property: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if property => out.push_str("%3A"),
+            ',' if property => out.push_str("%2C"),
+            c if is_hidden(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! Human output: a line per finding, then a summary.
 
+use super::text::visible;
 use super::{location, Report};
 use crate::diag::{Severity, Verdict};
 
@@ -22,23 +23,25 @@ impl Report {
                 changed_said = Some(document);
                 out.push_str(&format!(
                     "{}: changed: {}\n",
-                    r.file.as_deref().unwrap_or("<input>"),
-                    r.changed.join(", ")
+                    visible(r.file.as_deref().unwrap_or("<input>")),
+                    visible(&r.changed.join(", "))
                 ));
             }
             for f in &r.findings {
-                let location = location(r, f);
+                // Escaped before painting: only the colours are escapes.
+                let location = visible(&location(r, f));
                 let sev = match f.severity {
                     Severity::Error => paint("31", "error"),
                     Severity::Warning => paint("33", "warning"),
                 };
                 let policy = r.policy.as_deref().unwrap_or("-");
-                out.push_str(&format!(
-                    "{location}: {sev}[{policy}/{}] {} ({})\n",
+                let rest = visible(&format!(
+                    "[{policy}/{}] {} ({})",
                     f.rule,
                     f.message,
                     f.path_or_root()
                 ));
+                out.push_str(&format!("{location}: {sev}{rest}\n"));
             }
         }
         let verdict = match self.verdict {

@@ -41,7 +41,7 @@ impl Report {
             let file_failed = results.iter().filter(|r| failed(r)).count();
             out.push_str(&format!(
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{file_failed}\">\n",
-                xml_escape(file),
+                xml_attr(file),
                 results.len()
             ));
             for r in results {
@@ -56,8 +56,8 @@ impl Report {
                 };
                 out.push_str(&format!(
                     "    <testcase classname=\"{}\" name=\"{}\"",
-                    xml_escape(file),
-                    xml_escape(&name)
+                    xml_attr(file),
+                    xml_attr(&name)
                 ));
                 let (failing, other): (Vec<&Finding>, Vec<&Finding>) =
                     r.findings.iter().partition(|f| fails(f));
@@ -70,16 +70,16 @@ impl Report {
                     let text: String = failing.iter().map(|f| line(r, f)).collect();
                     out.push_str(&format!(
                         "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                        xml_escape(&first.message),
-                        xml_escape(&first.rule),
-                        xml_escape(&text)
+                        xml_attr(&first.message),
+                        xml_attr(&first.rule),
+                        xml_text(&text)
                     ));
                 }
                 if !other.is_empty() {
                     let text: String = other.iter().map(|f| line(r, f)).collect();
                     out.push_str(&format!(
                         "      <system-out>{}</system-out>\n",
-                        xml_escape(&text)
+                        xml_text(&text)
                     ));
                 }
                 out.push_str("    </testcase>\n");
@@ -91,9 +91,20 @@ impl Report {
     }
 }
 
-/// Text for XML 1.0 attributes and elements: markup escaped, and the
-/// characters XML cannot hold at all (most control characters) replaced.
-fn xml_escape(s: &str) -> String {
+/// An attribute value: markup escaped, and tab, LF and CR as character
+/// references, which attribute-value normalization keeps (raw, they would be
+/// read back as spaces). Characters XML cannot hold are replaced.
+fn xml_attr(s: &str) -> String {
+    xml_escape(s, true)
+}
+
+/// Element text: as an attribute, but LF and tab stay as they are; a CR is
+/// still a reference, or it would be read back as a LF.
+fn xml_text(s: &str) -> String {
+    xml_escape(s, false)
+}
+
+fn xml_escape(s: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -102,7 +113,11 @@ fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\r' => out.push_str("&#13;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\t' | '\n' => out.push(c),
+            // Not in XML 1.0's Char production (surrogates cannot be in a str).
             c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }

@@ -5,6 +5,7 @@ mod github;
 mod human;
 mod junit;
 mod sarif;
+mod text;
 
 use crate::diag::{Finding, Severity, Verdict};
 use serde::{Deserialize, Serialize};

@@ -27,7 +27,7 @@ impl Report {
                     "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
                     "message": {"text": format!("{} ({})", f.message, f.path_or_root())},
                     "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": r.file.clone().unwrap_or_else(|| "stdin".into())},
+                        "artifactLocation": {"uri": r.file.as_deref().map_or_else(|| "stdin".into(), uri_reference)},
                         "region": region,
                     }}],
                 }));
@@ -47,4 +47,24 @@ impl Report {
         });
         serde_json::to_string_pretty(&sarif).unwrap_or_default()
     }
+}
+
+/// A file name as a relative URI reference (RFC 3986): `/` separates
+/// segments; in each, everything but the unreserved characters and the
+/// sub-delimiters is percent-encoded as UTF-8, `:` too (in a first segment
+/// it would read as a scheme). `dir/a b#1.yaml` is `dir/a%20b%231.yaml`.
+fn uri_reference(file: &str) -> String {
+    let mut out = String::with_capacity(file.len());
+    for b in file.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(char::from(b))
+            }
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@' => {
+                out.push(char::from(b))
+            }
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

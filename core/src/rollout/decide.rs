@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 /// Relative tolerance: values this close to a bound count as at it.
 const TOLERANCE: f64 = 1e-9;
 
+/// Only finite numbers are near each other: `inf` is not "at" any bound
+/// (the tolerance would be `inf` too).
 fn at_bound(a: f64, b: f64) -> bool {
-    (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
+    a.is_finite() && b.is_finite() && (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
 }
 
 fn at_most(a: f64, b: f64) -> bool {
@@ -61,7 +63,9 @@ fn value_of(variant: &Map<String, Value>, side: &str, metric: &str) -> Read {
             Read::Missing(format!("{side} `samples.{metric}` is empty"))
         }
         Some(list) => match numbers(list) {
-            Some(nums) => Read::Value(nums.iter().sum::<f64>() / nums.len() as f64),
+            Some(nums) => derived(nums.iter().sum::<f64>() / nums.len() as f64, || {
+                format!("{side} mean of `samples.{metric}`")
+            }),
             None => Read::Missing(format!(
                 "{side} `samples.{metric}` holds a value that is not a number"
             )),
@@ -69,11 +73,23 @@ fn value_of(variant: &Map<String, Value>, side: &str, metric: &str) -> Read {
         None => match counts(variant, metric) {
             // An event count reads as its proportion of requests.
             Some(count) => match requests(variant) {
-                Some(n) if n > 0.0 => Read::Value(count / n),
+                Some(n) if n > 0.0 => derived(count / n, || {
+                    format!("{side} `counts.{metric}` / `requests`")
+                }),
                 _ => Read::Missing(format!("{side} `counts.{metric}` without `requests`")),
             },
             None => Read::Missing(format!("no `{metric}` for the {side}")),
         },
+    }
+}
+
+/// A value computed from the input (a mean, a rate): one that overflows is
+/// no data, as a NaN is.
+fn derived(v: f64, what: impl FnOnce() -> String) -> Read {
+    if v.is_finite() {
+        Read::Value(v)
+    } else {
+        Read::Missing(format!("{} is not finite", what()))
     }
 }
 
@@ -254,6 +270,12 @@ fn judge(
     }
     let (broken, first) = baseline_bounds(bounds, c, b);
     let shown = broken.as_ref().unwrap_or(&first);
+    if !shown.bound.is_finite() {
+        return j.no_data(format!(
+            "the bound from the baseline ({}) is not finite",
+            fmt_num(b)
+        ));
+    }
     j.result.bound = Some(tidy(shown.bound));
 
     let Some(data) = test_data else {
@@ -425,6 +447,7 @@ impl RolloutPolicy {
             .or(input.env.as_deref())
             .unwrap_or("");
         let settings = self.settings(env);
+        input.check_counts()?;
         let weight = input.state.weight;
         let Some(step) = settings.steps.iter().position(|&s| f64::from(s) == weight) else {
             let steps: Vec<String> = settings.steps.iter().map(u32::to_string).collect();
@@ -575,6 +598,9 @@ mod tests {
         // Beyond the 1e-9 relative tolerance a bound is broken.
         assert!(!at_most(0.005 * (1.0 + 1e-8), 0.005));
         assert!(!at_least(299.99, 300.0));
+        // inf is not within a tolerance of anything (the tolerance is inf too).
+        assert!(!at_most(f64::INFINITY, 0.01) && !at_least(f64::NEG_INFINITY, 0.01));
+        assert!(!at_bound(f64::INFINITY, f64::INFINITY) && at_most(f64::INFINITY, f64::INFINITY));
         assert_eq!(diff(0.02, 0.015), "0.005");
         assert_eq!(fmt_num(0.015 + 0.005), "0.02");
     }

@@ -111,6 +111,48 @@ impl DecisionInput {
     }
 }
 
+impl DecisionInput {
+    /// Counts that cannot be: `requests` and each of `counts` must be whole
+    /// numbers of at least 0, and no count above `requests`. Values that are
+    /// not numbers are left to the checks, as no data.
+    pub(super) fn check_counts(&self) -> Result<(), InputError> {
+        for (side, variant) in [("baseline", &self.baseline), ("candidate", &self.candidate)] {
+            let whole = |field: &str, v: &Value| -> Result<Option<f64>, InputError> {
+                let Some(n) = v.as_f64() else { return Ok(None) };
+                if n.is_finite() && n >= 0.0 && n.fract() == 0.0 {
+                    return Ok(Some(n));
+                }
+                Err(input_error(format!(
+                    "`metrics.{side}.{field}`: {} is not a whole number of at least 0",
+                    short(v)
+                )))
+            };
+            let requests = match variant.get("requests") {
+                Some(v) => whole("requests", v)?,
+                None => None,
+            };
+            let Some(Value::Object(counts)) = variant.get("counts") else {
+                continue;
+            };
+            for (metric, v) in counts {
+                // A name from the input: shown, never acted on by a terminal.
+                let field = format!("counts.{}", metric.escape_debug());
+                match (whole(&field, v)?, requests) {
+                    (Some(count), Some(requests)) if count > requests => {
+                        return Err(input_error(format!(
+                            "`metrics.{side}.{field}`: {} is more than `requests` ({})",
+                            short(v),
+                            short(&variant["requests"])
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn object<'v>(
     value: &'v Value,
     what: &str,
@@ -135,7 +177,8 @@ fn object<'v>(
             format!("{what}.")
         };
         return Err(input_error(format!(
-            "`{prefix}{unknown}`: unknown field, expected one of {}",
+            "`{prefix}{}`: unknown field, expected one of {}",
+            unknown.escape_debug(),
             fields
                 .iter()
                 .map(|f| format!("`{f}`"))

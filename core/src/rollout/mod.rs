@@ -12,3 +12,6 @@ pub use input::{DecisionInput, InputError};
 pub use policy::{
     compile, BaselineBounds, Check, NoData, RolloutPolicy, Settings, Test, TestMethod,
 };
+
+#[cfg(test)]
+mod tests;

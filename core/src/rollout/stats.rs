@@ -44,6 +44,8 @@ pub enum TestError {
     BadCounts,
     #[error("standard error is 0")]
     ZeroStandardError,
+    #[error("a sum or the standard error overflows")]
+    Overflow,
 }
 
 /// P(Z > z) for a standard normal Z; accurate in the far tails, where
@@ -222,9 +224,16 @@ pub fn two_proportion_z(
         return Err(TestError::BadCounts);
     }
     let (p1, p2) = (x1 / n1, x2 / n2);
-    let pooled = (x1 + x2) / (n1 + n2);
+    let (x, n) = (x1 + x2, n1 + n2);
+    if !x.is_finite() || !n.is_finite() {
+        return Err(TestError::Overflow);
+    }
+    let pooled = x / n;
     let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
-    if se.is_nan() || se <= 0.0 {
+    if !se.is_finite() {
+        return Err(TestError::Overflow);
+    }
+    if se <= 0.0 {
         return Err(TestError::ZeroStandardError);
     }
     let z = (p1 - p2) / se;
@@ -283,6 +292,11 @@ mod tests {
         assert_eq!(
             two_proportion_z(11.0, 10.0, 0.0, 10.0, Alternative::Greater),
             Err(TestError::BadCounts)
+        );
+        // n1 + n2 overflows: the pooled proportion would be 0 and look like no spread.
+        assert_eq!(
+            two_proportion_z(1e307, 1e308, 1e307, 1e308, Alternative::Greater),
+            Err(TestError::Overflow)
         );
     }
 
