@@ -1,9 +1,10 @@
 //! `assay build` and `assay inspect`: compiled policy modules (docs/module-abi.md).
 
 use crate::error::CliError;
-use crate::files::{display, read_policy_yaml};
-use assay_host::files::display_all;
-use assay_host::{build as build_module, bundle, metadata, FileSystem, LoadError};
+use crate::files::{display, read_file, read_policy_yaml};
+use assay_host::files::{display_all, MAX_MODULE_BYTES};
+use assay_host::link::contents;
+use assay_host::{build as build_module, bundle, LoadError};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -18,6 +19,9 @@ pub struct BuildArgs {
     /// Where to write the module
     #[arg(short, long)]
     output: PathBuf,
+    /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
+    #[arg(long)]
+    allow_ref_outside: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -36,8 +40,8 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: BuildArgs) -> Result<u8, CliError> {
-    let files = read_policy_yaml(&args.policies)?;
-    let (bundle, set) = bundle(files, &FileSystem).map_err(LoadError::Policies)?;
+    let (files, schema_files) = read_policy_yaml(&args.policies, args.allow_ref_outside)?;
+    let (bundle, set) = bundle(files, &schema_files).map_err(LoadError::Policies)?;
     if set.policies.is_empty() && set.rollouts.is_empty() {
         return Err(LoadError::NoPolicies {
             paths: display_all(&args.policies),
@@ -56,20 +60,51 @@ pub fn run(args: BuildArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// Shows a module's metadata and the files linked into it, after checking
+/// that its policy text is what its `sourceHash` names.
 pub fn inspect(args: InspectArgs) -> Result<u8, CliError> {
-    let bytes = std::fs::read(&args.module).map_err(|e| CliError::read(&args.module, e))?;
-    let meta = metadata(&bytes).map_err(|e| CliError::input(display(&args.module), e))?;
-    match args.output {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&meta).unwrap_or_default()
+    let bytes =
+        read_file(&args.module, MAX_MODULE_BYTES).map_err(|e| CliError::read(&args.module, e))?;
+    let contents = contents(&bytes).map_err(|e| CliError::input(display(&args.module), e))?;
+    let meta = &contents.metadata;
+    // Policy files, then the files their schemas `$ref` (URI, name).
+    let (files, referenced): (Vec<&str>, Vec<(&str, &str)>) = match &contents.bundle {
+        Some(b) => (
+            b.files.iter().map(|(name, _)| name.as_str()).collect(),
+            b.referenced
+                .iter()
+                .map(|(uri, (_, name))| (uri.as_str(), name.as_str()))
+                .collect(),
         ),
+        None => (Vec::new(), Vec::new()),
+    };
+    match args.output {
+        Format::Json => {
+            let mut json = serde_json::to_value(meta).unwrap_or_default();
+            if let Some(object) = json.as_object_mut() {
+                object.insert("files".to_owned(), serde_json::json!(files));
+                let referenced: Vec<serde_json::Value> = referenced
+                    .iter()
+                    .map(|(uri, name)| serde_json::json!({"name": name, "uri": uri}))
+                    .collect();
+                object.insert("referenced".to_owned(), referenced.into());
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+        }
         Format::Human => {
             println!("module:      {}", display(&args.module));
             println!("size:        {} bytes", bytes.len());
             println!("assay:       {}", meta.assay_version);
             println!("ABI version: {}", meta.abi_version);
-            println!("source hash: {}", meta.source_hash);
+            let checked = if contents.bundle.is_some() {
+                " (verified)"
+            } else {
+                " (no policy bundle)"
+            };
+            println!("source hash: {}{checked}", meta.source_hash);
             println!("policies:");
             for p in &meta.policies {
                 let environments = if p.environments.is_empty() {
@@ -78,6 +113,13 @@ pub fn inspect(args: InspectArgs) -> Result<u8, CliError> {
                     format!("; environments: {}", p.environments.join(", "))
                 };
                 println!("  {} ({}, from {}{environments})", p.name, p.kind, p.file);
+            }
+            println!("files:");
+            for name in &files {
+                println!("  {name}");
+            }
+            for (_, name) in &referenced {
+                println!("  {name} ($ref)");
             }
         }
     }

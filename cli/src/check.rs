@@ -1,7 +1,7 @@
 //! `assay check`.
 
 use crate::error::CliError;
-use crate::files::{display, load_policies, read_stdin, walk};
+use crate::files::{display, load_policies, read_input, read_stdin, walk};
 use assay_core::check::patch::PatchType;
 use assay_core::check::{decode, failure, old_versions, FileOutcome};
 use assay_core::{Report, Verdict};
@@ -57,6 +57,9 @@ pub struct CheckArgs {
     /// How --patch applies, as `kubectl patch --type`
     #[arg(long, value_parser = patch_type(), default_value = "merge")]
     patch_type: PatchType,
+    /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
+    #[arg(long)]
+    allow_ref_outside: bool,
     /// Files, directories, or `-` for stdin
     #[arg(required_unless_present = "base")]
     inputs: Vec<PathBuf>,
@@ -81,7 +84,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         for f in files {
             out.push(Input {
                 label: display(&f),
-                bytes: std::fs::read(&f).map_err(|e| e.to_string()),
+                bytes: read_input(&f).map_err(|e| e.to_string()),
             });
         }
     }
@@ -90,7 +93,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
 
 /// Reads a whole file as UTF-8 text; failures are usage errors (exit 2).
 fn read_text(path: &std::path::Path) -> Result<String, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError::read(path, e))?;
+    let bytes = read_input(path).map_err(|e| CliError::read(path, e))?;
     decode(&bytes)
         .map(str::to_owned)
         .map_err(|e| CliError::Located {
@@ -102,7 +105,7 @@ fn read_text(path: &std::path::Path) -> Result<String, CliError> {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, CliError> {
-    let evaluators = load_policies(&args.policy)?;
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
     let mut total = FileOutcome::default();
     let mut old = Vec::new();
     if let Some(p) = &args.old {

@@ -34,6 +34,9 @@ pub struct DecideArgs {
     /// Which rollout policy decides, by `metadata.name`; needed when several are loaded
     #[arg(long)]
     policy_name: Option<String>,
+    /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
+    #[arg(long)]
+    allow_ref_outside: bool,
     /// Environment name (selects per-environment steps, limits, checks); wins over the input's "env"
     #[arg(long)]
     env: Option<String>,
@@ -55,7 +58,7 @@ pub fn run(args: DecideArgs) -> Result<u8, CliError> {
         column: e.column,
         message: e.message,
     })?;
-    let evaluators = load_policies(&args.policy)?;
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
     let decision = decide(&evaluators, &args, text).map_err(|failure| match failure {
         Failure::Policy(e) => CliError::Usage(e),
         Failure::Input(e) => CliError::input(&label, e),

@@ -2,23 +2,35 @@
 
 use crate::error::CliError;
 use assay_host::evaluator::{self, Evaluator};
-use assay_host::files::read_policy_files;
-use std::io::Read;
+use assay_host::files::{read_bounded, read_policies, PolicyFiles, RefScope, MAX_FILE_BYTES};
 use std::path::{Path, PathBuf};
 
-pub use assay_host::files::{display, walk};
+pub use assay_host::files::{display, read_file, walk};
 
+/// Stdin, at most [`MAX_FILE_BYTES`] as any input file.
 pub fn read_stdin() -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf)?;
-    Ok(buf)
+    read_bounded(std::io::stdin().lock(), MAX_FILE_BYTES, 0)
+}
+
+/// A regular input file, at most [`MAX_FILE_BYTES`] (docs/limits.md, "Files").
+pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_file(path, MAX_FILE_BYTES)
+}
+
+/// Where schemas' `$ref`s may read: `--allow-ref-outside` or not.
+pub fn ref_scope(allow_ref_outside: bool) -> RefScope {
+    if allow_ref_outside {
+        RefScope::Anywhere
+    } else {
+        RefScope::Root
+    }
 }
 
 /// The one input of `review` and `decide`: a file, or stdin for `-` or
 /// none; its label for messages, and its bytes.
 pub fn read_one_input(path: Option<&Path>) -> Result<(String, Vec<u8>), CliError> {
     let (label, bytes) = match path {
-        Some(p) if p.as_os_str() != "-" => (display(p), std::fs::read(p)),
+        Some(p) if p.as_os_str() != "-" => (display(p), read_input(p)),
         _ => ("<stdin>".to_owned(), read_stdin()),
     };
     match bytes {
@@ -27,12 +39,20 @@ pub fn read_one_input(path: Option<&Path>) -> Result<(String, Vec<u8>), CliError
     }
 }
 
-/// The policies of `-p` paths (YAML and modules), or the built-in library.
-pub fn load_policies(paths: &[PathBuf]) -> Result<Vec<Evaluator>, CliError> {
-    Ok(evaluator::load(paths)?)
+/// The policies of `-p` paths (YAML and modules), or the built-in library;
+/// `$ref`s outside a policy's root only with `allow_ref_outside`.
+pub fn load_policies(
+    paths: &[PathBuf],
+    allow_ref_outside: bool,
+) -> Result<Vec<Evaluator>, CliError> {
+    Ok(evaluator::load_with(paths, ref_scope(allow_ref_outside))?)
 }
 
-/// The text of every policy file under `paths`, for `build`.
-pub fn read_policy_yaml(paths: &[PathBuf]) -> Result<Vec<(String, String)>, CliError> {
-    Ok(read_policy_files(paths)?)
+/// The text of every policy file under `paths`, for `build`, and the
+/// reader of the files their schemas refer to.
+pub fn read_policy_yaml(
+    paths: &[PathBuf],
+    allow_ref_outside: bool,
+) -> Result<(Vec<(String, String)>, PolicyFiles), CliError> {
+    Ok(read_policies(paths, ref_scope(allow_ref_outside))?)
 }

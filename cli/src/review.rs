@@ -22,6 +22,9 @@ pub struct ReviewArgs {
     /// Environment name (selects per-environment params and rules)
     #[arg(long, default_value = "")]
     env: String,
+    /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
+    #[arg(long)]
+    allow_ref_outside: bool,
     /// AdmissionReview JSON or YAML; `-` or nothing reads stdin
     input: Option<PathBuf>,
 }
@@ -47,7 +50,7 @@ pub fn run(args: ReviewArgs) -> Result<u8, CliError> {
         None => return Err(input_error(located(1, 1, "holds no document".to_owned()))),
     };
     let admission = Admission::read(doc).map_err(input_error)?;
-    let evaluators = load_policies(&args.policy)?;
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
     let outcomes = evaluators
         .iter()
         .map(|e| e.review(&admission, text, Some(&label), &args.env))

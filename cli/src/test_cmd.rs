@@ -1,9 +1,9 @@
 //! `assay test`: run policies' YAML test cases.
 
 use crate::error::CliError;
-use crate::files::{display, walk};
+use crate::files::{display, read_input, ref_scope, walk};
 use assay_core::api::cases::{read_case_file, run_case};
-use assay_host::files::load_policy_set;
+use assay_host::files::load_policy_set_with;
 use assay_host::LoadError;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,9 @@ pub struct TestArgs {
     /// Directory holding policies and their `tests/` case files
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
+    #[arg(long)]
+    allow_ref_outside: bool,
 }
 
 fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -27,13 +30,15 @@ fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 pub fn run(args: TestArgs) -> Result<u8, CliError> {
-    let set = load_policy_set(std::slice::from_ref(&args.path))?;
+    let scope = ref_scope(args.allow_ref_outside);
+    let set = load_policy_set_with(std::slice::from_ref(&args.path), scope)?;
     let files = case_files(&args.path).map_err(|e| CliError::read(&args.path, e))?;
     // A file that cannot be read or parsed is reported, and the other
     // files' cases still run, as `check` does with an unreadable input.
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for f in files {
-        let cases = std::fs::read_to_string(&f)
+        let cases = read_input(&f)
+            .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
             .map_err(|e| CliError::read(&f, e))
             .and_then(|text| {
                 read_case_file(&display(&f), &text)

@@ -9,11 +9,11 @@
 mod common;
 
 use common::{
-    assay, split_location, workspace_root, TempDir, ADMISSION_ALLOWED, ADMISSION_DENIED, FIX,
+    assay, split_location, workspace_root, Run, TempDir, ADMISSION_ALLOWED, ADMISSION_DENIED, FIX,
     ROLLOUT_EXAMPLE,
 };
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The built-in library built into a module in `tmp`.
@@ -237,5 +237,251 @@ fn a_policy_given_both_as_yaml_and_in_a_module_is_refused() {
             .contains("policy `app-config` is also loaded from"),
         "{}",
         run.stderr
+    );
+}
+
+// The machine-code cache (docs/module-abi.md, "How the CLI runs modules"):
+// each test has its own cache and cache key, so none sees another's.
+
+/// Runs `assay` from the workspace root with its module cache in
+/// `tmp/cache` and its cache key in `tmp/state`.
+fn assay_cached(tmp: &TempDir, args: &[&str]) -> Run {
+    let out = Command::new(common::BIN)
+        .args(args)
+        .current_dir(workspace_root())
+        .env("ASSAY_CACHE_DIR", format!("{}/cache", tmp.path()))
+        .env("XDG_STATE_HOME", format!("{}/state", tmp.path()))
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("spawn assay");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        out.status.code().is_some(),
+        "assay {args:?} was killed by a signal ({:?})\n--- stderr\n{}",
+        out.status,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+fn cache_dir(tmp: &TempDir) -> PathBuf {
+    PathBuf::from(format!("{}/cache/modules", tmp.path()))
+}
+
+/// The cached machine code files.
+fn cached(tmp: &TempDir) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(cache_dir(tmp)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A check of the examples with `module`, through the cache in `tmp`:
+/// the JSON report and exit code must be the YAML policies'.
+fn check_through_cache(tmp: &TempDir, module: &str, policies: &str) -> Run {
+    let args = [
+        "check",
+        "--env",
+        "production",
+        "-o",
+        "json",
+        "examples/k8s/",
+    ];
+    let native = assay(&[&args[..1], &["-p", policies], &args[1..]].concat());
+    let run = assay_cached(tmp, &[&args[..1], &["-p", module], &args[1..]].concat());
+    assert_eq!(run.code, native.code, "{}", run.stderr);
+    assert_eq!(run.stdout, native.stdout, "{}", run.stderr);
+    run
+}
+
+// Compiling the runtime takes many seconds of CPU: these tests compile as
+// little as they can. The cases of the cache one by one, with modules that
+// compile at once, are in host/tests/integrity.rs.
+
+#[cfg(unix)]
+#[test]
+fn the_cache_is_private_and_edited_machine_code_in_it_is_recompiled_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("cache");
+    let module = library_module(&tmp);
+    let first = check_through_cache(&tmp, &module, "policies/");
+    assert!(first.stderr.is_empty(), "{}", first.stderr);
+    let files = cached(&tmp);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cache_dir(&tmp)), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+    let key = PathBuf::from(format!("{}/state/assay/cache-key", tmp.path()));
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(key.parent().unwrap()), 0o700);
+
+    let good = std::fs::read(&files[0]).unwrap();
+    let second = check_through_cache(&tmp, &module, "policies/");
+    assert!(second.stderr.is_empty(), "{}", second.stderr);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), good, "not rewritten");
+
+    // Bytes flipped all through the file: headers, machine code and data.
+    let mut bytes = good.clone();
+    let (len, step) = (bytes.len(), bytes.len() / 64);
+    for i in (step / 2..len).step_by(step) {
+        for b in &mut bytes[i..(i + 16).min(len)] {
+            *b ^= 0xa5;
+        }
+    }
+    std::fs::write(&files[0], &bytes).unwrap();
+    let run = check_through_cache(&tmp, &module, "policies/");
+    let lines = run.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with(&format!("warning: {}: ", files[0].display()))
+            && lines[0].contains("integrity check"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&files[0]).unwrap(), good, "rewritten");
+    let again = check_through_cache(&tmp, &module, "policies/");
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("cache-shared");
+    let module = library_module(&tmp);
+    let dir = cache_dir(&tmp);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Group and other bits one by one: host/tests/integrity.rs.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = check_through_cache(&tmp, &module, "policies/");
+    let lines = run.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with(&format!("warning: {}: ", dir.display()))
+            && lines[0].contains("writable by others"),
+        "{}",
+        run.stderr
+    );
+    assert!(cached(&tmp).is_empty(), "written anyway");
+}
+
+#[test]
+fn a_corrupted_or_truncated_module_is_a_clear_error() {
+    let tmp = TempDir::new("module-corrupted");
+    let module = library_module(&tmp);
+    let bytes = std::fs::read(&module).unwrap();
+    let truncated = tmp.write("truncated.wasm", &bytes[..bytes.len() / 2]);
+    let mut flipped = bytes.clone();
+    // The code section: past the type, function and other small sections.
+    for b in &mut flipped[bytes.len() / 4..bytes.len() / 4 + 4096] {
+        *b ^= 0xff;
+    }
+    let flipped = tmp.write("flipped.wasm", &flipped);
+    for bad in [&truncated, &flipped] {
+        for run in [
+            assay_cached(&tmp, &["check", "-p", bad, "examples/k8s/"]),
+            assay(&["check", "-p", bad, "examples/k8s/"]),
+        ] {
+            run.assert_code(2);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+            let lines = run.stderr_lines();
+            assert_eq!(lines.len(), 1, "{}", run.stderr);
+            assert!(
+                lines[0].starts_with(&format!("{bad}: not a policy module: ")),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}
+
+/// `module` with `from` (found once in it) replaced by `to`, of the same length.
+fn edited(module: &str, from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(module).unwrap();
+    let found: Vec<usize> = (0..bytes.len() - from.len())
+        .filter(|&i| &bytes[i..i + from.len()] == from.as_bytes())
+        .collect();
+    assert_eq!(found.len(), 1, "{from:?} at {found:?}");
+    bytes[found[0]..found[0] + to.len()].copy_from_slice(to.as_bytes());
+    bytes
+}
+
+#[test]
+fn policy_text_edited_inside_a_module_is_refused_by_check_and_inspect() {
+    let tmp = TempDir::new("module-edited");
+    let module = format!("{}/one.wasm", tmp.path());
+    assay(&["build", "policies/app-config.yaml", "-o", &module]).assert_code(0);
+    let hash = assay(&["inspect", &module, "-o", "json"]).json()["sourceHash"].clone();
+    let bad = tmp.write(
+        "edited.wasm",
+        edited(&module, "maxPoolSize: 50}", "maxPoolSize: 99}"),
+    );
+    for run in [
+        assay_cached(&tmp, &["check", "-p", &bad, "examples/k8s/"]),
+        assay(&["inspect", &bad]),
+        assay(&["inspect", &bad, "-o", "json"]),
+    ] {
+        run.assert_code(2);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        let lines = run.stderr_lines();
+        assert_eq!(lines.len(), 1, "{}", run.stderr);
+        assert!(
+            lines[0].starts_with(&format!("{bad}: "))
+                && lines[0].contains("does not match its sourceHash")
+                && lines[0].contains(hash.as_str().unwrap()),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn inspect_lists_the_files_linked_in_and_checks_the_source_hash() {
+    let tmp = TempDir::new("inspect-ref");
+    let module = format!("{}/ref.wasm", tmp.path());
+    assay(&["build", "tests/cases/schema-ref.policy.yaml", "-o", &module]).assert_code(0);
+    let human = assay(&["inspect", &module]);
+    human.assert_code(0);
+    for line in [
+        "source hash: sha256:",
+        "files:",
+        "  tests/cases/schema-ref.policy.yaml",
+        "  tests/cases/schemas/app-config.schema.json ($ref)",
+        "  tests/cases/schemas/common.schema.yaml ($ref)",
+    ] {
+        assert!(
+            human.stdout.lines().any(|l| l.starts_with(line)),
+            "no line {line:?}:\n{}",
+            human.stdout
+        );
+    }
+    assert!(human.stdout.contains("(verified)"), "{}", human.stdout);
+    let json = assay(&["inspect", &module, "-o", "json"]);
+    json.assert_code(0);
+    let meta = json.json();
+    assert_eq!(
+        meta["files"],
+        serde_json::json!(["tests/cases/schema-ref.policy.yaml"])
+    );
+    assert_eq!(
+        meta["referenced"],
+        serde_json::json!([
+            {"name": "tests/cases/schemas/app-config.schema.json",
+             "uri": "file:///tests/cases/schemas/app-config.schema.json"},
+            {"name": "tests/cases/schemas/common.schema.yaml",
+             "uri": "file:///tests/cases/schemas/common.schema.yaml"},
+        ])
     );
 }

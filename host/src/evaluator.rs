@@ -5,7 +5,9 @@
 //! arguments, converts, and prints or raises what comes back.
 
 pub use crate::error::{Duplicate, LoadError};
-use crate::files::{display, is_module, load_policy_set};
+use crate::files::{
+    display, is_module, load_policy_set_with, read_file, RefScope, MAX_MODULE_BYTES,
+};
 use crate::host::{Host, LoadedModule, ModuleError};
 use assay_core::api::{self, Answer, ErrorAnswer, NamedText, PolicyInfo, Request, DECIDE_HINT};
 use assay_core::check::patch::PatchType;
@@ -71,11 +73,16 @@ pub enum EvaluatorError {
 /// one native set, each `.wasm` into a module; no paths: the built-in
 /// library. A policy name loaded twice is refused.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Evaluator>, LoadError> {
+    load_with(paths, RefScope::Root)
+}
+
+/// [`load`], with schemas' `$ref`s read in `scope`.
+pub fn load_with(paths: &[PathBuf], scope: RefScope) -> Result<Vec<Evaluator>, LoadError> {
     let (modules, yaml): (Vec<&PathBuf>, Vec<&PathBuf>) = paths.iter().partition(|p| is_module(p));
     let mut out = Vec::new();
     if !yaml.is_empty() || modules.is_empty() {
         let yaml: Vec<PathBuf> = yaml.into_iter().cloned().collect();
-        out.push(Evaluator::Native(load_policy_set(&yaml)?));
+        out.push(Evaluator::Native(load_policy_set_with(&yaml, scope)?));
     }
     for p in modules {
         out.push(Evaluator::load_module(p)?);
@@ -145,10 +152,11 @@ impl Evaluator {
     /// Loads a module built by `assay build`, with this process's [`Host`].
     pub fn load_module(path: &Path) -> Result<Evaluator, LoadError> {
         let label = display(path);
-        let bytes = std::fs::read(path).map_err(|error| LoadError::UnreadableFile {
-            path: label.clone(),
-            error,
-        })?;
+        let bytes =
+            read_file(path, MAX_MODULE_BYTES).map_err(|error| LoadError::UnreadableFile {
+                path: label.clone(),
+                error,
+            })?;
         let host = Host::shared().map_err(LoadError::Host)?;
         let module = host.load(&bytes).map_err(|error| LoadError::Module {
             path: label.clone(),

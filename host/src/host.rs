@@ -1,13 +1,17 @@
 //! Running compiled policy modules with wasmtime: one engine, modules
-//! precompiled once and cached on disk by digest, instances made from an
+//! precompiled once and cached on disk by digest (`cache`: each entry is
+//! checked before it is deserialised), instances made from an
 //! `InstancePre` and reused across calls, and a time and memory limit on
 //! every call. Hitting a limit is an error that names it; the instance is
 //! then dropped and the next call gets a fresh one.
 
-use crate::link::{metadata, Metadata};
+mod cache;
+
+use crate::link::{contents, metadata, source_hash_mismatch, ContentsError, Metadata};
 use assay_runtime::ABI_VERSION;
+use cache::{Cache, Lookup};
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use wasmtime::{
@@ -64,12 +68,35 @@ pub enum ModuleError {
     Trap(String),
     #[error("more than {0} modules are loaded at once, the most one assay runs")]
     TooMany(u32),
+    /// The policy text linked in is not what the metadata's `sourceHash` names.
+    #[error("{}", source_hash_mismatch(.expected, .found))]
+    SourceHash { expected: String, found: String },
 }
+
+impl From<ContentsError> for ModuleError {
+    fn from(e: ContentsError) -> Self {
+        match e {
+            ContentsError::Invalid(e) => ModuleError::Invalid(e),
+            ContentsError::SourceHash { expected, found } => {
+                ModuleError::SourceHash { expected, found }
+            }
+        }
+    }
+}
+
+/// What a host does with a warning: a problem it worked around.
+type Warn = Box<dyn Fn(&str) + Send + Sync>;
 
 /// One wasmtime engine for all modules, with a directory of precompiled ones.
 pub struct Host {
     engine: Engine,
-    cache: Option<PathBuf>,
+    /// A hash of the engine's settings that machine code depends on.
+    engine_hash: blake3::Hash,
+    cache_dir: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    /// The cache, opened on first use.
+    cache: OnceLock<Option<Cache>>,
+    warn: Warn,
     limits: Limits,
 }
 
@@ -92,11 +119,35 @@ impl Host {
                 }
             })
             .map_err(|e| ModuleError::Invalid(format!("cannot start the epoch thread: {e}")))?;
+        let mut engine_hash = Blake3Hasher(blake3::Hasher::new());
+        engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
         Ok(Host {
+            engine_hash: engine_hash.0.finalize(),
             engine,
-            cache,
+            cache_dir: cache,
+            key_file: Host::default_key_file(),
+            cache: OnceLock::new(),
+            warn: Box::new(|warning| eprintln!("warning: {warning}")),
             limits,
         })
+    }
+
+    /// This host with the key of its cache's checksums in `key_file`
+    /// (default: [`Host::default_key_file`]); `None`: no cache.
+    pub fn with_key_file(mut self, key_file: Option<PathBuf>) -> Host {
+        self.key_file = key_file;
+        self.cache = OnceLock::new();
+        self
+    }
+
+    /// This host giving its warnings (a cache entry that failed its check,
+    /// a cache directory not used) to `warn`, rather than printing them
+    /// on stderr as `warning: …`.
+    pub fn on_warning(mut self, warn: impl Fn(&str) + Send + Sync + 'static) -> Host {
+        self.warn = Box::new(warn);
+        self
     }
 
     /// The host of this process, made on first use: one engine for every
@@ -119,15 +170,47 @@ impl Host {
         Some(base.join("modules"))
     }
 
+    /// The key of the cache's checksums: `$XDG_STATE_HOME/assay/cache-key`,
+    /// else `~/.local/state/assay/cache-key`. Not in the cache directory:
+    /// whoever can write the cache (a CI cache restored from another run)
+    /// must not be able to supply the key too.
+    pub fn default_key_file() -> Option<PathBuf> {
+        let absolute = |var: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        let state = absolute("XDG_STATE_HOME")
+            .or_else(|| absolute("HOME").map(|h| h.join(".local/state")))?;
+        Some(state.join("assay").join("cache-key"))
+    }
+
+    /// The cache, opened (and checked) on first use; `None` when there is
+    /// none or it is not fit to use, which is warned about once.
+    fn cache(&self) -> Option<&Cache> {
+        self.cache
+            .get_or_init(|| {
+                let dir = self.cache_dir.as_deref()?;
+                Cache::open(dir, self.key_file.as_deref().map(Path::new)).unwrap_or_else(
+                    |warning| {
+                        (self.warn)(&warning);
+                        None
+                    },
+                )
+            })
+            .as_ref()
+    }
+
     /// Loads a module built by `assay build`, compiling it only when the
-    /// cache has no precompiled copy for this module and engine.
+    /// cache has no precompiled copy for this module and engine. Its policy
+    /// text must be what its `sourceHash` names.
     pub fn load(&self, bytes: &[u8]) -> Result<LoadedModule, ModuleError> {
-        let metadata = metadata(bytes).map_err(ModuleError::Invalid)?;
-        if metadata.abi_version != ABI_VERSION {
-            return Err(ModuleError::Abi {
-                found: metadata.abi_version,
-            });
+        // Another ABI version is said as such, whatever else is wrong.
+        let abi_version = metadata(bytes).map_err(ModuleError::Invalid)?.abi_version;
+        if abi_version != ABI_VERSION {
+            return Err(ModuleError::Abi { found: abi_version });
         }
+        let metadata = contents(bytes)?.metadata;
         let module = self.compile_cached(bytes)?;
         let has_imports = module.imports().len() > 0;
         if has_imports {
@@ -152,34 +235,47 @@ impl Host {
 
     fn compile_cached(&self, bytes: &[u8]) -> Result<Module, ModuleError> {
         let invalid = |e: wasmtime::Error| ModuleError::Invalid(one_line(&e));
-        let Some(dir) = &self.cache else {
+        let Some(cache) = self.cache() else {
             return Module::new(&self.engine, bytes).map_err(invalid);
         };
-        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        self.engine
-            .precompile_compatibility_hash()
-            .hash(&mut engine_hash);
         // BLAKE3: hashing a 5 MB module with SHA-256 took most of a cached load.
         let digest = blake3::hash(bytes);
-        let path = dir.join(format!("{digest}-{:016x}.cwasm", engine_hash.finish()));
-        // Mapped rather than read: copying 17 MB of machine code was most of a load.
-        // SAFETY: the file is one this host wrote (named by the digest of the
-        // module and of the engine's settings), in the user's cache.
-        if let Ok(module) = unsafe { Module::deserialize_file(&self.engine, &path) } {
-            return Ok(module);
+        match cache.read(&digest, &self.engine_hash) {
+            Lookup::Hit(entry) => {
+                // SAFETY: the code is what this user's cache key vouches
+                // this host wrote for this module and engine (cache.rs).
+                match unsafe { Module::deserialize(&self.engine, entry.code()) } {
+                    Ok(module) => return Ok(module),
+                    Err(e) => (self.warn)(&format!(
+                        "cached machine code of a module does not load ({}); compiling it again",
+                        one_line(&e)
+                    )),
+                }
+            }
+            Lookup::Miss => {}
+            Lookup::Bad(warning) => (self.warn)(&warning),
         }
         let module = Module::new(&self.engine, bytes).map_err(invalid)?;
-        // The cache is an optimisation: failing to write it is not an error.
         if let Ok(serialized) = module.serialize() {
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            let written = std::fs::create_dir_all(dir)
-                .and_then(|()| std::fs::write(&tmp, serialized))
-                .and_then(|()| std::fs::rename(&tmp, &path));
-            if written.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
+            cache.write(&digest, &self.engine_hash, &serialized);
         }
         Ok(module)
+    }
+}
+
+/// Feeds what `Hash` writes into BLAKE3.
+struct Blake3Hasher(blake3::Hasher);
+
+impl Hasher for Blake3Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let hash = self.0.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&hash.as_bytes()[..8]);
+        u64::from_le_bytes(first)
     }
 }
 

@@ -95,6 +95,142 @@ pub fn metadata(module: &[u8]) -> Result<Metadata, String> {
     ))
 }
 
+/// What a module built by `link` holds, checked: its metadata, and the
+/// policy bundle linked in, whose SHA-256 is the metadata's `sourceHash`.
+#[derive(Debug)]
+pub struct Contents {
+    pub metadata: Metadata,
+    /// `None` for a module with no policy slot and no policies in its
+    /// metadata (a hand-written module of the ABI): nothing to check.
+    pub bundle: Option<Bundle>,
+}
+
+/// Why a module's contents do not check out.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ContentsError {
+    /// Not a module `link` made: no metadata, no policy slot, or data
+    /// that does not read.
+    #[error("{0}")]
+    Invalid(String),
+    /// The policy text linked in is not what `sourceHash` names.
+    #[error("{}", source_hash_mismatch(.expected, .found))]
+    SourceHash { expected: String, found: String },
+}
+
+/// The message of a module whose policy text is not what its `sourceHash` names.
+pub(crate) fn source_hash_mismatch(expected: &str, found: &str) -> String {
+    format!(
+        "its policy text does not match its sourceHash {expected} (the text hashes to {found}): \
+         it was edited after `assay build`; rebuild it"
+    )
+}
+
+/// The metadata and the policy bundle of a module built by `link`, with
+/// the bundle's hash recomputed: the bundle is what the guest reads, the
+/// data that the policy slot (the one place the runtime's `POLICY_SLOT`
+/// static holds) points at, written by exactly one data segment.
+pub fn contents(module: &[u8]) -> Result<Contents, ContentsError> {
+    let invalid = |e: String| ContentsError::Invalid(e);
+    let metadata = metadata(module).map_err(invalid)?;
+    let segments = data_segments(module).map_err(invalid)?;
+    let finder = memchr::memmem::Finder::new(SLOT_MARKER);
+    let slots: Vec<u64> = segments
+        .iter()
+        .flat_map(|s| finder.find_iter(s.data).map(|at| s.offset + at as u64))
+        .collect();
+    let slot = match slots[..] {
+        [] if metadata.policies.is_empty() => {
+            return Ok(Contents {
+                metadata,
+                bundle: None,
+            })
+        }
+        [] => return Err(invalid("it has no policy slot".to_owned())),
+        [slot] => slot,
+        _ => return Err(invalid("it has more than one policy slot".to_owned())),
+    };
+    let marker = SLOT_MARKER.len() as u64;
+    let slot_bytes = written_by_one(&segments, slot, marker + 8)
+        .ok_or_else(|| invalid("its policy slot is written twice".to_owned()))?;
+    let word = |at: usize| {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&slot_bytes[at..at + 4]);
+        u64::from(u32::from_le_bytes(b))
+    };
+    let (offset, len) = (word(SLOT_MARKER.len()), word(SLOT_MARKER.len() + 4));
+    let payload = written_by_one(&segments, offset, len)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| invalid("its policy bundle is not where its slot says".to_owned()))?;
+    let found = format!("sha256:{:x}", Sha256::digest(payload));
+    if found != metadata.source_hash {
+        return Err(ContentsError::SourceHash {
+            expected: metadata.source_hash,
+            found,
+        });
+    }
+    let bundle = serde_json::from_slice(payload)
+        .map_err(|e| invalid(format!("its policy bundle does not read: {e}")))?;
+    Ok(Contents {
+        metadata,
+        bundle: Some(bundle),
+    })
+}
+
+/// An active data segment of memory 0.
+struct Segment<'a> {
+    offset: u64,
+    data: &'a [u8],
+}
+
+fn data_segments(module: &[u8]) -> Result<Vec<Segment<'_>>, String> {
+    let mut segments = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| format!("not a WebAssembly module: {e}"))?;
+        let wasmparser::Payload::DataSection(section) = payload else {
+            continue;
+        };
+        for data in section {
+            let data = data.map_err(|e| e.to_string())?;
+            let wasmparser::DataKind::Active {
+                memory_index,
+                offset_expr,
+            } = data.kind
+            else {
+                continue;
+            };
+            let mut ops = offset_expr.get_operators_reader();
+            let offset = match (ops.read(), ops.read()) {
+                (Ok(wasmparser::Operator::I32Const { value }), Ok(wasmparser::Operator::End)) => {
+                    u64::from(value as u32)
+                }
+                _ => return Err("a data segment has a computed offset".to_owned()),
+            };
+            if memory_index == 0 {
+                segments.push(Segment {
+                    offset,
+                    data: data.data,
+                });
+            }
+        }
+    }
+    Ok(segments)
+}
+
+/// The bytes at `offset..offset + len` of the initial memory when one
+/// segment writes them all and no other writes any of them.
+fn written_by_one<'a>(segments: &[Segment<'a>], offset: u64, len: u64) -> Option<&'a [u8]> {
+    let end = offset.checked_add(len)?;
+    let mut writers = segments
+        .iter()
+        .filter(|s| s.offset < end && offset < s.offset + s.data.len() as u64);
+    let only = writers.next()?;
+    if writers.next().is_some() {
+        return None;
+    }
+    let start = usize::try_from(offset.checked_sub(only.offset)?).ok()?;
+    only.data.get(start..start + usize::try_from(len).ok()?)
+}
+
 /// What linking needs to know about the runtime before re-encoding it.
 struct Shape {
     initial_pages: u64,

@@ -9,6 +9,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod args;
 mod convert;
 mod errors;
 mod in_place;
@@ -20,9 +21,10 @@ use assay_core::eval::schema_files::NoFiles;
 use assay_core::redact::redact_text;
 use assay_core::report::DocResult;
 use assay_host::files::{
-    compile_policy_files, display, display_all, is_module, load_policy_set, read_policy_files, walk,
+    compile_policy_files, display, display_all, is_module, load_policy_set, read_file,
+    read_policies, walk, RefScope, MAX_FILE_BYTES,
 };
-use assay_host::{Evaluator, EvaluatorError, FileSystem};
+use assay_host::{Evaluator, EvaluatorError};
 use errors::{input_error, input_error_at, load_error, policy_error};
 use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
@@ -88,13 +90,14 @@ struct Old {
     failures: Vec<DocResult>,
 }
 
-fn path_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+/// The path of the argument `name` when it is an `os.PathLike`.
+fn path_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
     // `os.PathLike`: anything with `__fspath__` (pathlib paths among them).
     if obj.cast::<PyString>().is_ok() || !obj.hasattr("__fspath__")? {
         return Ok(None);
     }
     // As `os.fsencode`: a name that is not UTF-8 (surrogate-escaped) stays itself.
-    obj.extract::<PathBuf>().map(Some)
+    args::path_arg(name, obj).map(Some)
 }
 
 fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8>)>> {
@@ -106,14 +109,15 @@ fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8
         .iter()
         .map(|f| {
             let name = display(f);
-            std::fs::read(f)
+            read_file(f, MAX_FILE_BYTES)
                 .map(|bytes| (name.clone(), bytes))
                 .map_err(|e| input_error_at(py, Some(&name), None, &format!("cannot read: {e}")))
         })
         .collect()
 }
 
-fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
+/// What the argument `name` (`doc` or `old`) holds.
+fn input_of(py: Python<'_>, name: &str, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
     // A dict first: it is the common case, and asking it for `__fspath__`
     // raises and clears an AttributeError, which costs more than the call.
     if doc.cast::<PyDict>().is_ok() {
@@ -127,7 +131,7 @@ fn input_of(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
     if let Ok(b) = doc.cast_exact::<PyBytes>() {
         return Ok(Input::Bytes(b.as_bytes().to_vec()));
     }
-    if let Some(path) = path_of(doc)? {
+    if let Some(path) = path_of(name, doc)? {
         return read_input_files(py, &path).map(Input::Files);
     }
     if let Ok(s) = doc.cast::<PyString>() {
@@ -211,7 +215,7 @@ fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>) -> PyResult<Old> {
         out.failures.append(&mut failures);
     };
     let mut out = Old::default();
-    match input_of(py, old)? {
+    match input_of(py, "old", old)? {
         Input::Documents(values) => out.values = values,
         Input::Text(text) => from_bytes(OLD_FILE, text.as_bytes(), &mut out),
         Input::Bytes(bytes) => from_bytes(OLD_FILE, &bytes, &mut out),
@@ -297,36 +301,51 @@ fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
     Ok(Policy::new(evaluator, display(path)))
 }
 
-fn load_files(py: Python<'_>, paths: &[PathBuf]) -> PyResult<Policy> {
+fn load_files(py: Python<'_>, paths: &[PathBuf], scope: RefScope) -> PyResult<Policy> {
     let source = display_all(paths);
     let set = py
         .detach(|| {
-            let files = read_policy_files(paths)?;
-            compile_policy_files(&files, &FileSystem, &source)
+            let (files, schema_files) = read_policies(paths, scope)?;
+            compile_policy_files(&files, &schema_files, &source)
         })
         .map_err(|e| load_error(py, &e))?;
     Ok(Policy::new(Evaluator::Native(set), source))
 }
 
 /// Loads policies: YAML/JSON files, directories (every policy file below,
-/// `tests/` folders excepted), or one compiled `.wasm` module.
+/// `tests/` folders excepted), or one compiled `.wasm` module. Schemas'
+/// `$ref`s read files under each policy's directory only, unless
+/// `allow_ref_outside`.
 #[pyfunction]
-#[pyo3(signature = (path, *paths))]
-fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> PyResult<Policy> {
-    let to_path = |obj: &Bound<'_, PyAny>| -> PyResult<PathBuf> {
-        match path_of(obj)? {
+#[pyo3(signature = (path, *paths, allow_ref_outside = false))]
+fn load(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    paths: &Bound<'_, PyTuple>,
+    allow_ref_outside: bool,
+) -> PyResult<Policy> {
+    let to_path = |name: &str, obj: &Bound<'_, PyAny>| -> PyResult<PathBuf> {
+        match path_of(name, obj)? {
             Some(p) => Ok(p),
-            None => obj
-                .extract::<PathBuf>()
-                .map_err(|_| PyTypeError::new_err("a policy path is a str or an os.PathLike")),
+            None if obj.cast::<PyString>().is_ok() => args::path_arg(name, obj),
+            None => Err(PyTypeError::new_err(
+                "a policy path is a str or an os.PathLike",
+            )),
         }
     };
-    let mut all = vec![to_path(path)?];
+    let mut all = vec![to_path("path", path)?];
     for p in paths.iter() {
-        all.push(to_path(&p)?);
+        all.push(to_path("paths", &p)?);
     }
     match all.iter().filter(|p| is_module(p)).count() {
-        0 => load_files(py, &all),
+        0 => {
+            let scope = if allow_ref_outside {
+                RefScope::Anywhere
+            } else {
+                RefScope::Root
+            };
+            load_files(py, &all, scope)
+        }
         1 if all.len() == 1 => load_module(py, &all[0]),
         _ => Err(policy_error(
             py,
@@ -348,8 +367,9 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>, paths: &Bound<'_, PyTuple>) -> 
 fn parse<'py>(
     py: Python<'py>,
     text: &Bound<'py, PyString>,
-    file: Option<&str>,
+    file: Option<&Bound<'py, PyString>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    let file = args::opt_str_arg("file", file)?;
     let text = text_of(text).map_err(|m| input_error_at(py, file, None, &m))?;
     let docs: Vec<_> = py.detach(|| assay_core::parse::parse_input_text(file, text).collect());
     let out = PyList::empty(py);
@@ -367,10 +387,13 @@ fn parse<'py>(
 
 /// A `str`'s text. One with a lone surrogate (from `surrogateescape`, say)
 /// has no UTF-8 form: say so rather than raise `UnicodeEncodeError`.
+/// (Other `str` arguments: `args::str_arg`.)
 fn text_of<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, String> {
-    s.to_str().map_err(|_| {
-        "the text holds a lone surrogate, which is not Unicode: pass the file's bytes instead"
-            .to_owned()
+    args::utf8(s).map_err(|e| {
+        format!(
+            "the text holds {}, which is not Unicode: pass the file's bytes instead",
+            e.what()
+        )
     })
 }
 
@@ -379,8 +402,13 @@ impl Policy {
     /// Policies from YAML (or JSON) text; `file` names it in errors. Schema
     /// `$ref`s to other files need `assay.load`.
     #[staticmethod]
-    #[pyo3(signature = (text, file = "<policy>"))]
-    fn from_yaml(py: Python<'_>, text: &Bound<'_, PyString>, file: &str) -> PyResult<Policy> {
+    #[pyo3(signature = (text, file = None), text_signature = "(text, file='<policy>')")]
+    fn from_yaml(
+        py: Python<'_>,
+        text: &Bound<'_, PyString>,
+        file: Option<&Bound<'_, PyString>>,
+    ) -> PyResult<Policy> {
+        let file = args::opt_str_arg("file", file)?.unwrap_or("<policy>");
         let text = text_of(text).map_err(|m| policy_error(py, file, &m, None))?;
         let files = [(file.to_owned(), text.to_owned())];
         let set = py
@@ -410,16 +438,18 @@ impl Policy {
         &self,
         py: Python<'_>,
         doc: &Bound<'_, PyAny>,
-        env: Option<&str>,
+        env: Option<&Bound<'_, PyString>>,
         old: Option<&Bound<'_, PyAny>>,
-        file: Option<&str>,
+        file: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Report> {
+        let file = args::opt_str_arg("file", file)?;
+        let env = args::opt_str_arg("env", env)?;
         if old.is_none_or(|o| o.is_none()) {
             if let Some(report) = self.passed_in_place(doc, file) {
                 return Ok(report);
             }
         }
-        let input = input_of(py, doc)?;
+        let input = input_of(py, "doc", doc)?;
         let old = old_of(py, old)?;
         let env = env.unwrap_or("");
         let evaluator = &self.evaluator;
@@ -438,9 +468,11 @@ impl Policy {
         py: Python<'_>,
         state: &Bound<'_, PyAny>,
         metrics: &Bound<'_, PyAny>,
-        env: Option<&str>,
-        policy: Option<&str>,
+        env: Option<&Bound<'_, PyString>>,
+        policy: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Decision> {
+        let env = args::opt_str_arg("env", env)?;
+        let policy = args::opt_str_arg("policy", policy)?;
         // None is "not given": core then says which one is missing.
         let mut input = serde_json::Map::new();
         for (key, value) in [("state", state), ("metrics", metrics)] {
@@ -465,11 +497,13 @@ impl Policy {
         &self,
         py: Python<'py>,
         admission_review: &Bound<'py, PyAny>,
-        env: Option<&str>,
-        file: Option<&str>,
+        env: Option<&Bound<'py, PyString>>,
+        file: Option<&Bound<'py, PyString>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let file = args::opt_str_arg("file", file)?;
+        let env = args::opt_str_arg("env", env)?;
         let review = if let Ok(s) = admission_review.cast::<PyString>() {
-            Value::from(text_of(s).map_err(|m| input_error(py, &m, None))?)
+            Value::from(text_of(s).map_err(|m| input_error_at(py, file, None, &m))?)
         } else if let Some(bytes) = bytes_like(admission_review)? {
             let text = assay_core::check::decode(&bytes)
                 .map_err(|e| input_error_at(py, file, Some((e.line, e.column)), &e.message))?;
@@ -486,7 +520,8 @@ impl Policy {
 
     /// Answers one request of core's JSON call API (docs/module-abi.md) as
     /// JSON text: the same answer natively and from a module.
-    fn call(&self, py: Python<'_>, request: &str) -> PyResult<String> {
+    fn call(&self, py: Python<'_>, request: &Bound<'_, PyString>) -> PyResult<String> {
+        let request = args::str_arg("request", request)?;
         let evaluator = &self.evaluator;
         py.detach(|| evaluator.call(request.as_bytes()))
             .map_err(|e| errors::assay_error(py, &e.to_string(), None))

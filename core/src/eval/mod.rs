@@ -377,7 +377,8 @@ mod tests {
         let errors = crate::PolicySet::load(&[("p.yaml".into(), policy.into())])
             .err()
             .unwrap_or_default();
-        let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        let mut lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        lines.sort_unstable();
         assert_eq!(lines, [8, 9, 10], "{errors:?}");
     }
 }

@@ -8,7 +8,11 @@ use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
-/// How a host reads the files that policies' schemas refer to.
+/// How a host reads the files that policies' schemas refer to. For each
+/// policy file, `base_uri` is asked first, then `read` for the files that
+/// policy's schemas refer to (and those they refer to): a host that keeps
+/// each policy's references under its own directory can note which policy
+/// it reads for.
 pub trait SchemaFiles {
     /// The absolute URI that `$ref`s in `policy_file` resolve against, or
     /// `None` when this host cannot read files.
@@ -28,6 +32,10 @@ pub enum ReadError {
     NotBundled(String),
     #[error("`{0}` is not a file")]
     NotAFile(String),
+    /// A file outside the directory the policy was loaded from, which the
+    /// host does not read unless told to.
+    #[error("`{name}` is outside the policy root `{root}`")]
+    OutsideRoot { name: String, root: String },
     #[error("{name}: {source}")]
     Io {
         name: String,
@@ -156,11 +164,17 @@ pub(crate) fn read_referenced(
                 continue;
             }
         };
+        let fragment = url.fragment().map(str::to_owned);
         url.set_fragment(None);
         let key = url.to_string();
         // Each file is read once, and a second reference to a file that
         // failed is no new error.
         if !seen.insert(key.clone()) {
+            if let Some(value) = out.files.get(&key) {
+                if let Some(e) = fragment_error(value, fragment.as_deref()) {
+                    errors.push(ref_error(&sources, &at, e).with_hint(FRAGMENT_HINT));
+                }
+            }
             continue;
         }
         if out.files.len() >= MAX_FILES {
@@ -170,6 +184,10 @@ pub(crate) fn read_referenced(
         }
         let (text, name) = match host.read(&key) {
             Ok(read) => read,
+            Err(e @ ReadError::OutsideRoot { .. }) => {
+                errors.push(ref_error(&sources, &at, e.to_string()).with_hint(OUTSIDE_HINT));
+                continue;
+            }
             Err(e) => {
                 errors.push(ref_error(&sources, &at, format!("cannot read {e}")));
                 continue;
@@ -189,6 +207,18 @@ pub(crate) fn read_referenced(
             }
             None => Document::from_value(Value::Null),
         };
+        // Checked here, where the error can name a place in the file: the
+        // validator's own error would quote the file's values.
+        if let Some((pointer, message)) = not_a_schema(&doc.value) {
+            let pos = doc.map.locate(&pointer).unwrap_or_default();
+            let message = format!("invalid schema file: {message}");
+            let (from_name, _) = &sources[at.source];
+            errors.push(
+                PolicyError::at(PolicyErrorKind::Reference, &name, pos, message)
+                    .with_hint(format!("referred to by `{}` in {from_name}", at.target)),
+            );
+            continue;
+        }
         let mut nested = Vec::new();
         file_refs(&doc.value, &mut String::new(), &mut nested);
         let source = sources.len();
@@ -201,6 +231,9 @@ pub(crate) fn read_referenced(
             };
             (at, url.clone())
         }));
+        if let Some(e) = fragment_error(&doc.value, fragment.as_deref()) {
+            errors.push(ref_error(&sources, &at, e).with_hint(FRAGMENT_HINT));
+        }
         out.files.insert(key, doc.value);
     }
     if errors.is_empty() {
@@ -208,6 +241,48 @@ pub(crate) fn read_referenced(
     } else {
         Err(errors)
     }
+}
+
+const OUTSIDE_HINT: &str = "a `$ref` reads files under the policy's root only (the directory given with `-p`, or the policy file's directory); move the file there, or allow it with `assay --allow-ref-outside` (Python: `allow_ref_outside=True`)";
+
+const FRAGMENT_HINT: &str = "the part after `#` is a JSON pointer to a schema in that file";
+
+/// Why a referenced file's document is not a JSON Schema, without its
+/// values (the file may be anything on disk): the pointer of the first
+/// offending value, and a message.
+fn not_a_schema(value: &Value) -> Option<(String, String)> {
+    if !value.is_object() && !value.is_boolean() {
+        let message = "the file is not a JSON Schema (a mapping or a boolean)".to_owned();
+        return Some((String::new(), message));
+    }
+    // Another draft's schema is left to the validator, which knows drafts.
+    let draft = value.get("$schema").and_then(Value::as_str);
+    if draft.is_some_and(|d| !d.contains("2020-12")) {
+        return None;
+    }
+    let error = jsonschema::draft202012::meta::validate(value).err()?;
+    let pointer = error.instance_path().to_string();
+    let keyword = error.schema_path().to_string();
+    let keyword = keyword.rsplit('/').next().unwrap_or("");
+    let at = if pointer.is_empty() {
+        "the document".to_owned()
+    } else {
+        format!("the value at `{pointer}`")
+    };
+    Some((
+        pointer,
+        format!("{at} is not valid JSON Schema 2020-12 (meta-schema keyword `{keyword}`)"),
+    ))
+}
+
+/// Why a `$ref`'s fragment, a JSON pointer into `file`, names no schema:
+/// it points at a value that is neither a mapping nor a boolean. Other
+/// fragments (anchors, pointers to nothing) are left to the validator.
+fn fragment_error(file: &Value, fragment: Option<&str>) -> Option<String> {
+    let pointer = fragment.filter(|f| f.starts_with('/') && !f.contains('%'))?;
+    let target = file.pointer(pointer)?;
+    (!target.is_object() && !target.is_boolean())
+        .then(|| "points at a value that is not a schema (a mapping or a boolean)".to_owned())
 }
 
 /// Where a `$ref` is written: which file, at which pointer, and what it says.
@@ -266,6 +341,57 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!((errors[0].line, errors[0].column), (9, 19));
         assert!(errors[0].message.contains("`other.json`"), "{}", errors[0]);
+    }
+
+    /// Files in memory; `out/` is outside the policy's root.
+    struct Files;
+
+    impl super::SchemaFiles for Files {
+        fn base_uri(&self, _: &str) -> Option<String> {
+            Some("file:///p/p.yaml".to_owned())
+        }
+        fn read(&self, uri: &str) -> Result<(String, String), super::ReadError> {
+            let name = uri.trim_start_matches("file:///").to_owned();
+            let text = match name.as_str() {
+                "p/secret.yaml" => "password: hunter2\n",
+                "p/list.yaml" => "- hunter2\n",
+                "p/bad.yaml" => "properties:\n  x: {type: hunter2}\n",
+                _ => {
+                    let root = "p".to_owned();
+                    return Err(super::ReadError::OutsideRoot { name, root });
+                }
+            };
+            Ok((text.to_owned(), name))
+        }
+    }
+
+    #[test]
+    fn referenced_files_that_are_no_schema_are_located_without_their_values() {
+        let policy = POLICY.replace(
+            "        b: {$ref: \"other.json\"}\n",
+            "        b: {$ref: \"secret.yaml#/password\"}\n        c: {$ref: list.yaml}\n        d: {$ref: bad.yaml}\n        e: {$ref: ../out/x.json}\n",
+        );
+        let errors = match PolicySet::load_with(&[("p.yaml".to_owned(), policy)], &Files) {
+            Ok(_) => Vec::new(),
+            Err(e) => e,
+        };
+        let lines: Vec<String> = errors.iter().map(|e| format!("{e} {:?}", e.hint)).collect();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines.iter().all(|l| !l.contains("hunter2")), "{lines:#?}");
+        assert!(lines[0].starts_with("p.yaml:9:19: ") && lines[0].contains("not a schema"));
+        assert!(lines[1].starts_with("p/list.yaml:1:1: invalid schema file"));
+        assert!(
+            lines[2].starts_with("p/bad.yaml:2:13: invalid schema file"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].contains("`/properties/x/type`"), "{}", lines[2]);
+        assert!(
+            lines[3].contains("outside the policy root `p`"),
+            "{}",
+            lines[3]
+        );
+        assert!(lines[3].contains("--allow-ref-outside"), "{}", lines[3]);
     }
 
     #[test]

@@ -77,7 +77,12 @@ pub struct EnvironmentSpec {
 pub enum Coerce {
     #[default]
     None,
+    /// Strings read as the number, integer or boolean the schema wants,
+    /// spaces around them ignored.
     Strings,
+    /// As `Strings`, without spaces; a value that is not a string at all
+    /// where the schema would read one is a finding.
+    Strict,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,8 +197,8 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
     let mut wrong = Vec::new();
     for _ in 0..MAX_UNKNOWN_FIELDS {
         let e = match serde_path_to_error::deserialize(&*value) {
-            Ok(t) if wrong.is_empty() => return (Some(t), sorted(errors)),
-            Ok(_) => return (None, sorted(errors)),
+            Ok(t) if wrong.is_empty() => return (Some(t), errors),
+            Ok(_) => return (None, errors),
             Err(e) => e,
         };
         let relative = pointer_of(e.path());
@@ -205,7 +210,7 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
             .and_then(|rest| rest.split_once('`'))
             .map(|(name, _)| format!("{relative}/{name}"));
         if missing.is_some_and(|m| wrong.contains(&m)) {
-            return (None, sorted(errors));
+            return (None, errors);
         }
         let pos = doc.map.locate(&pointer).unwrap_or_default();
         let field = if pointer.is_empty() {
@@ -247,16 +252,10 @@ pub fn typed_all<T: serde::de::DeserializeOwned>(
             },
         };
         if !dropped {
-            return (None, sorted(errors));
+            return (None, errors);
         }
     }
-    (None, sorted(errors))
-}
-
-/// Errors in the order of the file.
-fn sorted(mut errors: Vec<PolicyError>) -> Vec<PolicyError> {
-    errors.sort_by_key(|e| (e.line, e.column));
-    errors
+    (None, errors)
 }
 
 /// A JSON pointer segment as the key it names.
