@@ -65,9 +65,25 @@ pub struct CheckArgs {
     inputs: Vec<PathBuf>,
 }
 
+/// One input: stdin, read at once, or a file, read when its turn comes so
+/// that a directory's files are not all held in memory together.
 struct Input {
     label: String,
-    bytes: Result<Vec<u8>, String>,
+    source: Source,
+}
+
+enum Source {
+    Read(Result<Vec<u8>, String>),
+    File(PathBuf),
+}
+
+impl Input {
+    fn bytes(self) -> Result<Vec<u8>, String> {
+        match self.source {
+            Source::Read(bytes) => bytes,
+            Source::File(path) => read_input(&path).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
@@ -76,7 +92,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         if p.as_os_str() == "-" {
             out.push(Input {
                 label: "<stdin>".to_owned(),
-                bytes: read_stdin().map_err(|e| e.to_string()),
+                source: Source::Read(read_stdin().map_err(|e| e.to_string())),
             });
             continue;
         }
@@ -84,7 +100,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         for f in files {
             out.push(Input {
                 label: display(&f),
-                bytes: read_input(&f).map_err(|e| e.to_string()),
+                source: Source::File(f),
             });
         }
     }
@@ -110,8 +126,8 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let mut old = Vec::new();
     if let Some(p) = &args.old {
         for input in read_inputs(std::slice::from_ref(p))? {
-            let label = input.label;
-            let bytes = input.bytes.map_err(|message| {
+            let label = input.label.clone();
+            let bytes = input.bytes().map_err(|message| {
                 CliError::input(label.clone(), format!("cannot read: {message}"))
             })?;
             let (values, mut failures) = old_versions(&label, &bytes);
@@ -135,21 +151,22 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     // one unreadable file does not hide the other files' findings.
     let mut unreadable = Vec::new();
     for input in read_inputs(&args.inputs)? {
-        let bytes = match input.bytes {
+        let label = input.label.clone();
+        let bytes = match input.bytes() {
             Ok(b) => b,
             Err(e) => {
                 let message = format!("cannot read: {e}");
-                unreadable.push(CliError::input(&input.label, &message));
+                unreadable.push(CliError::input(&label, &message));
                 total.documents += 1;
                 total
                     .results
-                    .push(failure(Some(&input.label), 0, "read", message, None));
+                    .push(failure(Some(&label), 0, "read", message, None));
                 continue;
             }
         };
         let outcomes = evaluators
             .iter()
-            .map(|e| e.check(Some(&input.label), &bytes, &args.env, &old))
+            .map(|e| e.check(Some(&label), &bytes, &args.env, &old))
             .collect();
         total.append(merge(outcomes));
     }
