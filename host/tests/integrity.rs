@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A fresh directory under cargo's temp dir for tests.
-fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh directory under cargo's temp dir for tests, removed when the
+/// test ends (each holds a compiled module's machine code, tens of MB).
+fn temp_dir(tag: &str) -> TempDir {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "integrity-{tag}-{}-{}",
@@ -21,7 +22,22 @@ fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A host with its cache and key in `dir`, and the warnings it gave.

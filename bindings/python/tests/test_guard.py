@@ -4,7 +4,11 @@ assume a speed."""
 
 from __future__ import annotations
 
+import gc
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -15,7 +19,7 @@ import pytest
 import assay
 from conftest import REPO
 
-POLICY = assay.Policy.from_yaml("""\
+POLICY_YAML = """\
 apiVersion: assay.dev/v1
 kind: ValidationPolicy
 metadata: {name: app-config}
@@ -35,7 +39,8 @@ spec:
       expr: object.database.pool_size >= 5
       environments: [production]
       path: /database/pool_size
-""", file="app-config.yaml")
+"""
+POLICY = assay.Policy.from_yaml(POLICY_YAML, file="app-config.yaml")
 
 GOOD = "log_level: info\ndatabase:\n  pool_size: 10\n"
 GOOD_2 = "log_level: debug\ndatabase:\n  pool_size: 20\n"
@@ -331,3 +336,109 @@ def test_a_file_name_that_is_not_utf8_is_guarded(tmp_path: Path) -> None:
     path.write_text(GOOD)
     guard = assay.ConfigGuard(path, POLICY, start=False)
     assert guard.ready and guard.config["database"]["pool_size"] == 10
+
+
+def watchers(path: Path) -> list[threading.Thread]:
+    """The live watcher threads of guards of `path`."""
+    return [t for t in threading.enumerate() if t.name == f"assay-guard:{path}" and t.is_alive()]
+
+
+def test_a_dropped_guard_stops_watching(volume: ConfigMapVolume) -> None:
+    # The thread ran the guard's bound method: it held the guard, which could
+    # never be collected, and polled (and applied) forever.
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, POLICY, applied.append, interval=0.01)
+    assert guard.watching and len(watchers(volume.path)) == 1
+    volume.publish(GOOD_2)
+    wait_for(lambda: guard.generation == 2)  # the watcher has held the guard, and let go
+    del guard
+    gc.collect()
+    wait_for(lambda: not watchers(volume.path), timeout=5)
+    volume.publish(GOOD)
+    time.sleep(0.2)  # twenty intervals
+    assert [c["log_level"] for c in applied] == ["info", "debug"]
+
+
+def test_a_guard_in_a_reference_cycle_stops_watching_when_collected(
+    volume: ConfigMapVolume,
+) -> None:
+    applied: list[Any] = []
+
+    def make() -> None:
+        holder: dict[str, Any] = {}
+
+        def on_apply(config: Any) -> None:
+            applied.append((len(holder), config))
+
+        # guard -> on_apply -> holder -> guard: only the cycle collector frees it.
+        holder["guard"] = assay.ConfigGuard(volume.path, POLICY, on_apply, interval=0.01)
+
+    make()
+    assert len(watchers(volume.path)) == 1
+    gc.collect()
+    wait_for(lambda: not watchers(volume.path), timeout=5)
+    volume.publish(GOOD_2)
+    time.sleep(0.2)
+    assert len(applied) == 1
+
+
+def test_close_stops_watching_and_can_be_called_again(volume: ConfigMapVolume) -> None:
+    applied: list[Any] = []
+    guard = assay.ConfigGuard(volume.path, POLICY, applied.append, interval=0.01)
+    guard.close()
+    assert not guard.watching and not watchers(volume.path)
+    guard.close()
+    volume.publish(GOOD_2)
+    time.sleep(0.2)
+    assert len(applied) == 1 and guard.generation == 1
+    assert guard.poll() is True  # polling by hand still works
+    with assay.ConfigGuard(volume.path, POLICY, interval=0.01) as other:
+        assert other.watching
+    assert not other.watching and not watchers(volume.path)
+    unstarted = assay.ConfigGuard(volume.path, POLICY, start=False)
+    assert not unstarted.watching
+    unstarted.close()
+
+
+EXITING = """\
+import atexit, sys, threading, time
+
+def report():  # registered first, so it runs after assay's own exit handler
+    names = [t.name for t in threading.enumerate() if t.name.startswith("assay-guard:")]
+    print("watching at exit:", names, flush=True)
+
+atexit.register(report)
+import assay
+
+policy = assay.Policy.from_yaml(sys.argv[1])
+plain, slow = sys.argv[2], sys.argv[3]
+guard = assay.ConfigGuard(plain, policy, interval=0.01)  # never closed
+entered = threading.Event()
+
+def slow_apply(config):
+    if config["log_level"] == "debug":
+        entered.set()
+        time.sleep(60)
+
+busy = assay.ConfigGuard(slow, policy, slow_apply, interval=0.01)  # in on_apply at exit
+with open(slow, "w") as f:
+    f.write({good_2!r})
+assert entered.wait(30)
+print("exiting", flush=True)
+"""
+
+
+def test_a_process_that_never_closes_its_guards_exits_promptly(tmp_path: Path) -> None:
+    plain, slow = tmp_path / "plain.yaml", tmp_path / "slow.yaml"
+    plain.write_text(GOOD)
+    slow.write_text(GOOD)
+    script = EXITING.format(good_2=GOOD_2 + "# longer\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script, POLICY_YAML, str(plain), str(slow)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "exiting" in done.stdout and "Traceback" not in done.stderr, done.stderr
+    # The watcher of the guard left open was stopped at exit, not killed mid-poll;
+    # the one stuck in on_apply did not hold the exit up for its 60 seconds.
+    assert f"assay-guard:{plain}" not in done.stdout, done.stdout
+    assert time.monotonic() - started < 30

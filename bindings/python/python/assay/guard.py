@@ -6,15 +6,20 @@ never changes and inotify-style watches on it miss the swap. The guard polls
 instead: it compares the resolved path, inode, size and modification time of
 the file every `interval` seconds, which sees the symlink swap, plain
 in-place writes and atomic renames alike.
+
+The polling thread holds the guard only weakly: a guard that is dropped
+(garbage-collected) stops its thread, as does interpreter exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 from ._assay import Policy, Report, parse
@@ -23,6 +28,92 @@ from ._errors import AssayError, InputError
 log = logging.getLogger("assay")
 
 Fingerprint = tuple[Any, ...]
+
+# How long interpreter exit waits, in all, for watchers to finish the poll
+# they are in (an `on_apply` that hangs must not hang the exit).
+_EXIT_WAIT = 2.0
+
+
+def _checked_str(name: str, value: object, *, optional: bool = True) -> None:
+    """A str argument's check: `TypeError` for another type, `InputError`
+    for a str with no UTF-8 form (a lone surrogate), as the extension's
+    functions raise them."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        what = "a str or None" if optional else "a str"
+        raise TypeError(f"`{name}` must be {what}, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InputError(
+            f"`{name}` is not valid Unicode (a lone surrogate at character {e.start + 1})"
+        ) from None
+
+
+class _Watcher:
+    """A guard's polling thread. It holds the guard weakly, and strongly
+    only during a poll, so that a dropped guard is collected; the guard's
+    finalizer then stops it."""
+
+    live: set[_Watcher] = set()
+    live_lock = threading.Lock()
+
+    def __init__(self, guard: ConfigGuard) -> None:
+        self._guard = weakref.ref(guard)
+        self._path = guard.path
+        self._interval = guard.interval
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"assay-guard:{guard.path}",
+                                       daemon=True)
+
+    def start(self) -> None:
+        with _Watcher.live_lock:
+            _Watcher.live.add(self)
+        self.thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stops polling; waits (up to `timeout`) for a poll under way,
+        unless called from the watcher itself (from `on_apply`, or when the
+        watcher let go of the guard's last reference)."""
+        self._stopped.set()
+        with _Watcher.live_lock:
+            _Watcher.live.discard(self)
+        if self.thread is not threading.current_thread() and self.thread.ident is not None:
+            self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            if not self._poll():
+                break
+        with _Watcher.live_lock:
+            _Watcher.live.discard(self)
+
+    def _poll(self) -> bool:
+        # The one strong reference, dropped on return.
+        guard = self._guard()
+        if guard is None or self._stopped.is_set():
+            return False
+        try:
+            guard.poll()
+        except Exception:  # the watcher must outlive any one bad version
+            log.exception("%s: reload failed", self._path)
+        return True
+
+
+def _stop_watchers_at_exit() -> None:
+    """Stops every watcher when the interpreter exits, so that none is in a
+    poll, calling into the extension, while the interpreter finalizes."""
+    with _Watcher.live_lock:
+        watchers = list(_Watcher.live)
+    for w in watchers:
+        w._stopped.set()
+    deadline = time.monotonic() + _EXIT_WAIT
+    for w in watchers:
+        w.stop(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_stop_watchers_at_exit)
 
 
 class ConfigGuard:
@@ -44,8 +135,9 @@ class ConfigGuard:
     reloading, so replicas can stagger their reloads; the version read then is
     the newest. A dotenv file (`.env`, `*.env`) is checked as the ConfigMap
     kustomize's `configMapGenerator` makes of it, and its variables (a dict)
-    are applied. The watcher runs until `stop()` (or leaving a `with` block),
-    as a thread does.
+    are applied. The watcher (a daemon thread) runs until `close()` (or
+    `stop()`, or leaving a `with` block), until the guard is dropped
+    (garbage-collected), or until the interpreter exits.
     """
 
     def __init__(
@@ -66,6 +158,21 @@ class ConfigGuard:
         if not (math.isfinite(interval) and interval > 0):
             raise ValueError("interval must be a finite number > 0")
         self.path = os.fspath(path)
+        if not isinstance(self.path, str):
+            raise TypeError(
+                f"`path` must be a str or an os.PathLike of one, not {type(self.path).__name__}"
+            )
+        try:
+            os.fsencode(self.path)
+        except UnicodeEncodeError as e:
+            # `\udcff` is the byte 0xff of a file name (surrogateescape); `\ud800` is none.
+            raise InputError(
+                f"`path` is not a file name (a lone surrogate at character {e.start + 1} "
+                "that is not an escaped byte)"
+            ) from None
+        _checked_str("env", env)
+        _checked_str("configmap", configmap)
+        _checked_str("namespace", namespace)
         # The name reports give: a file name that is not UTF-8 shows as U+FFFD.
         self._label = os.fsencode(self.path).decode("utf-8", "replace")
         self.policy = policy
@@ -101,8 +208,8 @@ class ConfigGuard:
         self._generation = 0
         self._seen: Fingerprint | None = None
         self._due: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher: _Watcher | None = None
+        self._finalizer: weakref.finalize | None = None
         self.reload()
         if start:
             self.start()
@@ -139,6 +246,12 @@ class ConfigGuard:
         return self.config is not None
 
     @property
+    def watching(self) -> bool:
+        """The watcher thread is running (between `start()` and `close()`)."""
+        with self._lock:
+            return self._watcher is not None and self._watcher.thread.is_alive()
+
+    @property
     def reload_pending(self) -> bool:
         with self._lock:
             return self._due is not None
@@ -158,28 +271,39 @@ class ConfigGuard:
     # Watching.
 
     def start(self) -> None:
-        """Starts polling in a daemon thread (done by the constructor unless `start=False`)."""
+        """Starts polling in a daemon thread (done by the constructor unless
+        `start=False`; again after `close()`)."""
         with self._lock:
-            if self._thread is not None:
+            if self._watcher is not None:
                 return
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"assay-guard:{self.path}", daemon=True
-            )
-            self._thread.start()
+            watcher = _Watcher(self)
+            # Stops the thread when the guard is collected, without waiting:
+            # that can happen on any thread, the watcher's own included.
+            self._finalizer = weakref.finalize(self, watcher.stop, 0)
+            self._finalizer.atexit = False  # `_stop_watchers_at_exit` does it
+            self._watcher = watcher
+            watcher.start()
+
+    def close(self) -> None:
+        """Stops the watcher thread, waiting for a poll under way. Can be
+        called again; the guard still answers, and `poll()`/`reload()` by hand."""
+        with self._lock:
+            watcher, self._watcher = self._watcher, None
+            finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        if watcher is not None:
+            watcher.stop()
 
     def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-        self._thread = None
+        """The same as `close()`."""
+        self.close()
 
     def __enter__(self) -> ConfigGuard:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
     def poll(self) -> bool:
         """One polling step: notices a change, and reloads once its delay is
@@ -194,13 +318,6 @@ class ConfigGuard:
                 return False
             self._due = None
         return self.reload()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except Exception:  # the watcher must outlive any one bad version
-                log.exception("%s: reload failed", self.path)
 
     def _fingerprint(self) -> Fingerprint:
         try:
