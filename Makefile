@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python playground build-playground test-playground
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python playground build-playground test-playground fuzz
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -87,3 +87,25 @@ playground: build-playground
 # The page in Debian's headless Chromium, driven by playwright-core.
 test-playground: build-playground setup-chromium
 	cd $(PLAYGROUND) && node --test test/
+
+# Fuzzing (docs/limits.md, "Fuzzing"): each cargo-fuzz target of fuzz/ for
+# FUZZ_TIME seconds, one job, on the nightly toolchain this installs. A run
+# grows a scratch corpus, fuzz/scratch/<target>/ (ignored by git), seeded
+# from fuzz/corpus/<target>/, which it never writes to; crashes go to
+# fuzz/artifacts/<target>/. `make test` replays the seeds and the crash
+# regressions (fuzz/regressions/) on stable (tests/fuzz_replay.rs).
+FUZZ_TIME ?= 180
+FUZZ_TARGETS ?= parse policy_load cel patch decide module_abi redaction
+FUZZ_SANITIZER ?= none
+# Extra libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" to go on past a known crash.
+FUZZ_ARGS ?=
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@rustup +nightly target list --installed | grep -q wasm32-unknown-unknown || rustup +nightly target add wasm32-unknown-unknown
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && $(CARGO) +nightly fuzz build -s $(FUZZ_SANITIZER)
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/scratch/$$t; echo "== fuzz $$t for $(FUZZ_TIME)s"; \
+	  (cd fuzz && $(CARGO) +nightly fuzz run -s $(FUZZ_SANITIZER) $$t scratch/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_TIME) -timeout=60 -print_final_stats=1 $(FUZZ_ARGS)) || failed="$$failed $$t"; \
+	done; test -z "$$failed" || { echo "crashes in:$$failed (see fuzz/artifacts/)"; exit 1; }

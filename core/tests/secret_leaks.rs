@@ -142,3 +142,19 @@ fn short_pieces_and_ordinary_words_are_left_alone() {
     let message = &report.results[0].findings[0].message;
     assert!(message.contains("in Secret creds"), "{message}");
 }
+
+#[test]
+fn a_piece_of_a_token_shaped_value_outside_a_secret_is_redacted() {
+    // Found by the `redaction` fuzz target: a private key in a Pod's
+    // annotation is no Secret and has no credential-like key, but it is
+    // token-shaped, so its pieces are withheld too.
+    let doc = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    key.pem: \"-----BEGIN RSA PRIVATE KEY-----\\r\\n{PEM_LINE}\\r\\n-----END RSA PRIVATE KEY-----\\r\\n\"\n    config: {TOKEN}\nspec: {{containers: [{{name: app, image: 'nginx:1.25'}}]}}\n"
+    );
+    for expr in [
+        "object.metadata.annotations['key.pem'].substring(59, 89)",
+        "object.metadata.annotations.config.substring(3)",
+    ] {
+        assert_clean(&policy(expr), &doc);
+    }
+}

@@ -128,7 +128,7 @@ pub fn redact_findings<'f>(
     let Some(scanner) = Scanner::builtin() else {
         return;
     };
-    let sensitive = sensitive_values(doc, old, withheld).searched();
+    let sensitive = sensitive_values(doc, old, withheld, &scanner).searched();
     for f in findings {
         let mut message = replace_hits(&scanner, &f.message);
         for own in &withheld.scanners {
@@ -314,18 +314,30 @@ impl Sensitive {
 }
 
 /// Values under credential-like keys (also the `key: value` lines of
-/// embedded files), a Secret's data (also decoded), and what `withheld` holds.
-fn sensitive_values(doc: &Value, old: Option<&Value>, withheld: &Withheld) -> Sensitive {
+/// embedded files), a Secret's data (also decoded), token-shaped values
+/// anywhere (so that a piece of one is found too), and what `withheld` holds.
+fn sensitive_values(
+    doc: &Value,
+    old: Option<&Value>,
+    withheld: &Withheld,
+    builtin: &Scanner,
+) -> Sensitive {
     let mut out = Sensitive {
         anywhere: Vec::new(),
         quoted: Vec::new(),
     };
+    let mut scanners = vec![builtin];
+    scanners.extend(withheld.scanners.iter().copied());
+    let mut walk = Walk {
+        scanners: &scanners,
+        out: &mut out,
+    };
     for doc in std::iter::once(doc).chain(old) {
-        secret_data(doc, &mut out);
-        collect(doc, None, 0, &mut out);
+        secret_data(doc, walk.out);
+        walk.collect(doc, None, 0);
     }
     for v in &withheld.embedded {
-        collect(v, None, 0, &mut out);
+        walk.collect(v, None, 0);
     }
     for v in &withheld.found {
         out.push(v);
@@ -373,41 +385,54 @@ pub fn secret_values(doc: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn collect(v: &Value, key: Option<&str>, depth: usize, out: &mut Sensitive) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match v {
-        Value::String(s) => {
-            if key.is_some_and(|k| filters::key_class(k) != KeyClass::None) {
-                out.push(s);
-            }
-            if s.contains('\n') {
-                for (k, start, end) in filters::credential_line_pairs(s) {
-                    if filters::key_class(k) != KeyClass::None {
-                        out.push(s.get(start..end).unwrap_or(""));
+/// A walk over a document's values, gathering what must not be echoed.
+struct Walk<'w> {
+    scanners: &'w [&'w Scanner],
+    out: &'w mut Sensitive,
+}
+
+impl Walk<'_> {
+    fn collect(&mut self, v: &Value, key: Option<&str>, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match v {
+            Value::String(s) => {
+                if key.is_some_and(|k| filters::key_class(k) != KeyClass::None) {
+                    self.out.push(s);
+                }
+                if s.contains('\n') {
+                    for (k, start, end) in filters::credential_line_pairs(s) {
+                        if filters::key_class(k) != KeyClass::None {
+                            self.out.push(s.get(start..end).unwrap_or(""));
+                        }
+                    }
+                }
+                for scanner in self.scanners {
+                    for hit in scanner.scan(None, s) {
+                        self.out.push(s.get(hit.start..hit.end).unwrap_or(""));
                     }
                 }
             }
-        }
-        Value::Array(items) => {
-            for item in items {
-                collect(item, key, depth + 1, out);
+            Value::Array(items) => {
+                for item in items {
+                    self.collect(item, key, depth + 1);
+                }
             }
-        }
-        Value::Object(m) => {
-            // An env entry: `{name: DB_PASSWORD, value: …}`.
-            let env_name = m.get("name").and_then(Value::as_str);
-            for (k, item) in m {
-                let key = if k == "value" && env_name.is_some() {
-                    env_name
-                } else {
-                    Some(k.as_str())
-                };
-                collect(item, key, depth + 1, out);
+            Value::Object(m) => {
+                // An env entry: `{name: DB_PASSWORD, value: …}`.
+                let env_name = m.get("name").and_then(Value::as_str);
+                for (k, item) in m {
+                    let key = if k == "value" && env_name.is_some() {
+                        env_name
+                    } else {
+                        Some(k.as_str())
+                    };
+                    self.collect(item, key, depth + 1);
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -447,7 +472,8 @@ mod tests {
     fn each_sensitive_value_is_searched_for_once() {
         let doc = serde_json::json!({"kind": "ConfigMap", "data": {
             "A_PASSWORD": "same-secret-1", "B_TOKEN": "other-secret2", "C_PASSWORD": "same-secret-1"}});
-        let values = sensitive_values(&doc, None, &Withheld::default()).anywhere;
+        let scanner = Scanner::builtin().unwrap_or_else(|| unreachable!());
+        let values = sensitive_values(&doc, None, &Withheld::default(), &scanner).anywhere;
         assert_eq!(values.len(), 2, "{values:?}");
     }
 
