@@ -224,14 +224,11 @@ impl Evaluator {
     ) -> FileOutcome {
         match self {
             Evaluator::Native(set) => {
-                let docs = documents
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, value)| {
-                        let mut d = Document::from_value(value);
-                        d.index = index;
-                        Ok::<_, SyntaxError>(d)
-                    });
+                let docs = documents.into_iter().enumerate().map(|(index, value)| {
+                    let mut d = Document::from_value(value);
+                    d.index = index;
+                    Ok::<_, SyntaxError>(d)
+                });
                 check::check_documents(set, file, docs, env, old, &[])
             }
             // The call API reads a value as one document: one call each.
