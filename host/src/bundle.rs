@@ -2,40 +2,25 @@
 //! here so a module never holds a policy that does not load, and the files
 //! their schemas refer to, read from disk.
 
+use crate::files::{file_uri, read_ref_text, ref_target};
 use assay_core::eval::schema_files::{ReadError, SchemaFiles};
 use assay_core::{PolicyError, PolicySet};
 use assay_runtime::Bundle;
 use std::cell::RefCell;
-use std::path::Path;
 
-/// Schema `$ref`s to other files, read from disk relative to the policy file.
+/// Schema `$ref`s to other files, read from disk relative to the policy
+/// file, anywhere on the machine (the CLI and Python read through
+/// `files::PolicyFiles`, which keeps them under the policy's root).
 pub struct FileSystem;
 
 impl SchemaFiles for FileSystem {
     fn base_uri(&self, policy_file: &str) -> Option<String> {
-        let path = std::fs::canonicalize(policy_file).ok()?;
-        url::Url::from_file_path(path).ok().map(String::from)
+        file_uri(policy_file)
     }
 
     fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
-        let path = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.to_file_path().ok())
-            .ok_or_else(|| ReadError::NotAFile(uri.to_owned()))?;
-        let name = std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-            .unwrap_or_else(|| path.clone());
-        let name = name.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|source| ReadError::Io {
-            name: name.clone(),
-            source,
-        })?;
-        let text = assay_core::check::decode(&bytes).map_err(|error| ReadError::NotText {
-            name: name.clone(),
-            error,
-        })?;
-        Ok((text.to_owned(), name))
+        let (path, name) = ref_target(uri)?;
+        read_ref_text(&path, name)
     }
 }
 

@@ -302,20 +302,11 @@ impl SchemaFiles for PolicyFiles {
             None => Root::of(Path::new(policy_file)),
         };
         *self.current.borrow_mut() = Some(root);
-        let path = std::fs::canonicalize(policy_file).ok()?;
-        url::Url::from_file_path(path).ok().map(String::from)
+        file_uri(policy_file)
     }
 
     fn read(&self, uri: &str) -> Result<(String, String), ReadError> {
-        let path = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.to_file_path().ok())
-            .ok_or_else(|| ReadError::NotAFile(uri.to_owned()))?;
-        let name = std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-            .unwrap_or_else(|| path.clone());
-        let name = name.display().to_string();
+        let (path, name) = ref_target(uri)?;
         let io = |source| ReadError::Io {
             name: name.clone(),
             source,
@@ -334,13 +325,42 @@ impl SchemaFiles for PolicyFiles {
                 });
             }
         }
-        let bytes = read_file(&path, MAX_FILE_BYTES).map_err(io)?;
-        let text = assay_core::check::decode(&bytes).map_err(|error| ReadError::NotText {
-            name: name.clone(),
-            error,
-        })?;
-        Ok((text.to_owned(), name))
+        read_ref_text(&path, name)
     }
+}
+
+/// The absolute URI that a policy file's `$ref`s resolve against.
+pub(crate) fn file_uri(policy_file: &str) -> Option<String> {
+    let path = std::fs::canonicalize(policy_file).ok()?;
+    url::Url::from_file_path(path).ok().map(String::from)
+}
+
+/// The file a `$ref` URI names, and its name in errors (relative to the
+/// working directory when it is under it).
+pub(crate) fn ref_target(uri: &str) -> Result<(PathBuf, String), ReadError> {
+    let path = url::Url::parse(uri)
+        .ok()
+        .and_then(|u| u.to_file_path().ok())
+        .ok_or_else(|| ReadError::NotAFile(uri.to_owned()))?;
+    let name = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.clone());
+    let name = name.display().to_string();
+    Ok((path, name))
+}
+
+/// A referenced file's text: a regular file, at most [`MAX_FILE_BYTES`], UTF-8.
+pub(crate) fn read_ref_text(path: &Path, name: String) -> Result<(String, String), ReadError> {
+    let bytes = read_file(path, MAX_FILE_BYTES).map_err(|source| ReadError::Io {
+        name: name.clone(),
+        source,
+    })?;
+    let text = assay_core::check::decode(&bytes).map_err(|error| ReadError::NotText {
+        name: name.clone(),
+        error,
+    })?;
+    Ok((text.to_owned(), name))
 }
 
 /// Compiles policy files (name, text); `$ref`s to other files are read
