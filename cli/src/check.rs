@@ -1,11 +1,15 @@
 //! `assay check`.
 
 use crate::error::CliError;
-use crate::files::{display, load_policies, read_input, read_stdin, walk};
+use crate::files::{display, load_policies, read_input_within, read_stdin_within, walk};
+use crate::limits::{LimitArgs, RunBytes};
+use crate::output::Output;
 use assay_core::check::patch::PatchType;
-use assay_core::check::{decode, failure, old_versions, FileOutcome};
-use assay_core::{Report, Verdict};
-use assay_host::merge;
+use assay_core::check::{decode, failure, old_versions_with, FileOutcome};
+use assay_core::report;
+use assay_core::{Limits, Verdict};
+use assay_host::stream::{self, ChunkLimits};
+use assay_host::{merge, Evaluator};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
@@ -60,29 +64,52 @@ pub struct CheckArgs {
     /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
     #[arg(long)]
     allow_ref_outside: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Files, directories, or `-` for stdin
     #[arg(required_unless_present = "base")]
     inputs: Vec<PathBuf>,
 }
 
-/// One input: stdin, read at once, or a file, read when its turn comes so
-/// that a directory's files are not all held in memory together.
+/// One input: stdin or a file, read when its turn comes so that a
+/// directory's files are not all held in memory together.
 struct Input {
     label: String,
     source: Source,
 }
 
 enum Source {
-    Read(Result<Vec<u8>, String>),
+    Stdin,
     File(PathBuf),
 }
 
 impl Input {
-    fn bytes(self) -> Result<Vec<u8>, String> {
-        match self.source {
-            Source::Read(bytes) => bytes,
-            Source::File(path) => read_input(&path).map_err(|e| e.to_string()),
+    /// Its size on disk, for `run-bytes`; stdin's is not known.
+    fn size(&self) -> Option<u64> {
+        match &self.source {
+            Source::Stdin => None,
+            Source::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
         }
+    }
+
+    /// The whole input (`--old`).
+    fn bytes(self, limit: u64) -> Result<Vec<u8>, String> {
+        match self.source {
+            Source::Stdin => read_stdin_within(limit),
+            Source::File(path) => read_input_within(&path, limit),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// The whole input, or a stream to read a chunk of documents at a time
+    /// when it is larger than `limit`, the most read at once (docs/limits.md,
+    /// "Streams larger than one read").
+    fn open(self, limit: u64) -> Result<stream::Input, String> {
+        match self.source {
+            Source::Stdin => stream::read_or_stream(std::io::stdin().lock(), limit),
+            Source::File(path) => stream::open_input(&path, limit),
+        }
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -92,7 +119,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         if p.as_os_str() == "-" {
             out.push(Input {
                 label: "<stdin>".to_owned(),
-                source: Source::Read(read_stdin().map_err(|e| e.to_string())),
+                source: Source::Stdin,
             });
             continue;
         }
@@ -108,8 +135,8 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
 }
 
 /// Reads a whole file as UTF-8 text; failures are usage errors (exit 2).
-fn read_text(path: &std::path::Path) -> Result<String, CliError> {
-    let bytes = read_input(path).map_err(|e| CliError::read(path, e))?;
+fn read_text(path: &std::path::Path, limit: u64) -> Result<String, CliError> {
+    let bytes = read_input_within(path, limit).map_err(|e| CliError::read(path, e))?;
     decode(&bytes)
         .map(str::to_owned)
         .map_err(|e| CliError::Located {
@@ -121,23 +148,27 @@ fn read_text(path: &std::path::Path) -> Result<String, CliError> {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, CliError> {
-    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
-    let mut total = FileOutcome::default();
+    let limits = args.limits.limits();
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside, &limits)?;
+    let mut run_bytes = RunBytes::new(&limits);
+    // Parse failures of `--old` come first in the report, then the patched
+    // document or the inputs, each written as soon as it is checked.
+    let mut first = FileOutcome::default();
     let mut old = Vec::new();
     if let Some(p) = &args.old {
         for input in read_inputs(std::slice::from_ref(p))? {
             let label = input.label.clone();
-            let bytes = input.bytes().map_err(|message| {
+            let bytes = input.bytes(limits.file_bytes).map_err(|message| {
                 CliError::input(label.clone(), format!("cannot read: {message}"))
             })?;
-            let (values, mut failures) = old_versions(&label, &bytes);
+            let (values, mut failures) = old_versions_with(&label, &bytes, &limits);
             old.extend(values);
-            total.results.append(&mut failures);
+            first.results.append(&mut failures);
         }
     }
     if let (Some(base), Some(patch)) = (&args.base, &args.patch) {
-        let base_text = read_text(base)?;
-        let patch_text = read_text(patch)?;
+        let base_text = read_text(base, limits.file_bytes)?;
+        let patch_text = read_text(patch, limits.file_bytes)?;
         let (base_name, patch_name) = (display(base), display(patch));
         let base = (base_name.as_str(), base_text.as_str());
         let patch = (patch_name.as_str(), patch_text.as_str());
@@ -145,22 +176,42 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
             .iter()
             .map(|e| e.check_patch(base, patch, args.patch_type, &args.env))
             .collect();
-        total.append(merge(outcomes));
+        first.append(merge(outcomes));
     }
+    let inputs = read_inputs(&args.inputs)?;
+    let mut out = Output::new(report_format(&args));
+    out.add(first).map_err(write_error)?;
     // An unreadable path is exit 2 (docs/cli.md), after the report of the rest:
     // one unreadable file does not hide the other files' findings.
     let mut unreadable = Vec::new();
-    for input in read_inputs(&args.inputs)? {
+    let chunks = chunk_limits(&evaluators, &limits);
+    for input in inputs {
         let label = input.label.clone();
-        let bytes = match input.bytes() {
-            Ok(b) => b,
+        if let Some(over) = run_bytes.admit(&label, input.size()) {
+            out.add(over).map_err(write_error)?;
+            continue;
+        }
+        let bytes = match input.open(chunks.document) {
+            Ok(stream::Input::Whole(b)) => b,
+            Ok(stream::Input::Stream(reader)) => {
+                let check = |chunk: &[u8], seen| {
+                    stream::check_chunk(&evaluators, &label, chunk, &args.env, &old, seen)
+                };
+                let add = |outcome| out.add(outcome);
+                let unread = stream::check_stream(reader, &label, chunks, check, add)
+                    .map_err(write_error)?;
+                unreadable.extend(unread.iter().map(|m| CliError::input(&label, m)));
+                continue;
+            }
             Err(e) => {
                 let message = format!("cannot read: {e}");
                 unreadable.push(CliError::input(&label, &message));
-                total.documents += 1;
-                total
-                    .results
-                    .push(failure(Some(&label), 0, "read", message, None));
+                let failed = FileOutcome {
+                    documents: 1,
+                    checked: 0,
+                    results: vec![failure(Some(&label), 0, "read", message, None)],
+                };
+                out.add(failed).map_err(write_error)?;
                 continue;
             }
         };
@@ -168,20 +219,10 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
             .iter()
             .map(|e| e.check(Some(&label), &bytes, &args.env, &old))
             .collect();
-        total.append(merge(outcomes));
+        drop(bytes);
+        out.add(merge(outcomes)).map_err(write_error)?;
     }
-    let report = Report::new(total.documents, total.checked, total.results);
-    let text = match args.output {
-        Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            report.to_human(color)
-        }
-        Format::Json => report.to_json() + "\n",
-        Format::Sarif => report.to_sarif() + "\n",
-        Format::Github => report.to_github(),
-        Format::Junit => report.to_junit(matches!(args.fail_on, FailOn::Warning)),
-    };
-    print!("{text}");
+    let verdict = out.finish().map_err(write_error)?;
     if !unreadable.is_empty() {
         for e in &unreadable {
             crate::error::report(e);
@@ -189,8 +230,40 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
         return Ok(crate::EXIT_USAGE);
     }
     let failed = match args.fail_on {
-        FailOn::Error => report.verdict == Verdict::Fail,
-        FailOn::Warning => report.verdict != Verdict::Pass,
+        FailOn::Error => verdict == Verdict::Fail,
+        FailOn::Warning => verdict != Verdict::Pass,
     };
     Ok(u8::from(failed))
+}
+
+/// The report format `-o` and `--fail-on` ask for; human output is
+/// coloured on a terminal, unless `NO_COLOR`.
+fn report_format(args: &CheckArgs) -> report::Format {
+    match args.output {
+        Format::Human => report::Format::Human {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        },
+        Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
+        Format::Junit => report::Format::Junit {
+            fail_on_warning: matches!(args.fail_on, FailOn::Warning),
+        },
+    }
+}
+
+/// How inputs larger than one read are read, within `limits`. A module
+/// applies the `documents` limit to each chunk it is given; a native set,
+/// to the whole stream.
+fn chunk_limits(evaluators: &[Evaluator], limits: &Limits) -> ChunkLimits {
+    let native = evaluators.iter().any(|e| !e.is_module());
+    ChunkLimits {
+        documents: if native { limits.documents } else { usize::MAX },
+        ..ChunkLimits::of(limits)
+    }
+}
+
+/// Writing the report failed (stdout closed, or no room for its spool).
+fn write_error(e: std::io::Error) -> CliError {
+    CliError::io("<stdout>", "write", e)
 }

@@ -46,19 +46,22 @@ pub struct DecideArgs {
     /// Exit 1 on this decision: `rollback`, or `hold` (hold or rollback); default: exit 0 for any decision
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// JSON input with `state` and `metrics` (and optionally `env`); `-` or nothing reads stdin
     input: Option<PathBuf>,
 }
 
 pub fn run(args: DecideArgs) -> Result<u8, CliError> {
-    let (label, bytes) = read_one_input(args.input.as_deref())?;
+    let limits = args.limits.limits();
+    let (label, bytes) = read_one_input(args.input.as_deref(), limits.file_bytes)?;
     let text = assay_core::check::decode(&bytes).map_err(|e| CliError::Located {
         label: label.clone(),
         line: e.line,
         column: e.column,
         message: e.message,
     })?;
-    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside, &limits)?;
     let decision = decide(&evaluators, &args, text).map_err(|failure| match failure {
         Failure::Policy(e) => CliError::Usage(e),
         Failure::Input(e) => CliError::input(&label, e),

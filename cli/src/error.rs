@@ -78,7 +78,8 @@ fn load_message(e: &LoadError) -> String {
 }
 
 /// Prints an error that the command goes on after (one file of several);
-/// `main` prints the others the same way.
+/// `main` prints the others the same way. Errors quote what they reject (an
+/// AdmissionReview's `apiVersion`, a path): no token-shaped secret passes.
 pub fn report(e: &CliError) {
-    eprintln!("{e}");
+    eprintln!("{}", assay_core::redact::redact_text(&e.to_string()));
 }

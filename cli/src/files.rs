@@ -1,20 +1,22 @@
 //! Reading inputs from disk, and loading policies through the host crate.
 
 use crate::error::CliError;
+use assay_core::Limits;
 use assay_host::evaluator::{self, Evaluator};
-use assay_host::files::{read_bounded, read_policies, PolicyFiles, RefScope, MAX_FILE_BYTES};
+use assay_host::files::{read_input_from, read_policies, PolicyFiles, RefScope};
 use std::path::{Path, PathBuf};
 
 pub use assay_host::files::{display, read_file, walk};
 
-/// Stdin, at most [`MAX_FILE_BYTES`] as any input file.
-pub fn read_stdin() -> std::io::Result<Vec<u8>> {
-    read_bounded(std::io::stdin().lock(), MAX_FILE_BYTES, 0)
+/// Stdin, at most `limit` bytes (the `file-bytes` limit).
+pub fn read_stdin_within(limit: u64) -> std::io::Result<Vec<u8>> {
+    read_input_from(std::io::stdin().lock(), limit)
 }
 
-/// A regular input file, at most [`MAX_FILE_BYTES`] (docs/limits.md, "Files").
-pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
-    read_file(path, MAX_FILE_BYTES)
+/// A regular input file, at most `limit` bytes (the `file-bytes` limit,
+/// docs/limits.md "Files").
+pub fn read_input_within(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    assay_host::files::read_input(path, limit)
 }
 
 /// Where schemas' `$ref`s may read: `--allow-ref-outside` or not.
@@ -27,11 +29,11 @@ pub fn ref_scope(allow_ref_outside: bool) -> RefScope {
 }
 
 /// The one input of `review` and `decide`: a file, or stdin for `-` or
-/// none; its label for messages, and its bytes.
-pub fn read_one_input(path: Option<&Path>) -> Result<(String, Vec<u8>), CliError> {
+/// none, at most `limit` bytes; its label for messages, and its bytes.
+pub fn read_one_input(path: Option<&Path>, limit: u64) -> Result<(String, Vec<u8>), CliError> {
     let (label, bytes) = match path {
-        Some(p) if p.as_os_str() != "-" => (display(p), read_input(p)),
-        _ => ("<stdin>".to_owned(), read_stdin()),
+        Some(p) if p.as_os_str() != "-" => (display(p), read_input_within(p, limit)),
+        _ => ("<stdin>".to_owned(), read_stdin_within(limit)),
     };
     match bytes {
         Ok(bytes) => Ok((label, bytes)),
@@ -39,13 +41,16 @@ pub fn read_one_input(path: Option<&Path>) -> Result<(String, Vec<u8>), CliError
     }
 }
 
-/// The policies of `-p` paths (YAML and modules), or the built-in library;
-/// `$ref`s outside a policy's root only with `allow_ref_outside`.
+/// The policies of `-p` paths (YAML and modules), or the built-in library,
+/// checking within `limits`; `$ref`s outside a policy's root only with
+/// `allow_ref_outside`.
 pub fn load_policies(
     paths: &[PathBuf],
     allow_ref_outside: bool,
+    limits: &Limits,
 ) -> Result<Vec<Evaluator>, CliError> {
-    Ok(evaluator::load_with(paths, ref_scope(allow_ref_outside))?)
+    let scope = ref_scope(allow_ref_outside);
+    Ok(evaluator::load_within(paths, scope, limits)?)
 }
 
 /// The text of every policy file under `paths`, for `build`, and the

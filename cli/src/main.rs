@@ -13,6 +13,8 @@ mod check;
 mod decide;
 mod error;
 mod files;
+mod limits;
+mod output;
 mod review;
 mod test_cmd;
 

@@ -25,12 +25,15 @@ pub struct ReviewArgs {
     /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
     #[arg(long)]
     allow_ref_outside: bool,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
     /// AdmissionReview JSON or YAML; `-` or nothing reads stdin
     input: Option<PathBuf>,
 }
 
 pub fn run(args: ReviewArgs) -> Result<u8, CliError> {
-    let (label, bytes) = read_one_input(args.input.as_deref())?;
+    let limits = args.limits.limits();
+    let (label, bytes) = read_one_input(args.input.as_deref(), limits.file_bytes)?;
     let input_error = |error: ReviewError| CliError::Review {
         label: label.clone(),
         error,
@@ -41,7 +44,10 @@ pub fn run(args: ReviewArgs) -> Result<u8, CliError> {
     };
     let text = assay_core::check::decode(&bytes)
         .map_err(|e| input_error(located(e.line, e.column, e.message)))?;
-    let doc = match assay_core::parse::parse_stream(text).into_iter().next() {
+    let doc = match assay_core::parse::parse_stream_with(text, limits.parse())
+        .into_iter()
+        .next()
+    {
         Some(Ok(doc)) => doc,
         Some(Err(e)) => {
             let message = format!("does not parse: {}", e.message);
@@ -50,7 +56,7 @@ pub fn run(args: ReviewArgs) -> Result<u8, CliError> {
         None => return Err(input_error(located(1, 1, "holds no document".to_owned()))),
     };
     let admission = Admission::read(doc).map_err(input_error)?;
-    let evaluators = load_policies(&args.policy, args.allow_ref_outside)?;
+    let evaluators = load_policies(&args.policy, args.allow_ref_outside, &limits)?;
     let outcomes = evaluators
         .iter()
         .map(|e| e.review(&admission, text, Some(&label), &args.env))

@@ -1,7 +1,7 @@
 //! `assay test`: run policies' YAML test cases.
 
 use crate::error::CliError;
-use crate::files::{display, read_input, ref_scope, walk};
+use crate::files::{display, read_input_within, ref_scope, walk};
 use assay_core::api::cases::{read_case_file, run_case};
 use assay_host::files::load_policy_set_with;
 use assay_host::LoadError;
@@ -16,6 +16,8 @@ pub struct TestArgs {
     /// Let schemas' `$ref`s read files outside the policy's directory (docs/limits.md#files)
     #[arg(long)]
     allow_ref_outside: bool,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
 }
 
 fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -31,13 +33,14 @@ fn case_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 pub fn run(args: TestArgs) -> Result<u8, CliError> {
     let scope = ref_scope(args.allow_ref_outside);
-    let set = load_policy_set_with(std::slice::from_ref(&args.path), scope)?;
+    let limits = args.limits.limits();
+    let set = load_policy_set_with(std::slice::from_ref(&args.path), scope)?.with_limits(limits);
     let files = case_files(&args.path).map_err(|e| CliError::read(&args.path, e))?;
     // A file that cannot be read or parsed is reported, and the other
     // files' cases still run, as `check` does with an unreadable input.
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for f in files {
-        let cases = read_input(&f)
+        let cases = read_input_within(&f, limits.file_bytes)
             .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
             .map_err(|e| CliError::read(&f, e))
             .and_then(|text| {

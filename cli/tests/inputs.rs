@@ -203,7 +203,7 @@ fn deeply_nested_input_is_a_parse_finding() {
     let run = assay_stdin(&["check", "-"], &block);
     run.assert_code(1);
     run.assert_stdout_has_line_starting(
-        "<stdin>:129:257: error[-/parse] does not parse: nesting deeper than",
+        "<stdin>:129:257: error[-/limit] does not parse: nesting deeper than",
     );
 
     // JSON too.
@@ -237,7 +237,7 @@ fn nesting_within_the_limit_is_checked_normally() {
 }
 
 #[test]
-fn alias_bomb_is_a_parse_finding_not_a_hang() {
+fn alias_bomb_is_a_limit_finding_not_a_hang() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = i - 1;
@@ -255,10 +255,13 @@ fn alias_bomb_is_a_parse_finding_not_a_hang() {
     let line = run
         .stdout
         .lines()
-        .find(|l| l.contains("/parse]"))
-        .unwrap_or_else(|| panic!("no parse finding:\n{}", run.stdout));
+        .find(|l| l.contains("/limit]"))
+        .unwrap_or_else(|| panic!("no limit finding:\n{}", run.stdout));
     assert!(split_location(line).is_some(), "not located: {line}");
-    assert!(line.contains("aliases"), "{line}");
+    assert!(
+        line.contains("aliases") && line.contains("limit `values`"),
+        "{line}"
+    );
 
     // As a policy file too: rejected with a location, exit 2.
     let tmp = TempDir::new("bomb-policy");

@@ -30,6 +30,7 @@ pub mod set;
 pub mod wasm_alloc;
 
 pub use diag::{Finding, Pos, Severity, Verdict};
+pub use eval::limits::{LimitError, Limits};
 pub use eval::EvalInput;
 pub use policy::{PolicyError, PolicyErrorKind};
 pub use report::{DocResult, Report};

@@ -2,6 +2,7 @@
 //! the policies that apply to a document.
 
 use crate::diag::Finding;
+use crate::eval::limits::Limits;
 use crate::eval::schema_files::{NoFiles, SchemaFiles};
 use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::parse::{lookup, Document};
@@ -16,6 +17,10 @@ pub struct PolicySet {
     pub policies: Vec<CompiledPolicy>,
     /// Rollout policies: `decide` uses them, `check` does not.
     pub rollouts: Vec<RolloutPolicy>,
+    /// What documents are checked within (docs/limits.md): the defaults
+    /// unless the host sets others ([`PolicySet::with_limits`]); a call of
+    /// the JSON API may bring its own.
+    pub limits: Limits,
 }
 
 impl PolicySet {
@@ -88,10 +93,20 @@ impl PolicySet {
             }
         }
         if errors.is_empty() {
-            Ok(PolicySet { policies, rollouts })
+            Ok(PolicySet {
+                policies,
+                rollouts,
+                limits: Limits::DEFAULT,
+            })
         } else {
             Err(errors)
         }
+    }
+
+    /// This set, checking documents within `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> PolicySet {
+        self.limits = limits;
+        self
     }
 
     /// The rollout policy called `name`, or the only one when no name is given.

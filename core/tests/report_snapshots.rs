@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use assay_core::report::{Format, Summary, Writer};
 use assay_core::{DocResult, Finding, Report, Severity, Verdict};
 
 fn finding(
@@ -374,4 +375,125 @@ fn junit_attributes_keep_line_breaks_and_drop_illegal_characters() {
     // In text, a CR is kept as a reference too.
     assert!(junit.contains("fake&#13;line two\u{fffd}\u{85}"), "{junit}");
     insta::assert_snapshot!("hostile_junit", junit);
+}
+
+/// Every format, with what `Report::to_*` gives for it.
+fn formats(r: &Report) -> Vec<(Format, String)> {
+    vec![
+        (Format::Human { color: false }, r.to_human(false)),
+        (Format::Human { color: true }, r.to_human(true)),
+        (Format::Json, r.to_json()),
+        (Format::Sarif, r.to_sarif()),
+        (Format::Github, r.to_github()),
+        (
+            Format::Junit {
+                fail_on_warning: false,
+            },
+            r.to_junit(false),
+        ),
+        (
+            Format::Junit {
+                fail_on_warning: true,
+            },
+            r.to_junit(true),
+        ),
+    ]
+}
+
+/// `r` written by a [`Writer`] in pieces of `sizes` results (the rest in one
+/// last piece), each with its share of the document counts, as a host
+/// writes each input's outcome as it is checked. Also gives the body the
+/// writer kept, to tell what was written as it came.
+fn streamed(r: &Report, format: Format, sizes: &[usize]) -> (String, Vec<u8>, Summary, Verdict) {
+    let mut body = std::io::Cursor::new(Vec::new());
+    let mut w = Writer::new(format, Vec::new(), &mut body);
+    let mut rest = &r.results[..];
+    let (mut documents, mut checked) = (r.summary.documents, r.summary.checked);
+    for &size in sizes {
+        let (piece, after) = rest.split_at(size.min(rest.len()));
+        w.count(documents.min(1), checked.min(1));
+        documents -= documents.min(1);
+        checked -= checked.min(1);
+        w.write_results(piece).unwrap();
+        rest = after;
+    }
+    w.count(documents, checked);
+    for result in rest {
+        w.write_result(result).unwrap();
+    }
+    let (summary, verdict) = (w.summary().clone(), w.verdict());
+    let out = w.finish().unwrap();
+    (
+        String::from_utf8(out).unwrap(),
+        body.into_inner(),
+        summary,
+        verdict,
+    )
+}
+
+#[test]
+fn a_report_written_in_pieces_is_the_whole_report() {
+    let empty = Report::new(0, 0, Vec::new());
+    for report in [report(), hostile(), empty] {
+        let n = report.results.len();
+        let splits: Vec<Vec<usize>> = vec![
+            vec![],
+            vec![n],
+            vec![1; n],
+            vec![2, 1],
+            vec![0, 3, 0],
+            vec![1, 3],
+        ];
+        for (format, whole) in formats(&report) {
+            for sizes in &splits {
+                let (text, body, summary, verdict) = streamed(&report, format, sizes);
+                assert_eq!(text, whole, "{format:?} in pieces {sizes:?}");
+                assert_eq!(summary, report.summary, "{format:?}");
+                assert_eq!(verdict, report.verdict, "{format:?}");
+                // Only the formats whose totals come first keep a body.
+                let spools = matches!(format, Format::Json | Format::Junit { .. });
+                assert_eq!(!body.is_empty(), spools && n > 0, "{format:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn json_written_in_pieces_is_serde_json_of_the_report() {
+    for report in [report(), hostile(), Report::new(3, 0, Vec::new())] {
+        let (text, ..) = streamed(&report, Format::Json, &[1, 1]);
+        assert_eq!(text, serde_json::to_string_pretty(&report).unwrap());
+    }
+}
+
+#[test]
+fn sarif_without_findings_is_an_empty_run() {
+    let mut r = report();
+    r.results.retain(|r| r.findings.is_empty());
+    let sarif: serde_json::Value = serde_json::from_str(&r.to_sarif()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"],
+        serde_json::json!([])
+    );
+}
+
+/// A file whose results do not all come together (`--old`'s parse failures
+/// first, a file given twice) is still one JUnit suite, where it first
+/// appears: as if its results had come together.
+#[test]
+fn junit_suites_gather_a_files_results_from_anywhere() {
+    let mut apart = report();
+    let moved = apart.results.remove(2);
+    apart.results.push(moved);
+    let together = report();
+    assert_eq!(apart.to_junit(true), together.to_junit(true));
+    let (text, ..) = streamed(
+        &apart,
+        Format::Junit {
+            fail_on_warning: false,
+        },
+        &[1, 1, 1, 1],
+    );
+    assert_eq!(text, together.to_junit(false));
 }

@@ -17,20 +17,25 @@ use assay_core::parse::{Document, SyntaxError};
 use assay_core::report::{DocResult, Report};
 use assay_core::rollout::{Decision, DecisionInput};
 use assay_core::set::choose_rollout;
-use assay_core::PolicySet;
+use assay_core::{Limits, PolicySet};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Policies ready to evaluate: a compiled set, or a module. Shared by
 /// threads: a native set is evaluated by several at once, and a module's
-/// calls take turns.
+/// calls take turns. Each checks within its limits (docs/limits.md): a
+/// native set's are its own (`PolicySet::limits`), a module's go with each
+/// request, and its calls run within their `module-time` and
+/// `module-memory`.
 pub enum Evaluator {
     Native(PolicySet),
     Module {
         /// The module's path, as messages name it.
         path: String,
         module: Box<LoadedModule>,
+        /// The limits its requests ask it to check within.
+        limits: Limits,
     },
 }
 
@@ -78,14 +83,24 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Evaluator>, LoadError> {
 
 /// [`load`], with schemas' `$ref`s read in `scope`.
 pub fn load_with(paths: &[PathBuf], scope: RefScope) -> Result<Vec<Evaluator>, LoadError> {
+    load_within(paths, scope, &Limits::DEFAULT)
+}
+
+/// [`load_with`], every evaluator checking within `limits`.
+pub fn load_within(
+    paths: &[PathBuf],
+    scope: RefScope,
+    limits: &Limits,
+) -> Result<Vec<Evaluator>, LoadError> {
     let (modules, yaml): (Vec<&PathBuf>, Vec<&PathBuf>) = paths.iter().partition(|p| is_module(p));
     let mut out = Vec::new();
     if !yaml.is_empty() || modules.is_empty() {
         let yaml: Vec<PathBuf> = yaml.into_iter().cloned().collect();
-        out.push(Evaluator::Native(load_policy_set_with(&yaml, scope)?));
+        let set = load_policy_set_with(&yaml, scope)?.with_limits(*limits);
+        out.push(Evaluator::Native(set));
     }
     for p in modules {
-        out.push(Evaluator::load_module(p)?);
+        out.push(Evaluator::load_module(p)?.with_limits(*limits));
     }
     refuse_duplicate_names(&out)?;
     Ok(out)
@@ -165,7 +180,48 @@ impl Evaluator {
         Ok(Evaluator::Module {
             path: label,
             module: Box::new(module),
+            limits: Limits::DEFAULT,
         })
+    }
+
+    /// This evaluator, checking within `limits`; a module's calls run
+    /// within its `module-time` and `module-memory` too.
+    pub fn with_limits(self, limits: Limits) -> Evaluator {
+        match self {
+            Evaluator::Native(set) => Evaluator::Native(set.with_limits(limits)),
+            Evaluator::Module {
+                path, mut module, ..
+            } => {
+                module.set_limits((&limits).into());
+                Evaluator::Module {
+                    path,
+                    module,
+                    limits,
+                }
+            }
+        }
+    }
+
+    /// The limits it checks within.
+    pub fn limits(&self) -> &Limits {
+        match self {
+            Evaluator::Native(set) => &set.limits,
+            Evaluator::Module { limits, .. } => limits,
+        }
+    }
+
+    /// The limits a request to a module carries: those the module checks
+    /// within, when they are not its defaults (a module built by an older
+    /// assay does not know the field).
+    fn asked_limits(&self) -> Option<Limits> {
+        let core = Limits {
+            file_bytes: Limits::DEFAULT.file_bytes,
+            run_bytes: Limits::DEFAULT.run_bytes,
+            module_time: Limits::DEFAULT.module_time,
+            module_memory: Limits::DEFAULT.module_memory,
+            ..*self.limits()
+        };
+        (!core.is_default()).then_some(core)
     }
 
     /// Whether this is a compiled module run by wasmtime.
@@ -232,9 +288,17 @@ impl Evaluator {
                 check::check_documents(set, file, docs, env, old, &[])
             }
             // The call API reads a value as one document: one call each.
-            Evaluator::Module { .. } => {
+            Evaluator::Module { limits, .. } => {
                 let mut total = FileOutcome::default();
                 for (index, value) in documents.into_iter().enumerate() {
+                    if index == limits.documents {
+                        let mut doc = Document::from_value(value);
+                        doc.index = index;
+                        let over = check::too_many_documents(file, &Ok(doc), limits.documents);
+                        total.documents += 1;
+                        total.results.push(over);
+                        break;
+                    }
                     let mut outcome = self.check_module(value, file, env, old);
                     outcome.results.iter_mut().for_each(|r| r.document = index);
                     total.append(outcome);
@@ -257,6 +321,7 @@ impl Evaluator {
             env: env.to_owned(),
             old: (!old.is_empty()).then(|| Value::Array(old.to_vec())),
             old_file: None,
+            limits: self.asked_limits(),
         };
         outcome_of(self.ask(request), file)
     }
@@ -282,6 +347,7 @@ impl Evaluator {
                     patch: named(patch),
                     patch_type: kind,
                     env: env.to_owned(),
+                    limits: self.asked_limits(),
                 };
                 outcome_of(self.ask(request), Some(patch.0))
             }
@@ -298,12 +364,13 @@ impl Evaluator {
         env: &str,
     ) -> FileOutcome {
         match self {
-            Evaluator::Native(set) => admission.check(set, file, env),
+            Evaluator::Native(set) => admission.check(set, file, env, &set.limits),
             Evaluator::Module { .. } => {
                 let request = Request::Review {
                     review: Value::from(text),
                     file: file.map(str::to_owned),
                     env: env.to_owned(),
+                    limits: self.asked_limits(),
                 };
                 outcome_of(self.ask(request), file)
             }
@@ -323,6 +390,7 @@ impl Evaluator {
             review,
             file: file.map(str::to_owned),
             env: env.to_owned(),
+            limits: self.asked_limits(),
         };
         match self.ask(request)? {
             Answer::Review { review, .. } => Ok(review),
@@ -402,7 +470,7 @@ impl Evaluator {
     pub fn ask(&self, request: Request) -> Result<Answer, EvaluatorError> {
         match self {
             Evaluator::Native(set) => Ok(api::answer(set, request)),
-            Evaluator::Module { path, module } => {
+            Evaluator::Module { path, module, .. } => {
                 // Serializing a derived type to JSON cannot fail.
                 let request = serde_json::to_vec(&request).unwrap_or_default();
                 let answer =
@@ -429,7 +497,7 @@ impl Evaluator {
     pub fn call(&self, request: &[u8]) -> Result<String, EvaluatorError> {
         match self {
             Evaluator::Native(set) => Ok(api::call(set, request)),
-            Evaluator::Module { path, module } => {
+            Evaluator::Module { path, module, .. } => {
                 module
                     .call_shared(request)
                     .map_err(|error| EvaluatorError::Module {
@@ -453,11 +521,23 @@ impl Evaluator {
 /// input `file` saying why there is none, so the other inputs are still
 /// reported.
 fn outcome_of(answer: Result<Answer, EvaluatorError>, file: Option<&str>) -> FileOutcome {
+    // A call stopped at the module's time or memory limit is a `limit`
+    // finding, as any limit a document goes over.
+    let mut rule = "module";
     let report: Result<Report, String> = match answer {
         Ok(Answer::Report { report } | Answer::Review { report, .. }) => Ok(report),
         Ok(Answer::Error { error }) => Err(error.message),
         Ok(_) => Err("the module gave no report".to_owned()),
-        Err(e) => Err(e.to_string()),
+        Err(e) => {
+            if let EvaluatorError::Module {
+                error: ModuleError::Time(_) | ModuleError::Memory(_),
+                ..
+            } = &e
+            {
+                rule = "limit";
+            }
+            Err(e.to_string())
+        }
     };
     match report {
         Ok(r) => FileOutcome {
@@ -468,7 +548,7 @@ fn outcome_of(answer: Result<Answer, EvaluatorError>, file: Option<&str>) -> Fil
         Err(message) => FileOutcome {
             documents: 1,
             checked: 0,
-            results: vec![failure(file, 0, "module", message, None)],
+            results: vec![failure(file, 0, rule, message, None)],
         },
     }
 }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 /// The most bytes read from one input, policy file or schema file (and
 /// from stdin): a file that grows while it is read cannot fill memory.
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Inputs may be given another bound (the `file-bytes` limit,
+/// [`read_input`]); policy and schema files are read within this one.
+pub const MAX_FILE_BYTES: u64 = assay_core::Limits::DEFAULT.file_bytes;
 
 /// The most bytes read from one compiled module (`-p OUT.wasm`).
 pub const MAX_MODULE_BYTES: u64 = 1 << 30;
@@ -24,12 +26,19 @@ pub const MAX_MODULE_BYTES: u64 = 1 << 30;
 /// opened non-blocking and its type checked again on the open handle, so a
 /// FIFO put in its place in between is refused too.
 pub fn read_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let (file, len) = open_regular(path)?;
+    let capacity = usize::try_from(len.min(limit)).unwrap_or(0);
+    read_bounded(file, limit, capacity)
+}
+
+/// Opens the regular file at `path` as [`read_file`] does, to read it in
+/// pieces: its handle, and its size when opened.
+pub fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, u64)> {
     regular(path, &std::fs::metadata(path)?)?;
     let file = open(path)?;
     let meta = file.metadata()?;
     regular(path, &meta)?;
-    let capacity = usize::try_from(meta.len().min(limit)).unwrap_or(0);
-    read_bounded(file, limit, capacity)
+    Ok((file, meta.len()))
 }
 
 /// Everything `reader` gives, up to `limit` bytes; more is an error.
@@ -41,13 +50,55 @@ pub fn read_bounded(reader: impl Read, limit: u64, capacity: usize) -> std::io::
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!(
-                "larger than {} MiB, the most assay reads from one file",
-                limit >> 20
-            ),
+            TooLarge(limit),
         ));
     }
     Ok(bytes)
+}
+
+/// A file larger than the most that is read of it.
+#[derive(Debug)]
+struct TooLarge(u64);
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "larger than {} MiB, the most assay reads from one file",
+            self.0 >> 20
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// Reads an input file (not a policy, schema or module) of at most `limit`
+/// bytes, the `file-bytes` limit: a larger one is an error naming it.
+pub fn read_input(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_file(path, limit).map_err(over_file_bytes)
+}
+
+/// [`read_input`] for a reader (stdin).
+pub fn read_input_from(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_bounded(reader, limit, 0).map_err(over_file_bytes)
+}
+
+/// A [`TooLarge`] error as the `file-bytes` limit's; others as they are.
+fn over_file_bytes(e: std::io::Error) -> std::io::Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TooLarge>())
+    {
+        Some(TooLarge(limit)) => std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {}, the most assay reads from one input ({})",
+                assay_core::parse::size_text(*limit),
+                assay_core::parse::raise_note("file-bytes")
+            ),
+        ),
+        None => e,
+    }
 }
 
 #[cfg(unix)]

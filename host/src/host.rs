@@ -8,6 +8,7 @@
 mod cache;
 
 use crate::link::{contents, metadata, source_hash_mismatch, ContentsError, Metadata};
+use assay_core::parse::raise_note;
 use assay_runtime::ABI_VERSION;
 use cache::{Cache, Lookup};
 use std::hash::{Hash, Hasher};
@@ -19,7 +20,8 @@ use wasmtime::{
     PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap, TypedFunc,
 };
 
-/// Limits on one call into a module.
+/// Limits on one call into a module: the `module-time` and `module-memory`
+/// limits of a run (docs/limits.md).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Longest a call may run (to within one `EPOCH_TICK`).
@@ -30,13 +32,24 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        // Two orders of magnitude above a large manifest set's needs.
+        Limits::from(&assay_core::Limits::DEFAULT)
+    }
+}
+
+impl From<&assay_core::Limits> for Limits {
+    fn from(limits: &assay_core::Limits) -> Self {
         Limits {
-            // Two orders of magnitude above a large manifest set's needs.
-            time: Duration::from_secs(10),
-            memory: 512 << 20,
+            time: limits.module_time,
+            memory: usize::try_from(limits.module_memory).unwrap_or(usize::MAX),
         }
     }
 }
+
+/// The most linear memory any instance may be given: what wasm32 can
+/// address. Engines reserve this much per slot, so that each module's own
+/// limit can be anything up to it.
+const MAX_MEMORY: u64 = assay_core::eval::limits::MAX_MODULE_MEMORY;
 
 /// Modules one host runs at once: each reserves a slot of address space
 /// in the pooling allocator.
@@ -59,10 +72,14 @@ pub enum ModuleError {
     #[error("module ABI version {found}, but this assay speaks version {ABI_VERSION}; rebuild it with this assay")]
     Abi { found: u32 },
     #[error(
-        "evaluation stopped at the time limit ({0:?}): the input or policy does too much work"
+        "evaluation stopped at the time limit ({0:?}): the input or policy does too much work ({note})",
+        note = raise_note("module-time")
     )]
     Time(Duration),
-    #[error("evaluation stopped at the memory limit ({0} MiB)")]
+    #[error(
+        "evaluation stopped at the memory limit ({0} MiB) ({note})",
+        note = raise_note("module-memory")
+    )]
     Memory(usize),
     #[error("the module failed: {0}")]
     Trap(String),
@@ -289,7 +306,7 @@ fn config(limits: Limits, pooling: bool) -> Config {
         pool.total_memories(MAX_INSTANCES)
             .total_tables(MAX_INSTANCES)
             .total_core_instances(MAX_INSTANCES)
-            .max_memory_size(limits.memory);
+            .max_memory_size(usize::try_from(MAX_MEMORY).unwrap_or(limits.memory));
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
@@ -344,6 +361,20 @@ pub struct LoadedModule {
 }
 
 impl LoadedModule {
+    /// Calls from now on run within `limits` (its host's, unless set).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+        let slot = self.instance.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(live) = slot {
+            live.store.data_mut().max_memory = limits.memory;
+        }
+    }
+
+    /// The limits its calls run within.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Answers one JSON request (docs/module-abi.md).
     pub fn call(&mut self, request: &[u8]) -> Result<String, ModuleError> {
         self.call_shared(request)

@@ -1,6 +1,7 @@
 //! The host layer of the native hosts (the CLI and the Python package):
 //! `evaluator` answers with YAML policies or a compiled module alike, and
-//! `files` reads inputs and policies from disk. Compiled policy modules
+//! `files` reads inputs and policies from disk, `stream` inputs too large
+//! to read at once a chunk of documents at a time. Compiled policy modules
 //! (docs/module-abi.md): `link` builds one from a policy bundle and the
 //! guest runtime; `host` runs them with wasmtime.
 
@@ -10,6 +11,7 @@ pub mod evaluator;
 pub mod files;
 pub mod host;
 pub mod link;
+pub mod stream;
 
 pub use assay_runtime::Bundle;
 pub use bundle::{build, bundle, FileSystem};

@@ -29,6 +29,7 @@ fn both() -> [Evaluator; 2] {
     let module = Evaluator::Module {
         path: "library.wasm".to_owned(),
         module: Box::new(host.load(&bytes).expect("the module loads")),
+        limits: assay_core::Limits::DEFAULT,
     };
     [native, module]
 }
@@ -123,6 +124,61 @@ fn a_module_answers_every_question_as_the_yaml_policies_do() {
 
     // The call API, as JSON text.
     same(&evaluators, |e| e.call(br#"{"call": "describe"}"#).unwrap());
+}
+
+#[test]
+fn limits_given_to_either_evaluator_are_checked_within_alike() {
+    let limits = assay_core::Limits {
+        documents: 1,
+        depth: 3,
+        cel_cost: 1,
+        ..assay_core::Limits::DEFAULT
+    };
+    let evaluators = both().map(|e| e.with_limits(limits));
+    assert_eq!(evaluators[1].limits(), &limits);
+    let rules = |o: FileOutcome| -> Vec<(usize, String)> {
+        let found = o
+            .results
+            .iter()
+            .flat_map(|r| r.findings.iter().map(move |f| (r.document, f.rule.clone())));
+        found.collect()
+    };
+    // Past one document: one `limit` finding on the second, none after.
+    let stream = "a: 1\n---\nb: 2\n---\nc: 3\n";
+    for e in &evaluators {
+        assert_eq!(
+            rules(e.check(Some("s.yaml"), stream.as_bytes(), "", &[])),
+            [(1, "limit".to_owned())]
+        );
+    }
+    same(&evaluators, |e| {
+        report(e.check(Some("s.yaml"), stream.as_bytes(), "", &[]))
+    });
+    let values = vec![serde_json::json!({"a": 1}), serde_json::json!({"b": 2})];
+    same(&evaluators, |e| {
+        report(e.check_values(None, values.clone(), "", &[]))
+    });
+    // Too deep for `depth: 3`.
+    same(&evaluators, |e| {
+        report(e.check_text(Some("d.yaml"), "a: {b: {c: {d: 1}}}\n", "", &[]))
+    });
+    // The built-in library's rules within a cost of 1.
+    let config = String::from_utf8(read("examples/k8s/ml-pipeline-config-bad-patch.yaml")).unwrap();
+    let first = config.split("\n---").next().unwrap().to_owned();
+    same(&evaluators, |e| {
+        report(e.check_text(Some("c.yaml"), &first, "production", &[]))
+    });
+    let o = evaluators[1].check_text(Some("c.yaml"), &first, "production", &[]);
+    let messages: Vec<&str> = o
+        .results
+        .iter()
+        .flat_map(|r| &r.findings)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("limit `cel-cost`")),
+        "{messages:?}"
+    );
 }
 
 #[test]

@@ -202,3 +202,55 @@ fn past_the_pool_of_instances_a_load_names_the_limit() {
     drop(loaded.pop());
     assert!(host.load(&bytes).is_ok(), "a slot freed is used again");
 }
+
+/// A module whose `assay_evaluate` grows its memory by `pages` (64 KiB
+/// each) and traps when it cannot.
+fn growing_module(pages: u32) -> Vec<u8> {
+    abi_module(
+        assay_runtime::ABI_VERSION,
+        "(i32.const 1024)",
+        &format!(
+            "(if (i32.eq (memory.grow (i32.const {pages})) (i32.const -1)) (then unreachable)) (i64.const 0)"
+        ),
+    )
+}
+
+#[test]
+fn a_module_s_limits_are_changed_after_it_loads_and_name_themselves() {
+    // 600 MiB: more than the default 512 MiB, which it stops at.
+    let host = Host::new(None, Limits::default()).unwrap();
+    let mut module = host.load(&growing_module(9600)).unwrap();
+    let err = module.call(b"{}").unwrap_err();
+    assert!(matches!(err, ModuleError::Memory(512)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("(limit `module-memory`; raise it with `--limit module-memory=…`"),
+        "{err}"
+    );
+    // Raised past the default (up to wasm32's 4 GiB), the growth fits.
+    let core = assay_core::Limits {
+        module_memory: 1 << 30,
+        ..assay_core::Limits::DEFAULT
+    };
+    module.set_limits(Limits::from(&core));
+    assert_eq!(module.limits().memory, 1 << 30);
+    assert_eq!(module.call(b"{}").unwrap(), "");
+    // The time limit is the module's too: lowered, a loop stops sooner.
+    let mut looping = host.load(&looping_module()).unwrap();
+    looping.set_limits(Limits {
+        time: Duration::from_millis(100),
+        ..Limits::default()
+    });
+    let started = Instant::now();
+    let err = looping.call(b"{}").unwrap_err();
+    assert!(
+        matches!(err, ModuleError::Time(t) if t == Duration::from_millis(100)),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("limit `module-time`"), "{err}");
+}

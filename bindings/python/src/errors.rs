@@ -2,13 +2,16 @@
 //! (`assay/_errors.py`) with structured fields; Rust builds their keyword
 //! arguments. Every message comes from core, which redacts secrets.
 
-use assay_core::PolicyError;
+use assay_core::{LimitError, PolicyError};
 use assay_host::LoadError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 /// An instance of `assay._errors.<class>(message, **kwargs)` as a `PyErr`.
+/// Messages that quote the caller's input (a str that looks like a path, a
+/// key) pass through the same redaction as core's: no token-shaped secret.
 pub fn raise(py: Python<'_>, class: &str, message: &str, kwargs: &Bound<'_, PyDict>) -> PyErr {
+    let message = assay_core::redact::redact_text(message);
     let made = py
         .import("assay._errors")
         .and_then(|m| m.getattr(class))
@@ -33,6 +36,19 @@ fn kwargs<'py>(py: Python<'py>, items: &[(&str, Option<&str>)]) -> Bound<'py, Py
 pub fn assay_error(py: Python<'_>, message: &str, hint: Option<&str>) -> PyErr {
     raise(py, "AssayError", message, &kwargs(py, &[("hint", hint)]))
 }
+
+/// `LimitError` for a `limits` entry that sets no limit.
+pub fn limit_error(py: Python<'_>, e: &LimitError) -> PyErr {
+    let name = match e {
+        LimitError::Unknown(name) | LimitError::NotAPair(name) => name.as_str(),
+        LimitError::Value { name, .. } => name,
+    };
+    let d = kwargs(py, &[("limit", Some(name)), ("hint", Some(LIMITS_HINT))]);
+    raise(py, "LimitError", &e.to_string(), &d)
+}
+
+/// The hint of a `LimitError`.
+const LIMITS_HINT: &str = "see docs/limits.md for the limits, their values and ceilings";
 
 /// `InputError` for input that cannot be read or is not a document.
 pub fn input_error(py: Python<'_>, message: &str, hint: Option<&str>) -> PyErr {

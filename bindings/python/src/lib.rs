@@ -16,16 +16,17 @@ mod in_place;
 mod report;
 
 use assay_core::api::{ErrorAnswer, DECIDE_HINT, OLD_FILE};
-use assay_core::check::{old_versions, FileOutcome};
+use assay_core::check::{old_versions_with, FileOutcome};
 use assay_core::eval::schema_files::NoFiles;
 use assay_core::redact::redact_text;
 use assay_core::report::DocResult;
+use assay_core::Limits;
 use assay_host::files::{
-    compile_policy_files, display, display_all, is_module, load_policy_set, read_file,
-    read_policies, walk, RefScope, MAX_FILE_BYTES,
+    compile_policy_files, display, display_all, is_module, load_policy_set, read_input,
+    read_policies, walk, RefScope,
 };
 use assay_host::{Evaluator, EvaluatorError};
-use errors::{input_error, input_error_at, load_error, policy_error};
+use errors::{input_error, input_error_at, limit_error, load_error, policy_error};
 use in_place::InPlace;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -100,7 +101,9 @@ fn path_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
     args::path_arg(name, obj).map(Some)
 }
 
-fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8>)>> {
+/// The input files at `path` (a file, or those in a directory), each at
+/// most `limit` bytes (the `file-bytes` limit).
+fn read_input_files(py: Python<'_>, path: &Path, limit: u64) -> PyResult<Vec<(String, Vec<u8>)>> {
     let label = display(path);
     let unreadable =
         |e: std::io::Error| input_error_at(py, Some(&label), None, &format!("cannot read: {e}"));
@@ -109,15 +112,21 @@ fn read_input_files(py: Python<'_>, path: &Path) -> PyResult<Vec<(String, Vec<u8
         .iter()
         .map(|f| {
             let name = display(f);
-            read_file(f, MAX_FILE_BYTES)
+            read_input(f, limit)
                 .map(|bytes| (name.clone(), bytes))
                 .map_err(|e| input_error_at(py, Some(&name), None, &format!("cannot read: {e}")))
         })
         .collect()
 }
 
-/// What the argument `name` (`doc` or `old`) holds.
-fn input_of(py: Python<'_>, name: &str, doc: &Bound<'_, PyAny>) -> PyResult<Input> {
+/// What the argument `name` (`doc` or `old`) holds; files are read
+/// within the `file-bytes` limit of `limits`.
+fn input_of(
+    py: Python<'_>,
+    name: &str,
+    doc: &Bound<'_, PyAny>,
+    limits: &Limits,
+) -> PyResult<Input> {
     // A dict first: it is the common case, and asking it for `__fspath__`
     // raises and clears an AttributeError, which costs more than the call.
     if doc.cast::<PyDict>().is_ok() {
@@ -132,7 +141,7 @@ fn input_of(py: Python<'_>, name: &str, doc: &Bound<'_, PyAny>) -> PyResult<Inpu
         return Ok(Input::Bytes(b.as_bytes().to_vec()));
     }
     if let Some(path) = path_of(name, doc)? {
-        return read_input_files(py, &path).map(Input::Files);
+        return read_input_files(py, &path, limits.file_bytes).map(Input::Files);
     }
     if let Ok(s) = doc.cast::<PyString>() {
         let text = text_of(s).map_err(|m| input_error(py, &m, None))?;
@@ -205,17 +214,17 @@ fn documents<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<In
         .map(Input::Documents)
 }
 
-fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>) -> PyResult<Old> {
+fn old_of(py: Python<'_>, old: Option<&Bound<'_, PyAny>>, limits: &Limits) -> PyResult<Old> {
     let Some(old) = old.filter(|o| !o.is_none()) else {
         return Ok(Old::default());
     };
     let from_bytes = |label: &str, bytes: &[u8], out: &mut Old| {
-        let (values, mut failures) = old_versions(label, bytes);
+        let (values, mut failures) = old_versions_with(label, bytes, limits);
         out.values.extend(values);
         out.failures.append(&mut failures);
     };
     let mut out = Old::default();
-    match input_of(py, "old", old)? {
+    match input_of(py, "old", old, limits)? {
         Input::Documents(values) => out.values = values,
         Input::Text(text) => from_bytes(OLD_FILE, text.as_bytes(), &mut out),
         Input::Bytes(bytes) => from_bytes(OLD_FILE, &bytes, &mut out),
@@ -294,14 +303,19 @@ fn evaluation_error(py: Python<'_>, e: EvaluatorError) -> PyErr {
     }
 }
 
-fn load_module(py: Python<'_>, path: &Path) -> PyResult<Policy> {
+fn load_module(py: Python<'_>, path: &Path, limits: Limits) -> PyResult<Policy> {
     let evaluator = py
-        .detach(|| Evaluator::load_module(path))
+        .detach(|| Evaluator::load_module(path).map(|e| e.with_limits(limits)))
         .map_err(|e| load_error(py, &e))?;
     Ok(Policy::new(evaluator, display(path)))
 }
 
-fn load_files(py: Python<'_>, paths: &[PathBuf], scope: RefScope) -> PyResult<Policy> {
+fn load_files(
+    py: Python<'_>,
+    paths: &[PathBuf],
+    scope: RefScope,
+    limits: Limits,
+) -> PyResult<Policy> {
     let source = display_all(paths);
     let set = py
         .detach(|| {
@@ -309,7 +323,50 @@ fn load_files(py: Python<'_>, paths: &[PathBuf], scope: RefScope) -> PyResult<Po
             compile_policy_files(&files, &schema_files, &source)
         })
         .map_err(|e| load_error(py, &e))?;
-    Ok(Policy::new(Evaluator::Native(set), source))
+    Ok(Policy::new(
+        Evaluator::Native(set.with_limits(limits)),
+        source,
+    ))
+}
+
+/// The `limits` argument: a dict of limit names (`cel-cost`, `cel_cost`)
+/// to values (numbers, or text such as `"64MiB"` and `"30s"`), over the
+/// defaults (docs/limits.md); a name or value that sets no limit raises
+/// `LimitError`.
+fn limits_arg(py: Python<'_>, limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
+    let Some(limits) = limits.filter(|l| !l.is_none()) else {
+        return Ok(Limits::DEFAULT);
+    };
+    let dict = limits.cast::<PyDict>().map_err(|_| {
+        PyTypeError::new_err(
+            "`limits` is a dict of limit names to values, e.g. {\"documents\": 500000}",
+        )
+    })?;
+    let mut out = Limits::DEFAULT;
+    for (name, value) in dict.iter() {
+        let name = name
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("the names in `limits` are str"))?;
+        let name = args::str_arg("limits", name)?;
+        // `bool` is an `int` to Python: not a limit's value.
+        let value = if value.is_instance_of::<pyo3::types::PyBool>() {
+            Value::Bool(value.extract()?)
+        } else {
+            convert::to_value(&value)?
+        };
+        out.set_value(name, &value)
+            .map_err(|e| limit_error(py, &e))?;
+    }
+    Ok(out)
+}
+
+/// Every limit a policy checks within, by name (docs/limits.md).
+fn limits_dict<'py>(py: Python<'py>, limits: &Limits) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (name, value) in limits.entries() {
+        out.set_item(name, convert::to_py(py, &value)?)?;
+    }
+    Ok(out)
 }
 
 /// Loads policies: YAML/JSON files, directories (every policy file below,
@@ -317,13 +374,15 @@ fn load_files(py: Python<'_>, paths: &[PathBuf], scope: RefScope) -> PyResult<Po
 /// `$ref`s read files under each policy's directory only, unless
 /// `allow_ref_outside`.
 #[pyfunction]
-#[pyo3(signature = (path, *paths, allow_ref_outside = false))]
+#[pyo3(signature = (path, *paths, allow_ref_outside = false, limits = None))]
 fn load(
     py: Python<'_>,
     path: &Bound<'_, PyAny>,
     paths: &Bound<'_, PyTuple>,
     allow_ref_outside: bool,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Policy> {
+    let limits = limits_arg(py, limits)?;
     let to_path = |name: &str, obj: &Bound<'_, PyAny>| -> PyResult<PathBuf> {
         match path_of(name, obj)? {
             Some(p) => Ok(p),
@@ -344,9 +403,9 @@ fn load(
             } else {
                 RefScope::Root
             };
-            load_files(py, &all, scope)
+            load_files(py, &all, scope, limits)
         }
-        1 if all.len() == 1 => load_module(py, &all[0]),
+        1 if all.len() == 1 => load_module(py, &all[0], limits),
         _ => Err(policy_error(
             py,
             &all.iter()
@@ -402,29 +461,39 @@ impl Policy {
     /// Policies from YAML (or JSON) text; `file` names it in errors. Schema
     /// `$ref`s to other files need `assay.load`.
     #[staticmethod]
-    #[pyo3(signature = (text, file = None), text_signature = "(text, file='<policy>')")]
+    #[pyo3(
+        signature = (text, file = None, *, limits = None),
+        text_signature = "(text, file='<policy>', *, limits=None)"
+    )]
     fn from_yaml(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
         file: Option<&Bound<'_, PyString>>,
+        limits: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Policy> {
+        let limits = limits_arg(py, limits)?;
         let file = args::opt_str_arg("file", file)?.unwrap_or("<policy>");
         let text = text_of(text).map_err(|m| policy_error(py, file, &m, None))?;
         let files = [(file.to_owned(), text.to_owned())];
         let set = py
             .detach(|| compile_policy_files(&files, &NoFiles, file))
             .map_err(|e| load_error(py, &e))?;
-        Ok(Policy::new(Evaluator::Native(set), file.to_owned()))
+        Ok(Policy::new(
+            Evaluator::Native(set.with_limits(limits)),
+            file.to_owned(),
+        ))
     }
 
     /// The built-in policy library (what `assay check` uses without `-p`).
     #[staticmethod]
-    fn defaults(py: Python<'_>) -> PyResult<Policy> {
+    #[pyo3(signature = (*, limits = None))]
+    fn defaults(py: Python<'_>, limits: Option<&Bound<'_, PyAny>>) -> PyResult<Policy> {
+        let limits = limits_arg(py, limits)?;
         let set = py
             .detach(|| load_policy_set(&[]))
             .map_err(|e| load_error(py, &e))?;
         Ok(Policy::new(
-            Evaluator::Native(set),
+            Evaluator::Native(set.with_limits(limits)),
             "<built-in library>".to_owned(),
         ))
     }
@@ -449,8 +518,9 @@ impl Policy {
                 return Ok(report);
             }
         }
-        let input = input_of(py, "doc", doc)?;
-        let old = old_of(py, old)?;
+        let limits = self.evaluator.limits();
+        let input = input_of(py, "doc", doc, limits)?;
+        let old = old_of(py, old, limits)?;
         let env = env.unwrap_or("");
         let evaluator = &self.evaluator;
         let Old { values, failures } = old;
@@ -532,6 +602,13 @@ impl Policy {
         let policies = serde_json::to_value(self.evaluator.describe())
             .map_err(|e| errors::assay_error(py, &e.to_string(), None))?;
         convert::to_py(py, &policies)
+    }
+
+    /// Every limit it checks within, by name: counts and bytes, and
+    /// `module-time` in seconds (docs/limits.md).
+    #[getter]
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        limits_dict(py, self.evaluator.limits())
     }
 
     /// Whether this is a compiled `.wasm` module run by wasmtime.

@@ -109,6 +109,20 @@ export interface PolicyInfo {
   checks?: Array<"schema" | "embedded" | "rules" | "secrets">;
   /** The JSON pointers of the policy's embedded files; absent when none. */
   embedded?: string[];
+  /** A validation policy's rules, in order, with their estimated CEL cost; absent when none. */
+  rules?: RuleInfo[];
+}
+
+export interface RuleInfo {
+  name: string;
+  /**
+   * The most CEL cost the rule's `expr`, `when` and `messageExpr` may spend
+   * together on one document (docs/cel.md, "How much work a rule may do").
+   * `"schema"`: every size it depends on is bounded by the policy; `"document
+   * limits"`: only by the document limits, and the run's budget stops the rule.
+   * `max` may be above `Number.MAX_SAFE_INTEGER`, and then is approximate.
+   */
+  estimatedCost: { max: number; boundedBy: "schema" | "document limits" };
 }
 
 /**
@@ -121,9 +135,43 @@ export type Bytes = ArrayBufferView | ArrayBuffer;
 /** A JSON value: what YAML and JSON documents parse into. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * Limits by name (docs/limits.md, "Configuring limits"): a number (a count,
+ * bytes, or seconds) or text such as `"64MiB"` or `"30s"`. Names may also be
+ * written `celCost` or `cel_cost`; a name or value that sets no limit throws
+ * InputError.
+ */
+export interface Limits {
+  depth?: number | string;
+  values?: number | string;
+  "document-bytes"?: number | string;
+  documents?: number | string;
+  "cel-cost"?: number | string;
+  "file-bytes"?: number | string;
+  "run-bytes"?: number | string;
+  "module-time"?: number | string;
+  "module-memory"?: number | string;
+  [name: string]: number | string | undefined;
+}
+
+/** Every limit in effect, by name; `module-time` in seconds. */
+export interface LimitValues {
+  depth: number;
+  values: number;
+  "document-bytes": number;
+  documents: number;
+  "cel-cost": number;
+  "file-bytes": number;
+  "run-bytes": number;
+  "module-time": number;
+  "module-memory": number;
+}
+
 export interface ValidateOptions {
   /** Environment name: selects per-environment params and rules. */
   env?: string;
+  /** Limits of this call, over the policy's. */
+  limits?: Limits;
   /** Previous versions (text, a list of documents or one document), seen by rules as `oldObject`. */
   old?: string | JsonValue | Bytes;
   /** File name reported in each result, as the CLI reports its input paths. */
@@ -134,6 +182,8 @@ export interface ValidateOptions {
 
 export interface PatchOptions {
   patchType?: "merge" | "json";
+  /** Limits of this call, over the policy's. */
+  limits?: Limits;
   env?: string;
   baseFile?: string;
   patchFile?: string;
@@ -149,6 +199,13 @@ export interface DecideOptions {
 export interface FromYamlOptions {
   /** The file name errors are located in (default `policy.yaml`). */
   file?: string;
+  /** The limits of every call on the policy (docs/limits.md). */
+  limits?: Limits;
+}
+
+export interface DefaultsOptions {
+  /** The limits of every call on the policy (docs/limits.md). */
+  limits?: Limits;
 }
 
 /** One problem of a policy that does not compile. */
@@ -212,6 +269,8 @@ export interface AdmissionReview {
 
 export interface ReviewOptions {
   env?: string;
+  /** Limits of this call, over the policy's. */
+  limits?: Limits;
   /** File name errors in a review given as text are located in. */
   file?: string;
 }
@@ -230,7 +289,9 @@ export class Policy {
   /** Compiles YAML text (one policy or several documents) or an object of file name → YAML text. Throws PolicyError. */
   static fromYaml(text: string | Record<string, string>, options?: FromYamlOptions): Policy;
   /** The built-in policy library. */
-  static defaults(): Policy;
+  static defaults(options?: DefaultsOptions): Policy;
+  /** Every limit its calls check within, by name. */
+  readonly limits: LimitValues;
   /** Checks YAML/JSON text (a stream of documents) or one document given as an object. */
   validate(document: string | JsonValue | Bytes, options?: ValidateOptions): Report;
   /** Checks `base` with `patch` applied, as `kubectl patch` would apply it. */

@@ -1,7 +1,7 @@
 // The package's API over the wasm-bindgen glue (assay_wasm.js). It holds no
 // logic: every call is a request of core's JSON call API (assay_core::api),
 // and every answer comes back as a plain object or a thrown error.
-import { Compiled } from "./assay_wasm.js";
+import { Compiled, readLimits } from "./assay_wasm.js";
 
 /** Base class of the errors this package throws. */
 export class AssayError extends Error {
@@ -56,10 +56,12 @@ function thrown(error, Kind) {
 }
 
 /** A compile error comes from the wasm side as the error answer's JSON text. */
-function compiled(make) {
+function compiled(make, limits) {
   needLoaded();
+  // Read first: a limit that sets nothing throws before anything is compiled.
+  if (limits !== undefined && limits !== null) limitsOf(limits);
   try {
-    return new Policy(token, make());
+    return new Policy(token, make(), limits === undefined || limits === null ? undefined : kebabNames(limits));
   } catch (e) {
     if (typeof e === "string") throw thrown(JSON.parse(e), PolicyError);
     throw e;
@@ -100,10 +102,13 @@ function answerOf(answer, key) {
  */
 function finiteOnly(key, value) {
   if (typeof value === "number" && !Number.isFinite(value)) {
-    throw new TypeError(`${value} at "${key}" is not a JSON number`);
+    // Not the key: a document's keys may be anything, a token too.
+    throw new NotFinite(`${value} is not a JSON number`);
   }
   return value;
 }
+
+class NotFinite extends TypeError {}
 
 /**
  * A request as JSON text; what JSON cannot hold (a cycle, a BigInt, with
@@ -113,11 +118,53 @@ function json(req, replacer) {
   try {
     return JSON.stringify(req, replacer);
   } catch (e) {
-    // V8's messages name the type or the property, never a value.
-    throw new InputError(`the input cannot be written as JSON: ${e.message}`, {
+    throw new InputError(`the input cannot be written as JSON: ${unwritable(e)}`, {
       hint: "pass plain objects, arrays, strings, finite numbers, booleans and null",
     });
   }
+}
+
+/**
+ * Why JSON.stringify failed, in words that quote nothing of the input:
+ * V8's message for a cycle names its properties, and a `toJSON` may throw
+ * any text, while a document's keys and values may hold a secret.
+ */
+function unwritable(e) {
+  if (e instanceof NotFinite) return e.message;
+  if (e instanceof RangeError) return "it is nested too deeply";
+  const message = String(e?.message ?? "");
+  if (message.includes("circular")) return "it holds a cycle";
+  if (message.includes("BigInt")) return "it holds a BigInt";
+  return `writing a value threw ${e?.name ?? "an error"}`;
+}
+
+/**
+ * Every limit of a `limits` object (docs/limits.md), the others at their
+ * defaults; a name or value that sets no limit is an InputError.
+ */
+function limitsOf(limits) {
+  if (limits === null || typeof limits !== "object" || Array.isArray(limits)) {
+    throw new TypeError("`limits` is an object of limit names to values, e.g. { documents: 500000 }");
+  }
+  try {
+    return JSON.parse(readLimits(json(limits, finiteOnly)));
+  } catch (e) {
+    if (typeof e === "string") throw thrown(JSON.parse(e), InputError);
+    throw e;
+  }
+}
+
+/**
+ * `limits` with its names written as docs/limits.md writes them
+ * (`celCost` and `cel_cost` are `cel-cost`), so that a call's own
+ * limits replace the policy's of the same name however either is spelt.
+ */
+function kebabNames(limits) {
+  const out = {};
+  for (const [name, value] of Object.entries(limits)) {
+    out[name.trim().replace(/([a-z0-9])([A-Z])/g, "$1-$2").replace(/_/g, "-").toLowerCase()] = value;
+  }
+  return out;
 }
 
 /** Drops `undefined` and `null` options, so core's defaults apply. */
@@ -135,15 +182,34 @@ function request(fields) {
  */
 export class Policy {
   #compiled;
+  /** The limits of `fromYaml`/`defaults`, as given; `undefined`: the defaults. */
+  #limits;
 
-  constructor(key, compiled) {
+  constructor(key, compiled, limits) {
     if (key !== token) throw new TypeError("use Policy.fromYaml(text) or Policy.defaults()");
     this.#compiled = compiled;
+    this.#limits = limits;
+  }
+
+  /** Every limit this policy's calls check within, by name (docs/limits.md). */
+  get limits() {
+    return limitsOf(this.#limits ?? {});
+  }
+
+  /** The `limits` of a request: the policy's, with a call's own over them. */
+  #limitsWith(own) {
+    if (own === undefined || own === null) return this.#limits;
+    if (typeof own !== "object" || Array.isArray(own)) {
+      throw new TypeError("`limits` is an object of limit names to values, e.g. { documents: 500000 }");
+    }
+    return { ...this.#limits, ...kebabNames(own) };
   }
 
   /**
    * Compiles one policy or a set: YAML text (one or more documents), or an
-   * object of file name → YAML text.
+   * object of file name → YAML text. `options.limits` (`{documents: 500000,
+   * "cel-cost": 2e7}`, docs/limits.md) are the limits of every call on it;
+   * a call's own `options.limits` go over them.
    */
   static fromYaml(text, options) {
     options ??= {};
@@ -158,12 +224,15 @@ export class Policy {
     } else {
       throw new TypeError("Policy.fromYaml takes YAML text or an object of file name → YAML text");
     }
-    return compiled(() => Compiled.load(JSON.stringify(files)));
+    return compiled(() => Compiled.load(JSON.stringify(files)), options.limits);
   }
 
-  /** The built-in policy library (what `assay check` uses without `-p`). */
-  static defaults() {
-    return compiled(() => Compiled.defaults());
+  /**
+   * The built-in policy library (what `assay check` uses without `-p`);
+   * `options.limits` as for `fromYaml`.
+   */
+  static defaults(options) {
+    return compiled(() => Compiled.defaults(), options?.limits);
   }
 
   /**
@@ -193,8 +262,8 @@ export class Policy {
    * that does not parse is a parse failure in it, under `oldFile`.
    */
   validate(document, options) {
-    const { env, old, file, oldFile } = options ?? {};
-    const req = request({ call: "check", file, env, old: text(old, "old"), oldFile });
+    const { env, old, file, oldFile, limits } = options ?? {};
+    const req = request({ call: "check", file, env, old: text(old, "old"), oldFile, limits: this.#limitsWith(limits) });
     const bytes = bytesOf(document);
     if (bytes === null) return this.#answer({ ...req, input: document }, "report", finiteOnly);
     // Bytes go to core as they are, so text that is not UTF-8 is a parse
@@ -204,7 +273,7 @@ export class Policy {
 
   /** Checks `base` after `patch` (texts), as `assay check --base --patch`. */
   validatePatch(base, patch, options) {
-    const { patchType, env, baseFile = "base.yaml", patchFile = "patch.yaml" } = options ?? {};
+    const { patchType, env, baseFile = "base.yaml", patchFile = "patch.yaml", limits } = options ?? {};
     return this.#answer(
       request({
         call: "checkPatch",
@@ -212,6 +281,7 @@ export class Policy {
         patch: { file: patchFile, text: patch },
         patchType,
         env,
+        limits: this.#limitsWith(limits),
       }),
       "report",
     );
@@ -231,9 +301,9 @@ export class Policy {
    * or its JSON/YAML text) with the AdmissionReview response to send back.
    */
   review(admissionReview, options) {
-    const { env, file } = options ?? {};
+    const { env, file, limits } = options ?? {};
     const review = text(admissionReview, "the AdmissionReview");
-    return this.#answer(request({ call: "review", review, file, env }), "review", finiteOnly);
+    return this.#answer(request({ call: "review", review, file, env, limits: this.#limitsWith(limits) }), "review", finiteOnly);
   }
 
   /** The policies of the set: name, kind and file. */

@@ -40,6 +40,24 @@ impl Compiled {
     }
 }
 
+/// Reads a `limits` object (JSON text) over the defaults: every limit by
+/// name, as JSON text (docs/limits.md). Throws an error answer (JSON text)
+/// naming what is wrong: an unknown name, a value that sets no limit.
+#[wasm_bindgen(js_name = readLimits)]
+pub fn read_limits(limits: &str) -> Result<String, String> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(limits)
+        .map_err(|_| bad_request("`limits` is an object of limit names to values"))?;
+    let limits = assay_core::Limits::DEFAULT
+        .with_object(&object)
+        .map_err(|e| bad_request(&e.to_string()))?;
+    let entries: serde_json::Map<String, serde_json::Value> = limits
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    Ok(serde_json::Value::Object(entries).to_string())
+}
+
 fn bad_request(message: &str) -> String {
     serde_json::json!({"error": {"message": message}}).to_string()
 }

@@ -56,14 +56,16 @@ function same(cli, ours, what) {
 /** One case, run by the CLI (`-p` the policy file, or the built-in library) and the package. */
 async function compareCase(policy, policyArgs, policyName, c) {
   const env = c.env ? ["--env", c.env] : [];
+  // A case's own limits: `--limit` for the CLI, `options.limits` here.
+  const limits = Object.entries(c.limits ?? {}).flatMap(([name, value]) => ["--limit", `${name}=${value}`]);
   if (c.input !== undefined) {
     const files = { "case.yaml": textOf(c.input) };
     if (c.old !== undefined) files["old.yaml"] = textOf(c.old);
     const cwd = dirWith(files);
     const old = c.old !== undefined ? ["--old", "old.yaml"] : [];
-    const cli = await runAssay(["check", "-o", "json", ...policyArgs, ...env, ...old, "case.yaml"], { cwd });
+    const cli = await runAssay(["check", "-o", "json", ...policyArgs, ...env, ...limits, ...old, "case.yaml"], { cwd });
     const ours = attempt(() =>
-      policy.validate(files["case.yaml"], { env: c.env, old: files["old.yaml"], file: "case.yaml", oldFile: "old.yaml" }),
+      policy.validate(files["case.yaml"], { env: c.env, old: files["old.yaml"], file: "case.yaml", oldFile: "old.yaml", limits: c.limits }),
     );
     same(cli, ours, "report");
   } else if (c.rollout !== undefined) {
@@ -75,8 +77,8 @@ async function compareCase(policy, policyArgs, policyName, c) {
   } else if (c.review !== undefined) {
     const text = textOf(c.review);
     const cwd = dirWith({ "review.yaml": text });
-    const cli = await runAssay(["review", ...policyArgs, ...env, "review.yaml"], { cwd });
-    same(cli, attempt(() => policy.review(text, { env: c.env, file: "review.yaml" })), "review");
+    const cli = await runAssay(["review", ...policyArgs, ...env, ...limits, "review.yaml"], { cwd });
+    same(cli, attempt(() => policy.review(text, { env: c.env, file: "review.yaml", limits: c.limits })), "review");
   } else {
     assert.fail(`case \`${c.name}\` has no input, rollout or review`);
   }

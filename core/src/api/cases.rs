@@ -3,13 +3,15 @@
 //! A case has an `input` document (validation: expected verdict and
 //! findings), a `rollout` input (state + metrics: expected decision) or a
 //! `review` (an AdmissionReview: expected `allowed`, verdict and findings).
+//! A validation or review case may set `limits` (docs/limits.md), over the
+//! run's.
 
-use super::{check_with_old, documents_of, OLD_FILE};
+use super::{check_with_old_within, documents_with, OLD_FILE};
 use crate::diag::Severity;
 use crate::diag::{Finding, Verdict};
+use crate::eval::limits::Limits;
 use crate::parse::parse_stream;
 use crate::policy::{typed, PolicyError, PolicyErrorKind};
-use crate::redact::redact_text;
 use crate::report::DocResult;
 use crate::rollout::{Action, DecisionInput, Outcome};
 use crate::set::PolicySet;
@@ -43,6 +45,9 @@ pub struct Case {
     /// An AdmissionReview request, as `assay review` reads it.
     #[serde(default)]
     pub review: Option<Value>,
+    /// Limits for this case, over the run's (`{documents: 2, cel-cost: 100}`).
+    #[serde(default)]
+    pub limits: Option<serde_json::Map<String, Value>>,
     pub expect: Expect,
 }
 
@@ -130,6 +135,15 @@ pub fn read_case_file(file: &str, text: &str) -> Result<Vec<LocatedCase>, Policy
     };
     let parsed: CaseFile = typed(file, &doc, "", &doc.value)?;
     for (i, case) in parsed.cases.iter().enumerate() {
+        if let Some(Err(e)) = case.limits.as_ref().map(|l| Limits::DEFAULT.with_object(l)) {
+            let pos = doc
+                .map
+                .locate(&format!("/cases/{i}/limits"))
+                .unwrap_or_default();
+            let message = format!("case `{}`: {e}", case.name);
+            return Err(PolicyError::at(PolicyErrorKind::Case, file, pos, message)
+                .with_hint("see docs/limits.md for the limits and their values"));
+        }
         if let Some(problem) = shape_problem(case) {
             let pos = doc.map.locate(&format!("/cases/{i}")).unwrap_or_default();
             return Err(
@@ -167,6 +181,9 @@ fn shape_problem(case: &Case) -> Option<&'static str> {
     if inputs != 1 {
         return Some("needs exactly one of `input`, `rollout` and `review`");
     }
+    if case.limits.is_some() && case.rollout.is_some() {
+        return Some("`limits` applies to validation and review cases");
+    }
     if case.old.is_some() && case.input.is_none() {
         return Some("`old` applies to validation inputs only (a review has `oldObject`)");
     }
@@ -202,7 +219,7 @@ fn shape_problem(case: &Case) -> Option<&'static str> {
 /// be checked against native evaluation on the same cases.
 pub fn request_of(c: &LocatedCase) -> Value {
     let env = &c.case.env;
-    match (&c.case.input, &c.case.rollout, &c.case.review) {
+    let mut request = match (&c.case.input, &c.case.rollout, &c.case.review) {
         (Some(input), _, _) => {
             serde_json::json!({"call": "check", "input": input, "env": env, "old": c.case.old})
         }
@@ -211,17 +228,75 @@ pub fn request_of(c: &LocatedCase) -> Value {
         }
         (None, rollout, _) => serde_json::json!({"call": "decide", "input": rollout,
             "env": Some(env).filter(|e| !e.is_empty()), "policy": c.policy}),
+    };
+    if let Some(limits) = &c.case.limits {
+        request["limits"] = Value::Object(limits.clone());
     }
+    request
 }
 
 /// Runs one case; `Err` lists every way the outcome differs from the
 /// expectation. A case may quote a secret (the message a finding should
 /// have, a value): the list is redacted like findings.
 pub fn run_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
-    outcome_of_case(set, c).map_err(|problems| problems.iter().map(|p| redact_text(p)).collect())
+    run_case_within(set, c, &set.limits)
 }
 
-fn outcome_of_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> {
+/// `run_case` with the run's `limits` (`assay test --limit`) rather than
+/// the set's; the case's own `limits` override them.
+pub fn run_case_within(
+    set: &PolicySet,
+    c: &LocatedCase,
+    limits: &Limits,
+) -> Result<(), Vec<String>> {
+    let limits = match &c.case.limits {
+        Some(own) => limits.with_object(own).map_err(|e| vec![e.to_string()])?,
+        None => *limits,
+    };
+    outcome_of_case(set, c, &limits).map_err(|mut problems| {
+        redact_problems(c, &mut problems);
+        problems
+    })
+}
+
+/// A failing case's problems may quote a secret of its input (the message a
+/// finding should have had): they are redacted of token-shaped values and
+/// of what each of the case's documents holds that a finding's message
+/// would not show (`redact::redact_findings`).
+fn redact_problems(c: &LocatedCase, problems: &mut [String]) {
+    let none = crate::redact::Withheld::default();
+    let mut docs = vec![Value::Null];
+    let case = &c.case;
+    for v in [&case.input, &case.old, &case.rollout, &case.review] {
+        match v {
+            Some(Value::String(text)) => {
+                let parsed = parse_stream(text).into_iter().filter_map(Result::ok);
+                docs.extend(parsed.map(|d| d.value));
+            }
+            Some(Value::Array(items)) => docs.extend(items.iter().cloned()),
+            Some(other) => docs.push(other.clone()),
+            None => {}
+        }
+    }
+    // A review's objects, and a List's items, are documents of their own
+    // (a Secret is known by its `kind`).
+    for i in 0..docs.len() {
+        let doc = &docs[i];
+        let mut inner: Vec<Value> = ["/request/object", "/request/oldObject"]
+            .iter()
+            .filter_map(|p| doc.pointer(p).cloned())
+            .collect();
+        if let Some(Value::Array(items)) = doc.get("items") {
+            inner.extend(items.iter().cloned());
+        }
+        docs.extend(inner);
+    }
+    for doc in &docs {
+        crate::redact::redact_messages(problems.iter_mut(), doc, None, &none);
+    }
+}
+
+fn outcome_of_case(set: &PolicySet, c: &LocatedCase, limits: &Limits) -> Result<(), Vec<String>> {
     // A misspelt name filtered every result away, and an expected pass passed.
     if let Some(p) = &c.policy {
         let loaded = set.policies.iter().map(|x| &x.name);
@@ -235,24 +310,29 @@ fn outcome_of_case(set: &PolicySet, c: &LocatedCase) -> Result<(), Vec<String>> 
     match (&c.case.input, &c.case.rollout, &c.case.review) {
         (Some(input), _, _) => {
             let old = c.case.old.clone();
-            let outcome =
-                check_with_old(set, documents_of(input), None, &c.case.env, old, OLD_FILE);
+            let docs = documents_with(input, limits);
+            let env = &c.case.env;
+            let outcome = check_with_old_within(set, docs, None, env, old, OLD_FILE, limits);
             compare_results(c, &outcome.results)
         }
         (None, Some(rollout), _) => run_rollout_case(set, c, rollout),
-        (None, None, Some(review)) => run_review_case(set, c, review),
+        (None, None, Some(review)) => run_review_case(set, c, review, limits),
         (None, None, None) => Err(vec![
             "the case has no `input`, `rollout` or `review`".to_owned()
         ]),
     }
 }
 
-fn run_review_case(set: &PolicySet, c: &LocatedCase, review: &Value) -> Result<(), Vec<String>> {
+fn run_review_case(
+    set: &PolicySet,
+    c: &LocatedCase,
+    review: &Value,
+    limits: &Limits,
+) -> Result<(), Vec<String>> {
     let e = &c.case.expect;
-    let reviewed = match documents_of(review).into_iter().next() {
-        Some(Ok(doc)) => {
-            crate::check::review::review(set, doc, None, &c.case.env).map_err(|e| e.to_string())
-        }
+    let reviewed = match documents_with(review, limits).into_iter().next() {
+        Some(Ok(doc)) => crate::check::review::review(set, doc, None, &c.case.env, limits)
+            .map_err(|e| e.to_string()),
         Some(Err(e)) => Err(format!(
             "{}:{}: does not parse: {}",
             e.line, e.column, e.message

@@ -10,7 +10,10 @@
 //! "text"}, "patchType": "merge"|"json", "env"}`, `{"call": "decide",
 //! "input": {"state", "metrics", "env"?}, "env"?, "policy"?}`, `{"call":
 //! "review", "review": ADMISSION_REVIEW (text or object), "file"?, "env"?}`
-//! or `{"call": "describe"}`.
+//! or `{"call": "describe"}`. `check`, `checkPatch` and `review` take
+//! `"limits": {NAME: VALUE, ...}` too (docs/limits.md, "Configuring
+//! limits"): the call is checked within them (the others at their
+//! defaults) rather than within the set's.
 //! Answer: `{"report": REPORT}` (the CLI's `-o json`), `{"decision":
 //! DECISION}` (`assay decide -o json`), `{"review": ADMISSION_RESPONSE,
 //! "report": REPORT}`, `{"policies": [...]}`, or `{"error": {"message",
@@ -24,9 +27,10 @@ pub mod cases;
 
 use crate::check::patch::PatchType;
 use crate::check::review::ReviewError;
-use crate::check::{check_documents, check_patch, old_versions, FileOutcome};
+use crate::check::{check_documents_with, check_patch_with, old_versions_with, FileOutcome};
 use crate::diag::Pos;
-use crate::parse::{parse_input, parse_input_text, parse_stream, Document, SourceMap, SyntaxError};
+use crate::eval::limits::Limits;
+use crate::parse::{parse_input_with, parse_stream_with, Document, SourceMap, SyntaxError};
 use crate::policy::{PolicyError, PolicyErrorKind};
 use crate::report::{DocResult, Report};
 use crate::rollout::{Decision, DecisionInput};
@@ -57,6 +61,10 @@ pub enum Request {
         /// The name that parse failures of `old` text are reported under.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         old_file: Option<String>,
+        /// The limits to check within (docs/limits.md): those it names, the
+        /// others at their defaults; absent, the set's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limits: Option<Limits>,
     },
     #[serde(rename_all = "camelCase")]
     CheckPatch {
@@ -66,6 +74,8 @@ pub enum Request {
         patch_type: PatchType,
         #[serde(default)]
         env: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limits: Option<Limits>,
     },
     /// A rollout decision: `input` is the `{env?, state, metrics}` of docs/rollout.md,
     /// or that object as JSON text (what `assay decide` reads).
@@ -85,6 +95,8 @@ pub enum Request {
         file: Option<String>,
         #[serde(default)]
         env: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limits: Option<Limits>,
     },
     Describe,
 }
@@ -121,6 +133,40 @@ pub struct PolicyInfo {
     /// one file of a ConfigMap can tell whether a policy reads that file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embedded: Vec<String>,
+    /// A validation policy's rules, in order, with their estimated CEL cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleInfo>,
+}
+
+/// One rule of a policy, as `describe` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleInfo {
+    pub name: String,
+    pub estimated_cost: EstimatedCost,
+}
+
+/// The most CEL cost a rule's `expr`, `when` and `messageExpr` may spend
+/// together on one document (docs/cel.md, "How much work a rule may do").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EstimatedCost {
+    pub max: u64,
+    pub bounded_by: CostBound,
+}
+
+/// What bounds an estimated cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CostBound {
+    /// The policy: its schema's `maxItems`, `maxProperties`, `maxLength`,
+    /// `enum` and `const`, its params, the rule's literals. A rule over the
+    /// default budget this way does not load.
+    #[serde(rename = "schema")]
+    Schema,
+    /// The document limits alone (with their default values): the budget
+    /// of the run stops the rule on a document that takes it that far.
+    #[serde(rename = "document limits")]
+    DocumentLimits,
 }
 
 /// An answer of the call API, written straight to JSON text (building a
@@ -176,14 +222,18 @@ pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String 
             env,
             old,
             old_file,
-        }) => check(
-            set,
-            parse_input(file.as_deref(), input),
-            file,
-            &env,
-            old,
-            old_file,
-        ),
+            limits,
+        }) => {
+            let limits = limits.unwrap_or(set.limits);
+            check(
+                set,
+                parse_input_with(file.as_deref(), input, limits.parse()),
+                file,
+                &env,
+                (old, old_file),
+                &limits,
+            )
+        }
         Ok(_) => error(
             "bad request: only a check without `input` takes its input as bytes",
             REQUEST_HINT,
@@ -246,10 +296,24 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
         environments,
         checks: Vec::new(),
         embedded: Vec::new(),
+        rules: Vec::new(),
     };
     let validation = set.policies.iter().map(|p| PolicyInfo {
         checks: p.checks().into_iter().map(str::to_owned).collect(),
         embedded: p.embedded_paths().map(str::to_owned).collect(),
+        rules: p
+            .rule_costs()
+            .map(|(name, cost)| RuleInfo {
+                name: name.to_owned(),
+                estimated_cost: EstimatedCost {
+                    max: cost.max,
+                    bounded_by: match cost.bounded_by_policy {
+                        true => CostBound::Schema,
+                        false => CostBound::DocumentLimits,
+                    },
+                },
+            })
+            .collect(),
         ..info(&p.name, "ValidationPolicy", &p.file, p.environments.clone())
     });
     let rollout = set.rollouts.iter().map(|p| {
@@ -269,15 +333,19 @@ pub fn answer(set: &PolicySet, request: Request) -> Answer {
             env,
             old,
             old_file,
-        } => match input {
-            Some(input) => match &input {
+            limits,
+        } => match (input, limits.unwrap_or(set.limits)) {
+            (Some(input), limits) => match &input {
                 Value::String(text) => {
-                    let docs = parse_input_text(file.as_deref(), text);
-                    check(set, docs, file, &env, old, old_file)
+                    let docs = parse_input_with(file.as_deref(), text.as_bytes(), limits.parse());
+                    check(set, docs, file, &env, (old, old_file), &limits)
                 }
-                other => check(set, documents_of(other), file, &env, old, old_file),
+                other => {
+                    let docs = documents_with(other, &limits);
+                    check(set, docs, file, &env, (old, old_file), &limits)
+                }
             },
-            None => error(
+            (None, _) => error(
                 "bad request: a check needs `input`",
                 "give the document text or value as `input`",
             ),
@@ -287,13 +355,16 @@ pub fn answer(set: &PolicySet, request: Request) -> Answer {
             patch,
             patch_type,
             env,
+            limits,
         } => {
-            let outcome = check_patch(
+            let limits = limits.unwrap_or(set.limits);
+            let outcome = check_patch_with(
                 set,
                 (&base.file, &base.text),
                 (&patch.file, &patch.text),
                 patch_type,
                 &env,
+                &limits,
             );
             Answer::Report {
                 report: Report::new(outcome.documents, outcome.checked, outcome.results),
@@ -316,10 +387,16 @@ pub fn answer(set: &PolicySet, request: Request) -> Answer {
                 Err(message) => error(&message, DECIDE_HINT),
             }
         }
-        Request::Review { review, file, env } => {
+        Request::Review {
+            review,
+            file,
+            env,
+            limits,
+        } => {
+            let limits = limits.unwrap_or(set.limits);
             let file = file.as_deref();
-            let reviewed = match documents_of(&review).into_iter().next() {
-                Some(Ok(doc)) => crate::check::review::review(set, doc, file, &env),
+            let reviewed = match documents_with(&review, &limits).into_iter().next() {
+                Some(Ok(doc)) => crate::check::review::review(set, doc, file, &env, &limits),
                 Some(Err(e)) => Err(ReviewError {
                     message: format!("does not parse: {}", e.message),
                     at: Some(Pos {
@@ -373,17 +450,18 @@ impl ErrorAnswer {
     }
 }
 
-/// The report of checking `docs` against the previous versions `old`.
+/// The report of checking `docs` against the previous versions `old`
+/// (reported under their file name, if any).
 fn check(
     set: &PolicySet,
     docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
     file: Option<String>,
     env: &str,
-    old: Option<Value>,
-    old_file: Option<String>,
+    (old, old_file): (Option<Value>, Option<String>),
+    limits: &Limits,
 ) -> Answer {
     let old_file = old_file.as_deref().unwrap_or(OLD_FILE);
-    let outcome = check_with_old(set, docs, file.as_deref(), env, old, old_file);
+    let outcome = check_with_old_within(set, docs, file.as_deref(), env, old, old_file, limits);
     Answer::Report {
         report: Report::new(outcome.documents, outcome.checked, outcome.results),
     }
@@ -400,12 +478,33 @@ pub fn check_with_old(
     old: Option<Value>,
     old_file: &str,
 ) -> FileOutcome {
-    let (old, failures) = old_documents(old, old_file);
+    check_with_old_within(set, docs, file, env, old, old_file, &set.limits)
+}
+
+/// `check_with_old` within `limits` rather than the set's.
+pub fn check_with_old_within(
+    set: &PolicySet,
+    docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
+    file: Option<&str>,
+    env: &str,
+    old: Option<Value>,
+    old_file: &str,
+    limits: &Limits,
+) -> FileOutcome {
+    let (old, failures) = old_documents_with(old, old_file, limits);
     let mut outcome = FileOutcome {
         results: failures,
         ..FileOutcome::default()
     };
-    outcome.append(check_documents(set, file, docs, env, &old, &[]));
+    outcome.append(check_documents_with(
+        set,
+        file,
+        docs,
+        env,
+        &old,
+        &[],
+        limits,
+    ));
     outcome
 }
 
@@ -418,10 +517,19 @@ pub const OLD_FILE: &str = "<old>";
 /// for each document of the text that does not parse: the CLI reports its
 /// `--old` file's failures the same way (`check::old_versions`).
 pub fn old_documents(old: Option<Value>, file: &str) -> (Vec<Value>, Vec<DocResult>) {
+    old_documents_with(old, file, &Limits::DEFAULT)
+}
+
+/// `old_documents`, text parsed within `limits`.
+pub fn old_documents_with(
+    old: Option<Value>,
+    file: &str,
+    limits: &Limits,
+) -> (Vec<Value>, Vec<DocResult>) {
     match old {
         // A list of documents, as hosts that parsed them pass them.
         Some(Value::Array(documents)) => (documents, Vec::new()),
-        Some(Value::String(text)) => old_versions(file, text.as_bytes()),
+        Some(Value::String(text)) => old_versions_with(file, text.as_bytes(), limits),
         Some(document) => (vec![document], Vec::new()),
         None => (Vec::new(), Vec::new()),
     }
@@ -429,8 +537,13 @@ pub fn old_documents(old: Option<Value>, file: &str) -> (Vec<Value>, Vec<DocResu
 
 /// Text is a stream of documents; any other value is one document.
 pub fn documents_of(input: &Value) -> Vec<Result<Document, SyntaxError>> {
+    documents_with(input, &Limits::DEFAULT)
+}
+
+/// `documents_of`, text parsed within `limits`.
+pub fn documents_with(input: &Value, limits: &Limits) -> Vec<Result<Document, SyntaxError>> {
     match input {
-        Value::String(text) => parse_stream(text),
+        Value::String(text) => parse_stream_with(text, limits.parse()),
         other => vec![Ok(Document {
             index: 0,
             value: other.clone(),

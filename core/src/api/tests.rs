@@ -34,6 +34,7 @@ fn typed_requests_keep_the_wire_format() {
         env: "production".to_owned(),
         old: None,
         old_file: None,
+        limits: None,
     };
     let text = serde_json::to_string(&typed).unwrap_or_default();
     assert_eq!(
@@ -51,6 +52,7 @@ fn typed_requests_keep_the_wire_format() {
         },
         patch_type: PatchType::Json,
         env: String::new(),
+        limits: None,
     };
     let text = serde_json::to_string(&patch).unwrap_or_default();
     assert!(text.contains(r#""call":"checkPatch""#), "{text}");
@@ -67,6 +69,10 @@ fn typed_requests_keep_the_wire_format() {
             review: json!("kind: AdmissionReview\n"),
             file: None,
             env: String::new(),
+            limits: Some(Limits {
+                documents: 3,
+                ..Limits::default()
+            }),
         },
         Request::Describe,
     ] {
@@ -301,4 +307,159 @@ fn describe_names_the_environments_of_each_policy() {
             ("r".to_owned(), names(&["qa"])),
         ]
     );
+}
+
+/// The findings of a `check` call as (rule, line, message).
+fn findings_of(answer: &Value) -> Vec<(String, Option<u64>, String)> {
+    let results = answer["report"]["results"].as_array().cloned();
+    results
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().cloned().unwrap_or_default())
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (text("rule"), f["line"].as_u64(), text("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_lowered_documents_limit_checks_the_first_documents_and_says_where_it_stopped() {
+    let stream = "n: 1\n---\nn: 12\n---\nn: 13\n---\nn: 14\n";
+    let a = answer_of(
+        &json!({"call": "check", "input": stream, "limits": {"documents": 2}}).to_string(),
+    );
+    let found = findings_of(&a);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "small");
+    let (rule, line, message) = &found[1];
+    assert_eq!((rule.as_str(), *line), ("limit", Some(5)));
+    assert!(
+        message.starts_with("more than 2 documents in this stream; this one and the rest are not checked (limit `documents`; raise it with `--limit documents=…`"),
+        "{message}"
+    );
+    assert_eq!(a["report"]["results"][2]["document"], 2);
+    assert_eq!(a["report"]["summary"]["documents"], 3);
+    // By default all four are checked.
+    let all = answer_of(&json!({"call": "check", "input": stream}).to_string());
+    assert_eq!(findings_of(&all).len(), 3);
+}
+
+#[test]
+fn lowered_parse_limits_are_limit_findings_and_the_other_documents_are_checked() {
+    let deep = "a: {b: {c: {d: 1}}}\n---\nn: 12\n";
+    for (limits, input, says) in [
+        (
+            json!({"depth": 3}),
+            deep,
+            "nesting deeper than 3 levels (limit `depth`",
+        ),
+        (
+            json!({"values": 4}),
+            deep,
+            "more than 4 values (aliases expanded) (limit `values`",
+        ),
+        (
+            json!({"document-bytes": "3B"}),
+            deep,
+            "more than 3 bytes of text (aliases expanded) (limit `document-bytes`",
+        ),
+    ] {
+        let request = json!({"call": "check", "input": input, "limits": limits});
+        let found = findings_of(&answer_of(&request.to_string()));
+        assert_eq!(found.len(), 2, "{limits}: {found:?}");
+        assert_eq!(found[0].0, "limit", "{found:?}");
+        assert!(found[0].2.contains(says), "{limits}: {}", found[0].2);
+        assert_eq!(found[1].0, "small", "the next document is still checked");
+    }
+    // Raised, a document deeper than the default parses.
+    let deeper: String = (0..200)
+        .map(|i| format!("{}a:\n", "  ".repeat(i)))
+        .collect();
+    let default = findings_of(&answer_of(
+        &json!({"call": "check", "input": deeper}).to_string(),
+    ));
+    assert_eq!(default[0].0, "limit");
+    assert!(
+        default[0].2.contains("deeper than 128 levels"),
+        "{default:?}"
+    );
+    let raised = json!({"call": "check", "input": deeper, "limits": {"depth": 256}});
+    let raised = findings_of(&answer_of(&raised.to_string()));
+    assert!(raised.iter().all(|f| f.0 != "limit"), "{raised:?}");
+}
+
+#[test]
+fn the_cel_cost_limit_is_taken_from_the_request() {
+    let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: p}\nspec:\n  rules:\n    - {name: unique, expr: 'object.l.all(c, object.l.exists_one(d, d == c))'}\n";
+    let set = match PolicySet::load(&[("p.yaml".to_owned(), policy.to_owned())]) {
+        Ok(s) => s,
+        Err(e) => unreachable!("{e:?}"),
+    };
+    let input = json!({"l": (0..40).collect::<Vec<_>>()});
+    let ask = |limits: Value| {
+        let request = json!({"call": "check", "input": input, "limits": limits});
+        serde_json::from_str::<Value>(&call(&set, request.to_string().as_bytes()))
+            .unwrap_or_default()
+    };
+    assert_eq!(ask(json!({}))["report"]["verdict"], "pass");
+    let low = findings_of(&ask(json!({"cel-cost": 500})));
+    assert_eq!(low.len(), 1, "{low:?}");
+    assert!(
+        low[0]
+            .2
+            .contains("CEL cost budget of 500 (limit `cel-cost`"),
+        "{}",
+        low[0].2
+    );
+    // A review's rules run within it too.
+    let review = json!({"call": "review", "limits": {"celCost": 500}, "review": {
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {"uid": "u", "object": input}}});
+    let a: Value =
+        serde_json::from_str(&call(&set, review.to_string().as_bytes())).unwrap_or_default();
+    assert_eq!(a["review"]["response"]["allowed"], false, "{a}");
+}
+
+#[test]
+fn embedded_files_are_parsed_with_the_documents_limits() {
+    let policy = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: e}\nspec:\n  embedded:\n    - {path: /data/f, format: yaml}\n";
+    let set = match PolicySet::load(&[("e.yaml".to_owned(), policy.to_owned())]) {
+        Ok(s) => s,
+        Err(e) => unreachable!("{e:?}"),
+    };
+    let input = "data:\n  f: '{a: {b: {c: 1}}}'\n";
+    let ask = |limits: Value| {
+        let request = json!({"call": "check", "input": input, "limits": limits});
+        serde_json::from_str::<Value>(&call(&set, request.to_string().as_bytes()))
+            .unwrap_or_default()
+    };
+    assert_eq!(ask(json!({}))["report"]["verdict"], "pass");
+    let found = findings_of(&ask(json!({"depth": 2})));
+    assert!(
+        found.iter().any(|f| f.2.contains("limit `depth`")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_wrong_limit_is_a_bad_request_naming_the_limits() {
+    for (limits, says) in [
+        (
+            json!({"documnets": 2}),
+            "unknown limit `documnets`; the limits are depth, values",
+        ),
+        (json!({"depth": 100000}), "above its ceiling of 1000"),
+        (
+            json!({"documents": "lots"}),
+            "limit `documents`: `lots` is not a whole number",
+        ),
+        (json!({"documents": 0}), "must be at least 1"),
+    ] {
+        let a =
+            answer_of(&json!({"call": "check", "input": "n: 1\n", "limits": limits}).to_string());
+        let message = a["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("bad request: "), "{a}");
+        assert!(message.contains(says), "{message}");
+    }
 }

@@ -41,7 +41,7 @@ pub const MAX_VALUE_BYTES: u64 = 16 << 20;
 /// Bytes of a built or scanned string that cost one unit.
 pub const BYTES_PER_UNIT: u64 = 16;
 /// What one list element or map entry counts for, beside its contents.
-const ELEMENT_BYTES: u64 = 32;
+pub(super) const ELEMENT_BYTES: u64 = 32;
 
 /// Wraps a comprehension's range: charges its size.
 pub(super) const RANGE: &str = "@assay_range";
@@ -67,7 +67,8 @@ impl Stop {
         match self {
             Stop::Budget(budget) => format!(
                 "rule `{rule}` could not be evaluated: it stopped after exceeding its CEL cost \
-                 budget of {budget} (the limit on CEL work per rule and document, see \
+                 budget of {budget} (limit `cel-cost`, the CEL work per rule and document; \
+                 raise it with `--limit cel-cost=…` or the API's `limits`, see \
                  docs/limits.md); simplify the expression, e.g. avoid comprehensions nested \
                  over long lists"
             ),

@@ -7,7 +7,7 @@ use super::values::cached_regex;
 /// Functions rules may call, for catching typos when a policy loads (the
 /// `cel` crate does not expose its declarations). Operators and the
 /// internal names macros expand to start with a non-letter or hold `@`.
-const KNOWN_FUNCTIONS: &[&str] = &[
+pub(super) const KNOWN_FUNCTIONS: &[&str] = &[
     // standard library
     "size",
     "contains",

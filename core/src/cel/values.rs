@@ -82,6 +82,15 @@ fn display_nested(v: &Value, depth: usize) -> String {
                 .collect();
             format!("{{{}}}", entries.join(", "))
         }
+        // An optional (`object.?spec`) shows its value like any other;
+        // `Debug` would print a map in hash order, different on each run.
+        Value::Opaque(_) => match <&cel::objects::OptionalValue>::try_from(v) {
+            Ok(optional) => match optional.value() {
+                Some(inner) => format!("optional.of({})", display_nested(inner, depth + 1)),
+                None => "optional.none()".to_owned(),
+            },
+            Err(_) => "an opaque value".to_owned(),
+        },
         other => format!("{other:?}"),
     }
 }

@@ -5,9 +5,10 @@ pub mod review;
 
 use crate::diag::Severity;
 use crate::diag::{Finding, Verdict};
+use crate::eval::limits::Limits;
 use crate::eval::{CompiledPolicy, EvalInput, Identity};
 use crate::parse::{
-    parse_bytes, parse_input, parse_input_text, parse_stream, utf8_error, Document, SyntaxError,
+    parse_input_with, parse_stream_with, raise_note, utf8_error, Document, SyntaxError,
 };
 use crate::report::DocResult;
 use crate::set::PolicySet;
@@ -74,11 +75,13 @@ pub fn decode(bytes: &[u8]) -> Result<&str, SyntaxError> {
     std::str::from_utf8(bytes).map_err(|e| utf8_error(bytes, &e))
 }
 
+/// A document that does not parse: rule `parse`, or `limit` when it went
+/// over one of the parse limits.
 pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
     failure(
         file,
         e.index,
-        "parse",
+        if e.limit.is_some() { "limit" } else { "parse" },
         format!("does not parse: {}", e.message),
         Some((e.line, e.column)),
     )
@@ -114,8 +117,9 @@ pub fn failure(
     }
 }
 
-/// Checks every document of one input against the policy set.
-/// `old` holds previous versions, paired by apiVersion/kind/namespace/name.
+/// Checks every document of one input against the policy set, within its
+/// limits. `old` holds previous versions, paired by
+/// apiVersion/kind/namespace/name.
 pub fn check_documents(
     set: &PolicySet,
     file: Option<&str>,
@@ -124,10 +128,30 @@ pub fn check_documents(
     old: &[Value],
     changed: &[String],
 ) -> FileOutcome {
+    check_documents_with(set, file, docs, env, old, changed, &set.limits)
+}
+
+/// `check_documents` within `limits` rather than the set's: at most
+/// `limits.documents` documents are checked; the first one after them is a
+/// `limit` finding, and the rest are not read.
+pub fn check_documents_with(
+    set: &PolicySet,
+    file: Option<&str>,
+    docs: impl IntoIterator<Item = Result<Document, SyntaxError>>,
+    env: &str,
+    old: &[Value],
+    changed: &[String],
+    limits: &Limits,
+) -> FileOutcome {
     let mut out = FileOutcome::default();
     let mut secrets = Vec::new();
     for doc in docs.into_iter().flat_map(list_items) {
         out.documents += 1;
+        if out.documents > limits.documents {
+            out.results
+                .push(too_many_documents(file, &doc, limits.documents));
+            break;
+        }
         let doc = match doc {
             Ok(d) => d,
             Err(e) => {
@@ -146,6 +170,8 @@ pub fn check_documents(
             env,
             old: old_doc,
             request: None,
+            cel_cost: limits.cel_cost,
+            parse: limits.parse(),
         };
         check_one(set, file, &doc, &input, changed, &mut out);
     }
@@ -161,6 +187,29 @@ pub fn check_documents(
         crate::redact::redact_findings(findings, &Value::Null, None, &withheld);
     }
     out
+}
+
+/// The finding on the first document past the `documents` limit, `limit`.
+pub fn too_many_documents(
+    file: Option<&str>,
+    doc: &Result<Document, SyntaxError>,
+    limit: usize,
+) -> DocResult {
+    let (index, at) = match doc {
+        Ok(d) => (d.index, d.map.locate("")),
+        Err(e) => (e.index, Some(e.pos())),
+    };
+    let message = format!(
+        "more than {limit} documents in this stream; this one and the rest are not checked ({})",
+        raise_note("documents")
+    );
+    failure(
+        file,
+        index,
+        "limit",
+        message,
+        at.map(|p| (p.line, p.column)),
+    )
 }
 
 /// Checks one parsed document, adding its results to `out`.
@@ -226,7 +275,7 @@ pub fn check_text(
     env: &str,
     old: &[Value],
 ) -> FileOutcome {
-    check_documents(set, file, parse_input_text(file, text), env, old, &[])
+    check_bytes_with(set, file, text.as_bytes(), env, old, &set.limits)
 }
 
 /// Parses and checks one input's bytes; a document with invalid UTF-8 is a
@@ -238,16 +287,39 @@ pub fn check_bytes(
     env: &str,
     old: &[Value],
 ) -> FileOutcome {
-    check_documents(set, file, parse_input(file, bytes), env, old, &[])
+    check_bytes_with(set, file, bytes, env, old, &set.limits)
+}
+
+/// `check_bytes` within `limits`.
+pub fn check_bytes_with(
+    set: &PolicySet,
+    file: Option<&str>,
+    bytes: &[u8],
+    env: &str,
+    old: &[Value],
+    limits: &Limits,
+) -> FileOutcome {
+    let docs = parse_input_with(file, bytes, limits.parse());
+    check_documents_with(set, file, docs, env, old, &[], limits)
 }
 
 /// The documents of a previous version (`--old`): their values, and a parse
 /// finding for each one that does not parse, since a lost old version would
 /// silently switch off every rule that compares with `oldObject`.
 pub fn old_versions(file: &str, bytes: &[u8]) -> (Vec<Value>, Vec<DocResult>) {
+    old_versions_with(file, bytes, &Limits::DEFAULT)
+}
+
+/// `old_versions`, each document parsed within `limits`.
+pub fn old_versions_with(
+    file: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> (Vec<Value>, Vec<DocResult>) {
     let mut values = Vec::new();
     let mut failures = Vec::new();
-    for doc in parse_bytes(bytes).into_iter().flat_map(list_items) {
+    let docs = crate::parse::Documents::with_limits(bytes, limits.parse());
+    for doc in docs.flat_map(list_items) {
         match doc {
             Ok(d) => values.push(d.value),
             Err(e) => failures.push(parse_failure(Some(file), &e)),
@@ -288,8 +360,8 @@ fn list_items(doc: Result<Document, SyntaxError>) -> Vec<Result<Document, Syntax
         .collect()
 }
 
-fn first_document(file: &str, text: &str) -> Result<Document, Box<DocResult>> {
-    match parse_stream(text).into_iter().next() {
+fn first_document(file: &str, text: &str, limits: &Limits) -> Result<Document, Box<DocResult>> {
+    match parse_stream_with(text, limits.parse()).into_iter().next() {
         Some(Ok(d)) => Ok(d),
         Some(Err(e)) => Err(Box::new(parse_failure(Some(file), &e))),
         None => Err(Box::new(failure(
@@ -312,16 +384,28 @@ pub fn check_patch(
     kind: crate::check::patch::PatchType,
     env: &str,
 ) -> FileOutcome {
+    check_patch_with(set, base, patch, kind, env, &set.limits)
+}
+
+/// `check_patch` within `limits`.
+pub fn check_patch_with(
+    set: &PolicySet,
+    base: (&str, &str),
+    patch: (&str, &str),
+    kind: crate::check::patch::PatchType,
+    env: &str,
+    limits: &Limits,
+) -> FileOutcome {
     let fail = |r: Box<DocResult>| FileOutcome {
         documents: 1,
         checked: 0,
         results: vec![*r],
     };
-    let base_doc = match first_document(base.0, base.1) {
+    let base_doc = match first_document(base.0, base.1, limits) {
         Ok(d) => d,
         Err(r) => return fail(r),
     };
-    let patch_doc = match first_document(patch.0, patch.1) {
+    let patch_doc = match first_document(patch.0, patch.1, limits) {
         Ok(d) => d,
         Err(r) => return fail(r),
     };
@@ -343,13 +427,14 @@ pub fn check_patch(
         value: patched,
         map: crate::check::patch::positions(&patch_doc, kind),
     };
-    check_documents(
+    check_documents_with(
         set,
         Some(patch.0),
         vec![Ok(doc)],
         env,
         std::slice::from_ref(&base_doc.value),
         &changed,
+        limits,
     )
 }
 

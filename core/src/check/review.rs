@@ -8,6 +8,7 @@
 use crate::check::{check_one, FileOutcome};
 use crate::diag::Pos;
 use crate::diag::Severity;
+use crate::eval::limits::Limits;
 use crate::eval::EvalInput;
 use crate::parse::{Document, SourceMap};
 use crate::report::{DocResult, Report};
@@ -124,8 +125,15 @@ impl Admission {
         })
     }
 
-    /// Checks the request's object against every applicable policy.
-    pub fn check(&self, set: &PolicySet, file: Option<&str>, env: &str) -> FileOutcome {
+    /// Checks the request's object against every applicable policy, its
+    /// rules within `limits.cel_cost`.
+    pub fn check(
+        &self,
+        set: &PolicySet,
+        file: Option<&str>,
+        env: &str,
+        limits: &Limits,
+    ) -> FileOutcome {
         let mut out = FileOutcome::default();
         let Some(doc) = &self.object else {
             return out;
@@ -135,6 +143,8 @@ impl Admission {
             env,
             old: self.old_object.as_ref(),
             request: Some(&self.request),
+            cel_cost: limits.cel_cost,
+            parse: limits.parse(),
         };
         check_one(set, file, doc, &input, &[], &mut out);
         out
@@ -216,9 +226,10 @@ pub fn review(
     doc: Document,
     file: Option<&str>,
     env: &str,
+    limits: &Limits,
 ) -> Result<(Value, Report), ReviewError> {
     let admission = Admission::read(doc)?;
-    let outcome = admission.check(set, file, env);
+    let outcome = admission.check(set, file, env, limits);
     let response = admission.response(&outcome.results);
     Ok((
         response,
@@ -258,7 +269,7 @@ mod tests {
             Some(Ok(d)) => d,
             other => unreachable!("{other:?}"),
         };
-        review(&set(), doc, None, "").map(|(response, _)| response)
+        review(&set(), doc, None, "", &Limits::DEFAULT).map(|(response, _)| response)
     }
 
     fn request(operation: &str, n: &str, old: Option<&str>, user: &str) -> String {

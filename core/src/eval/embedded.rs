@@ -3,7 +3,9 @@
 
 use super::schema::Schema;
 use crate::diag::{Finding, Locate, Pos, Severity};
-use crate::parse::{lookup, parse_env, parse_stream, BlockText, Document, SourceMap};
+use crate::parse::{
+    lookup, parse_env, parse_stream_with, BlockText, Document, ParseLimits, SourceMap,
+};
 use crate::policy::{EmbeddedFormat, EmbeddedSpec};
 use serde_json::Value;
 
@@ -15,10 +17,12 @@ pub(super) struct CompiledEmbedded {
 impl CompiledEmbedded {
     /// Reads the file at the spec's path in `doc` and validates it; gives
     /// its value and positions for the rules, or `None` when it is missing
-    /// or does not parse (a finding says which).
+    /// or does not parse (a finding says which). It is parsed with the
+    /// limits of the document that holds it.
     pub(super) fn check(
         &self,
         doc: &Document,
+        limits: ParseLimits,
         findings: &mut Vec<Finding>,
     ) -> Option<(Value, EmbeddedPositions)> {
         let path = &self.spec.path;
@@ -57,7 +61,7 @@ impl CompiledEmbedded {
         };
         let parsed: Result<(Value, SourceMap), (Pos, String)> = match self.spec.format {
             EmbeddedFormat::Yaml | EmbeddedFormat::Json => {
-                let mut documents = parse_stream(text).into_iter();
+                let mut documents = parse_stream_with(text, limits).into_iter();
                 match documents.next() {
                     // The rest would go unchecked, and a config loader
                     // reads one document (PyYAML refuses more).

@@ -1,15 +1,19 @@
 //! Compiling a validation policy once, and evaluating documents with it:
 //! `matcher` chooses documents, then `schema` (with `schema_files` for
-//! `$ref`s), `embedded` files, `rules` and `secrets` make the findings.
+//! `$ref`s), `embedded` files, `rules` and `secrets` make the findings;
+//! `cost` estimates what the rules may spend.
 
+mod cost;
 mod embedded;
 pub(crate) mod input;
+pub mod limits;
 pub(crate) mod matcher;
 mod rules;
 pub mod schema;
 pub mod schema_files;
 pub(crate) mod secrets;
 
+pub use cost::RuleCost;
 pub use input::EvalInput;
 pub use matcher::Identity;
 
@@ -41,6 +45,8 @@ pub struct CompiledPolicy {
     schema: Option<CompiledSchema>,
     embedded: Vec<CompiledEmbedded>,
     rules: Vec<CompiledRule>,
+    /// Each rule's estimated CEL cost, in the order of `rules`.
+    costs: Vec<RuleCost>,
     /// The parts of the variables that `rules` can reach.
     reaches: Reaches,
     secrets: Option<CompiledSecrets>,
@@ -124,6 +130,21 @@ impl CompiledPolicy {
             });
         }
 
+        let params_default = Value::Object(spec.params.clone());
+        let params_by_env: BTreeMap<String, Value> = spec
+            .environments
+            .iter()
+            .map(|(name, e)| {
+                let mut merged = Value::Object(spec.params.clone());
+                deep_merge(&mut merged, &Value::Object(e.params.clone()));
+                (name.clone(), merged)
+            })
+            .collect();
+        // What rules read, for their estimated CEL cost.
+        let params = std::iter::once(&params_default).chain(params_by_env.values());
+        let sizes = cost::PolicySizes::new(&spec, params.collect());
+        let mut costs = Vec::new();
+
         let mut rules = Vec::new();
         let mut rule_names = HashSet::new();
         for (i, r) in spec.rules.iter().enumerate() {
@@ -141,7 +162,12 @@ impl CompiledPolicy {
                 );
             }
             match compile_rule(file, doc, &base, r) {
-                Ok(rule) => rules.push(rule),
+                Ok(rule) => {
+                    let (cost, error) = cost::estimate_rule(file, doc, &base, &rule, &sizes);
+                    costs.push(cost);
+                    errors.extend(error);
+                    rules.push(rule);
+                }
                 Err(mut e) => errors.append(&mut e),
             }
         }
@@ -155,16 +181,6 @@ impl CompiledPolicy {
                     .flat_map(|r| r.environments.iter().flatten()),
             )
             .cloned()
-            .collect();
-        let params_default = Value::Object(spec.params.clone());
-        let params_by_env = spec
-            .environments
-            .iter()
-            .map(|(name, e)| {
-                let mut merged = Value::Object(spec.params.clone());
-                deep_merge(&mut merged, &Value::Object(e.params.clone()));
-                (name.clone(), merged)
-            })
             .collect();
 
         let secrets =
@@ -187,6 +203,7 @@ impl CompiledPolicy {
             embedded,
             reaches: reaches_of(&rules),
             rules,
+            costs,
             secrets,
         })
     }
@@ -206,6 +223,12 @@ impl CompiledPolicy {
             path: &s.path,
             schema: s.schema.plain()?,
         })
+    }
+
+    /// Each rule's name and estimated CEL cost on one document, in order.
+    pub fn rule_costs(&self) -> impl Iterator<Item = (&str, RuleCost)> {
+        let names = self.rules.iter().map(|r| r.name.as_str());
+        names.zip(self.costs.iter().copied())
     }
 
     /// Whether the policy has a `match` (else it applies to every document).
@@ -271,7 +294,7 @@ impl CompiledPolicy {
             embedded: Vec::new(),
         };
         for e in &self.embedded {
-            if let Some((value, inner)) = e.check(doc, &mut findings) {
+            if let Some((value, inner)) = e.check(doc, input.parse, &mut findings) {
                 embedded_values.insert(e.spec.path.clone(), value);
                 positions.embedded.push(inner);
             }
@@ -325,7 +348,7 @@ impl CompiledPolicy {
                     continue;
                 }
             }
-            if let Some(f) = rule.run(&ctx, positions) {
+            if let Some(f) = rule.run(&ctx, positions, input.cel_cost) {
                 findings.push(f);
             }
         }

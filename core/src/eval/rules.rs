@@ -18,9 +18,6 @@ pub(super) struct CompiledRule {
     severity: Severity,
     pub(super) environments: Option<Vec<String>>,
     source: String,
-    /// The CEL cost `expr`, `when` and `messageExpr` may spend together on
-    /// one document (see `crate::cel::budget`).
-    budget: u64,
 }
 
 /// An expression as compiled, for what is known of it before it runs, and
@@ -106,7 +103,6 @@ pub(super) fn compile_rule(
                 severity: r.severity,
                 environments: r.environments.clone(),
                 source: r.expr.clone(),
-                budget: budget::DEFAULT_BUDGET,
             })
         }
         _ => Err(errors),
@@ -175,17 +171,22 @@ fn may_be_bool(expr: &Expr) -> bool {
 }
 
 impl CompiledRule {
-    /// Sets the CEL cost the rule may spend on one document.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "for `CompiledPolicy` to offer hosts")
-    )]
-    pub(super) fn set_budget(&mut self, budget: u64) {
-        self.budget = budget;
+    /// The expressions as run, counting their cost, by field: for the
+    /// estimate of that cost (`super::cost`).
+    pub(super) fn counted(&self) -> impl Iterator<Item = (&'static str, &IdedExpr)> {
+        [
+            ("expr", Some(&self.expr)),
+            ("when", self.when.as_ref()),
+            ("messageExpr", self.message_expr.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(field, cel)| Some((field, &cel?.counted)))
     }
 
-    pub(super) fn run(&self, ctx: &Context, map: &dyn Locate) -> Option<Finding> {
-        budget::start(self.budget);
+    /// Runs the rule on one document: `expr`, `when` and `messageExpr` may
+    /// spend `budget` CEL cost units together (see `crate::cel::budget`).
+    pub(super) fn run(&self, ctx: &Context, map: &dyn Locate, budget: u64) -> Option<Finding> {
+        budget::start(budget);
         let finding = self.run_counted(ctx, map);
         match budget::stopped() {
             // Reported even when `||`, `&&` or a macro absorbed the error.

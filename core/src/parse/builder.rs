@@ -1,7 +1,7 @@
 //! Building a document's value and source map from parse events.
 
 use super::document::{BlockText, Document, Pos, SourceMap, SyntaxError};
-use super::limits::{MAX_DEPTH, MAX_NODES, MAX_TEXT_BYTES};
+use super::limits::{raise_note, size_text, ParseLimits};
 use super::pointer::push_segment;
 use saphyr_parser::ScalarStyle;
 use serde_json::{Map, Number, Value};
@@ -39,10 +39,11 @@ pub(crate) struct Builder {
     /// Bytes of keys and scalars, aliases expanded.
     text_bytes: usize,
     root: Option<Value>,
+    limits: ParseLimits,
 }
 
 impl Builder {
-    pub(crate) fn new(index: usize) -> Self {
+    pub(crate) fn new(index: usize, limits: ParseLimits) -> Self {
         Builder {
             index,
             // Room for most pointers and depths, to grow them less often.
@@ -53,6 +54,7 @@ impl Builder {
             nodes: 0,
             text_bytes: 0,
             root: None,
+            limits,
         }
     }
 
@@ -62,6 +64,15 @@ impl Builder {
             line: pos.line,
             column: pos.column,
             message: message.into(),
+            limit: None,
+        }
+    }
+
+    /// An error for going over the limit `name`.
+    fn over(&self, pos: Pos, name: &'static str, what: String, advice: &str) -> SyntaxError {
+        SyntaxError {
+            limit: Some(name),
+            ..self.error(pos, format!("{what} ({}); {advice}", raise_note(name)))
         }
     }
 
@@ -83,22 +94,22 @@ impl Builder {
     }
 
     fn count(&mut self, pos: Pos, size: Size) -> Result<(), SyntaxError> {
+        const FAN_OUT: &str = "split it or remove alias fan-out";
         self.nodes += size.nodes;
-        if self.nodes > MAX_NODES {
-            return Err(self.error(
-                pos,
-                format!("document has more than {MAX_NODES} values (aliases expanded); split it or remove alias fan-out"),
-            ));
+        if self.nodes > self.limits.values {
+            let what = format!(
+                "document has more than {} values (aliases expanded)",
+                self.limits.values
+            );
+            return Err(self.over(pos, "values", what, FAN_OUT));
         }
         self.text_bytes = self.text_bytes.saturating_add(size.bytes);
-        if self.text_bytes > MAX_TEXT_BYTES {
-            return Err(self.error(
-                pos,
-                format!(
-                    "document has more than {} MiB of text (aliases expanded); split it or remove alias fan-out",
-                    MAX_TEXT_BYTES >> 20
-                ),
-            ));
+        if self.text_bytes > self.limits.document_bytes {
+            let what = format!(
+                "document has more than {} of text (aliases expanded)",
+                size_text(self.limits.document_bytes as u64)
+            );
+            return Err(self.over(pos, "document-bytes", what, FAN_OUT));
         }
         Ok(())
     }
@@ -215,11 +226,9 @@ impl Builder {
         capacity: usize,
     ) -> Result<(), SyntaxError> {
         self.count(pos, Size { nodes: 1, bytes: 0 })?;
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(self.error(
-                pos,
-                format!("nesting deeper than {MAX_DEPTH} levels; flatten the document"),
-            ));
+        if self.stack.len() >= self.limits.depth {
+            let what = format!("nesting deeper than {} levels", self.limits.depth);
+            return Err(self.over(pos, "depth", what, "flatten the document"));
         }
         if !self.enter() {
             return Err(self.error(

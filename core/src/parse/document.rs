@@ -135,6 +135,9 @@ pub struct SyntaxError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// The limit the document went over (`depth`, `values`,
+    /// `document-bytes`), when that is why it does not parse.
+    pub limit: Option<&'static str>,
 }
 
 impl SyntaxError {

@@ -13,9 +13,11 @@ pub fn parse_env(text: &str) -> Result<(Value, SourceMap), SyntaxError> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
+        // Columns count characters, as the YAML parsers' do.
+        let chars = |s: &str| s.chars().count() as u32;
         let pos = Pos {
             line: i as u32 + 1,
-            column: (line.len() - trimmed.len()) as u32 + 1,
+            column: chars(&line[..line.len() - trimmed.len()]) + 1,
         };
         let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
         let Some((k, v)) = body.split_once('=') else {
@@ -24,6 +26,7 @@ pub fn parse_env(text: &str) -> Result<(Value, SourceMap), SyntaxError> {
                 line: pos.line,
                 column: pos.column,
                 message: format!("line {} is not KEY=VALUE", i + 1),
+                limit: None,
             });
         };
         let v = v.trim();
@@ -38,7 +41,7 @@ pub fn parse_env(text: &str) -> Result<(Value, SourceMap), SyntaxError> {
         let value_pos = Pos {
             line: pos.line,
             column: pos.column
-                + body.find('=').map_or(0, |i| i as u32 + 1)
+                + body.find('=').map_or(0, |i| chars(&body[..i]) + 1)
                 + (trimmed.len() - body.len()) as u32,
         };
         positions.insert(&pointer, value_pos);

@@ -24,19 +24,25 @@
 
 use super::builder::Builder;
 use super::document::{Document, Pos};
+use super::limits::ParseLimits;
 use super::scan::{colon_after, entry_content, is_entry, rest_is_blank, scan_scalar, skip_spaces};
 use saphyr_parser::ScalarStyle;
 use std::borrow::Cow;
 
 /// Parses one part of a stream (as `source::parse_part` does): `None` when
 /// the part is outside the subset, `Some(None)` when it holds no document.
-pub(crate) fn parse_part(text: &str, line_offset: u32, index: usize) -> Option<Option<Document>> {
+pub(crate) fn parse_part(
+    text: &str,
+    line_offset: u32,
+    index: usize,
+    limits: ParseLimits,
+) -> Option<Option<Document>> {
     let flags = check_bytes(text)?;
     let parser = FastParser {
         text,
         is_ascii: flags.is_ascii,
         lines: split_lines(text, &flags)?,
-        builder: Builder::new(index),
+        builder: Builder::new(index, limits),
         line_offset,
     };
     parser.document()

@@ -15,7 +15,10 @@ mod scan;
 
 pub use document::{BlockText, Document, Pos, SourceMap, SyntaxError};
 pub use env::{is_env_file, parse_env, FROM_ENV_FILE};
-pub use limits::{MAX_DEPTH, MAX_NODES, MAX_POINTER_BYTES, MAX_TEXT_BYTES};
+pub use limits::{
+    raise_note, size_text, ParseLimits, MAX_DEPTH, MAX_DEPTH_CEILING, MAX_NODES, MAX_POINTER_BYTES,
+    MAX_TEXT_BYTES,
+};
 pub use pointer::{lookup, push_segment, segments};
 
 use env::env_document;
@@ -61,16 +64,30 @@ pub fn parse_bytes(bytes: &[u8]) -> Vec<Result<Document, SyntaxError>> {
     Documents::new(bytes).collect()
 }
 
+/// `parse_stream` with `limits` rather than the defaults.
+pub fn parse_stream_with(text: &str, limits: ParseLimits) -> Vec<Result<Document, SyntaxError>> {
+    Documents::with_limits(text.as_bytes(), limits).collect()
+}
+
 /// An input's documents: a YAML/JSON stream, or a dotenv file as one
 /// ConfigMap. Parsed one at a time, as they are asked for.
 pub fn parse_input<'a>(file: Option<&str>, bytes: &'a [u8]) -> Documents<'a> {
+    parse_input_with(file, bytes, ParseLimits::DEFAULT)
+}
+
+/// `parse_input` with `limits` rather than the defaults.
+pub fn parse_input_with<'a>(
+    file: Option<&str>,
+    bytes: &'a [u8],
+    limits: ParseLimits,
+) -> Documents<'a> {
     match file.filter(|f| is_env_file(f)) {
         Some(f) => Documents::one(
             std::str::from_utf8(bytes)
                 .map_err(|e| utf8_error(bytes, &e))
                 .and_then(|text| env_document(f, text)),
         ),
-        None => Documents::new(bytes),
+        None => Documents::with_limits(bytes, limits),
     }
 }
 
@@ -92,10 +109,16 @@ pub struct Documents<'a> {
     parser_index: usize,
     returned: usize,
     fast_path: bool,
+    limits: ParseLimits,
 }
 
 impl<'a> Documents<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
+        Self::with_limits(bytes, ParseLimits::DEFAULT)
+    }
+
+    /// The documents of `bytes`, each parsed with `limits`.
+    pub fn with_limits(bytes: &'a [u8], limits: ParseLimits) -> Self {
         // Most texts hold one document; a substring search tells quickly.
         let parts = if !bytes.starts_with(b"---") && !has_document_start(bytes) {
             vec![(0, 0..bytes.len())]
@@ -109,6 +132,7 @@ impl<'a> Documents<'a> {
             parser_index: 0,
             returned: 0,
             fast_path: true,
+            limits,
         }
     }
 
@@ -120,6 +144,7 @@ impl<'a> Documents<'a> {
             parser_index: 1,
             returned: 0,
             fast_path: true,
+            limits: ParseLimits::DEFAULT,
         }
     }
 
@@ -128,10 +153,20 @@ impl<'a> Documents<'a> {
         let mut out = Vec::new();
         let part = &self.bytes[range];
         match std::str::from_utf8(part) {
-            Ok(text) if self.fast_path => {
-                parse_part(text, line_offset, &mut self.parser_index, &mut out)
-            }
-            Ok(text) => parse_part_saphyr(text, line_offset, &mut self.parser_index, &mut out),
+            Ok(text) if self.fast_path => parse_part(
+                text,
+                line_offset,
+                &mut self.parser_index,
+                &mut out,
+                self.limits,
+            ),
+            Ok(text) => parse_part_saphyr(
+                text,
+                line_offset,
+                &mut self.parser_index,
+                &mut out,
+                self.limits,
+            ),
             Err(e) => {
                 let mut err = utf8_error(part, &e);
                 err.index = self.parser_index;
@@ -142,6 +177,13 @@ impl<'a> Documents<'a> {
         }
         self.parsed = out.into_iter();
         Some(())
+    }
+
+    /// How many documents have been given so far: all of the stream's once
+    /// the iterator is done (a host that checks a stream in chunks numbers
+    /// the next chunk's documents after them).
+    pub fn returned(&self) -> usize {
+        self.returned
     }
 }
 
@@ -177,6 +219,7 @@ pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
         line,
         column,
         message: "invalid UTF-8; save the file as UTF-8".to_owned(),
+        limit: None,
     }
 }
 
@@ -187,14 +230,15 @@ fn parse_part(
     line_offset: u32,
     index: &mut usize,
     out: &mut Vec<Result<Document, SyntaxError>>,
+    limits: ParseLimits,
 ) {
-    match fast::parse_part(text, line_offset, *index) {
+    match fast::parse_part(text, line_offset, *index, limits) {
         Some(Some(doc)) => {
             out.push(Ok(doc));
             *index += 1;
         }
         Some(None) => {}
-        None => parse_part_saphyr(text, line_offset, index, out),
+        None => parse_part_saphyr(text, line_offset, index, out, limits),
     }
 }
 
@@ -387,6 +431,88 @@ mod tests {
         assert!(parse_stream(&text)[0]
             .as_ref()
             .is_err_and(|e| e.message.contains("nesting deeper")));
+    }
+
+    #[test]
+    fn parse_limits_are_configurable_and_their_errors_name_them() {
+        let text = "a:\n  b:\n    c: [1, 2, 3]\n---\nd: 1\n";
+        let with = |limits| parse_stream_with(text, limits);
+        assert!(with(ParseLimits::DEFAULT).iter().all(Result::is_ok));
+        for (limits, name, says) in [
+            (
+                ParseLimits {
+                    depth: 2,
+                    ..ParseLimits::DEFAULT
+                },
+                "depth",
+                "nesting deeper than 2 levels",
+            ),
+            (
+                ParseLimits {
+                    values: 5,
+                    ..ParseLimits::DEFAULT
+                },
+                "values",
+                "more than 5 values",
+            ),
+            (
+                ParseLimits {
+                    document_bytes: 3,
+                    ..ParseLimits::DEFAULT
+                },
+                "document-bytes",
+                "more than 3 bytes of text",
+            ),
+        ] {
+            let docs = with(limits);
+            let Err(e) = &docs[0] else {
+                unreachable!("{name}: {docs:?}")
+            };
+            assert_eq!(e.limit, Some(name));
+            assert!(e.message.contains(says), "{e:?}");
+            assert!(
+                e.message.contains(&format!(
+                    "(limit `{name}`; raise it with `--limit {name}=…`"
+                )),
+                "{e:?}"
+            );
+            // The next document is parsed with the same limits, on its own.
+            assert!(docs[1].is_ok(), "{name}: {:?}", docs[1]);
+        }
+        // The fast path and saphyr stop alike: a flow document goes to saphyr.
+        let flow = "{a: {b: {c: 1}}}\n";
+        let shallow = ParseLimits {
+            depth: 2,
+            ..ParseLimits::DEFAULT
+        };
+        assert_eq!(
+            parse_stream_with(flow, shallow)[0]
+                .as_ref()
+                .err()
+                .and_then(|e| e.limit),
+            Some("depth")
+        );
+        // Raised: deeper block nesting than the default parses.
+        let deep: String = (0..300)
+            .map(|i| format!("{}a:\n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(
+            parse_stream(&deep)[0].as_ref().err().and_then(|e| e.limit),
+            Some("depth")
+        );
+        let raised = ParseLimits {
+            depth: MAX_DEPTH_CEILING,
+            ..ParseLimits::DEFAULT
+        };
+        assert!(parse_stream_with(&deep, raised)[0].is_ok());
+        // Other syntax errors are no limit's.
+        assert_eq!(
+            parse_stream("a: [\n")[0]
+                .as_ref()
+                .err()
+                .and_then(|e| e.limit),
+            None
+        );
     }
 
     #[test]

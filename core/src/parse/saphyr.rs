@@ -2,6 +2,7 @@
 
 use super::builder::{surrogate_pair, Builder};
 use super::document::{Document, Pos, SyntaxError};
+use super::limits::ParseLimits;
 use saphyr_parser::{Event, Parser, Span};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ pub(crate) fn parse_part_saphyr(
     line_offset: u32,
     index: &mut usize,
     out: &mut Vec<Result<Document, SyntaxError>>,
+    limits: ParseLimits,
 ) {
     let (start_index, start_len) = (*index, out.len());
     let mut text = Cow::Borrowed(text);
@@ -30,7 +32,7 @@ pub(crate) fn parse_part_saphyr(
     // of such strings cannot take quadratic time.
     let mut rounds = (MAX_JOIN_BYTES / text.len().max(1)).clamp(8, 4096);
     loop {
-        match parse_saphyr(&text, line_offset, index, out, &joins) {
+        match parse_saphyr(&text, line_offset, index, out, &joins, limits) {
             None => return,
             Some(stop) if rounds > 0 => match joins.rewrite(&text, stop) {
                 Some(joined) => {
@@ -65,6 +67,7 @@ fn parse_saphyr(
     index: &mut usize,
     out: &mut Vec<Result<Document, SyntaxError>>,
     joins: &Joins,
+    limits: ParseLimits,
 ) -> Option<saphyr_parser::Marker> {
     let mut parser = Parser::new_from_str(text);
     let mut builder: Option<Builder> = None;
@@ -74,6 +77,7 @@ fn parse_saphyr(
             Ok(e) => e,
             Err(e) => {
                 let (line, col) = (e.marker().line(), e.marker().col());
+                let col = at_first_tab(text, line, col, e.info());
                 let not_a_character = e.info().contains(ESCAPE_NOT_A_CHARACTER);
                 let message = if e.info().contains("recursion limit") {
                     "nesting deeper than the parser allows; flatten the document".to_owned()
@@ -87,6 +91,7 @@ fn parse_saphyr(
                     line: line as u32 + line_offset,
                     column: joins.column(line, col) as u32 + 1,
                     message,
+                    limit: None,
                 }));
                 *index += 1;
                 return not_a_character.then(|| *e.marker());
@@ -95,7 +100,7 @@ fn parse_saphyr(
         let pos = span_pos(&span, line_offset, joins);
         let step = match (event, builder.as_mut()) {
             (Event::DocumentStart(_), _) => {
-                builder = Some(Builder::new(*index));
+                builder = Some(Builder::new(*index, limits));
                 failed = false;
                 Ok(())
             }
@@ -124,6 +129,40 @@ fn parse_saphyr(
         }
     }
     None
+}
+
+/// saphyr places these errors about a tab after the blanks the tab is in,
+/// at the next token; they are placed at the first tab of those blanks
+/// instead, where a reader who counts a tab as one character looks for it.
+const AFTER_TABS: [&str; 3] = [
+    "tabs disallowed within this context (block indentation)",
+    "':' must be followed by a valid YAML whitespace",
+    "'-' must be followed by a valid YAML whitespace",
+];
+
+/// The 0-based column of an error saphyr placed at `col` of `line` (1-based).
+fn at_first_tab(text: &str, line: usize, col: usize, info: &str) -> usize {
+    if !AFTER_TABS.contains(&info) {
+        return col;
+    }
+    // Lines end as saphyr ends them: at LF, CRLF or CR.
+    let mut lines = text
+        .split('\n')
+        .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'));
+    let Some(text_line) = lines.nth(line.saturating_sub(1)) else {
+        return col;
+    };
+    let before: Vec<char> = text_line.chars().take(col).collect();
+    let blanks = before
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c, ' ' | '\t'))
+        .count();
+    let run = &before[before.len() - blanks..];
+    match run.iter().position(|&c| c == '\t') {
+        Some(tab) if before.len() == col => col - blanks + tab,
+        _ => col,
+    }
 }
 
 /// saphyr reads each `\u` escape alone, so it rejects the surrogate pairs

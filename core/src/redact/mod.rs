@@ -121,23 +121,36 @@ pub fn redact_findings<'f>(
     old: Option<&Value>,
     withheld: &Withheld,
 ) {
-    let mut findings = findings.into_iter().peekable();
-    if findings.peek().is_none() {
+    let messages = findings.into_iter().map(|f| &mut f.message);
+    redact_messages(messages, doc, old, withheld);
+}
+
+/// `redact_findings` for other texts that may quote a document's values:
+/// the report of a failing test case (`api::cases`), which quotes the
+/// messages findings should have had.
+pub fn redact_messages<'m>(
+    messages: impl IntoIterator<Item = &'m mut String>,
+    doc: &Value,
+    old: Option<&Value>,
+    withheld: &Withheld,
+) {
+    let mut messages = messages.into_iter().peekable();
+    if messages.peek().is_none() {
         return;
     }
     let Some(scanner) = Scanner::builtin() else {
         return;
     };
     let sensitive = sensitive_values(doc, old, withheld, &scanner).searched();
-    for f in findings {
-        let mut message = replace_hits(&scanner, &f.message);
+    for m in messages {
+        let mut message = replace_hits(&scanner, m);
         for own in &withheld.scanners {
             message = replace_hits(own, &message);
         }
         if let Some(sensitive) = &sensitive {
             message = sensitive.replace_in(&message);
         }
-        f.message = message;
+        *m = message;
     }
 }
 
@@ -434,6 +447,19 @@ impl Walk<'_> {
             _ => {}
         }
     }
+}
+
+/// The first piece of `secret`, `MIN_PIECE` characters that neither start
+/// nor end with whitespace, that `text` shows: redaction promises there is
+/// none. For the leak tests (`core/tests/secret_leaks.rs`, the CLI's).
+#[doc(hidden)]
+pub fn shown_piece(text: &str, secret: &str) -> Option<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(MIN_PIECE)
+        .map(|window| window.iter().collect::<String>())
+        .filter(|piece| piece.trim().chars().count() == MIN_PIECE)
+        .find(|piece| text.contains(piece.as_str()))
 }
 
 #[cfg(test)]

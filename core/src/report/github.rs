@@ -1,40 +1,37 @@
 //! GitHub Actions workflow commands: an annotation per finding.
 
+use super::model::DocResult;
 use super::text::{is_hidden, push_escaped};
-use super::Report;
 use crate::diag::Severity;
+use std::io::{self, Write};
 
-impl Report {
-    /// GitHub Actions workflow commands: one annotation per finding.
-    pub fn to_github(&self) -> String {
-        let mut out = String::new();
-        for r in &self.results {
-            for f in &r.findings {
-                let level = match f.severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                };
-                let mut props = Vec::new();
-                if let Some(file) = &r.file {
-                    props.push(format!("file={}", escape_property(file)));
-                }
-                if let Some(l) = f.line {
-                    props.push(format!("line={l}"));
-                }
-                if let Some(c) = f.column {
-                    props.push(format!("col={c}"));
-                }
-                let title = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
-                props.push(format!("title={}", escape_property(&title)));
-                out.push_str(&format!(
-                    "::{level} {}::{}\n",
-                    props.join(","),
-                    escape_data(&format!("{} ({})", f.message, f.path_or_root()))
-                ));
-            }
+/// The annotations of one result's findings.
+pub(super) fn result(r: &DocResult, out: &mut dyn Write) -> io::Result<()> {
+    for f in &r.findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(file) = &r.file {
+            props.push(format!("file={}", escape_property(file)));
         }
-        out
+        if let Some(l) = f.line {
+            props.push(format!("line={l}"));
+        }
+        if let Some(c) = f.column {
+            props.push(format!("col={c}"));
+        }
+        let title = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
+        props.push(format!("title={}", escape_property(&title)));
+        writeln!(
+            out,
+            "::{level} {}::{}",
+            props.join(","),
+            escape_data(&format!("{} ({})", f.message, f.path_or_root()))
+        )?;
     }
+    Ok(())
 }
 
 /// A command's message: `%`, CR and LF as GitHub's runner reads them back

@@ -1,61 +1,84 @@
 //! Human output: a line per finding, then a summary.
 
+use super::model::{location, DocResult, Summary};
 use super::text::visible;
-use super::{location, Report};
 use crate::diag::{Severity, Verdict};
+use std::io::{self, Write};
 
-impl Report {
-    /// One line per finding (`file:line:col: severity[policy/rule] message`), then a summary.
-    pub fn to_human(&self, color: bool) -> String {
-        let paint = |code: &str, s: &str| {
-            if color {
-                format!("\x1b[{code}m{s}\x1b[0m")
-            } else {
-                s.to_owned()
-            }
-        };
-        let mut out = String::new();
-        // Every policy's result on a document carries its changed paths: say them once.
-        let mut changed_said: Option<(Option<&str>, usize)> = None;
-        for r in &self.results {
-            let document = (r.file.as_deref(), r.document);
-            if !r.changed.is_empty() && r.policy.is_some() && changed_said != Some(document) {
-                changed_said = Some(document);
-                out.push_str(&format!(
-                    "{}: changed: {}\n",
-                    visible(r.file.as_deref().unwrap_or("<input>")),
-                    visible(&r.changed.join(", "))
-                ));
-            }
-            for f in &r.findings {
-                // Escaped before painting: only the colours are escapes.
-                let location = visible(&location(r, f));
-                let sev = match f.severity {
-                    Severity::Error => paint("31", "error"),
-                    Severity::Warning => paint("33", "warning"),
-                };
-                let policy = r.policy.as_deref().unwrap_or("-");
-                let rest = visible(&format!(
-                    "[{policy}/{}] {} ({})",
-                    f.rule,
-                    f.message,
-                    f.path_or_root()
-                ));
-                out.push_str(&format!("{location}: {sev}{rest}\n"));
-            }
+/// The human rendering as results come: what it has said so far.
+pub(super) struct Human {
+    color: bool,
+    /// The document whose changed paths were said last: every policy's
+    /// result on a document carries them, and they are said once.
+    changed_said: Option<(Option<String>, usize)>,
+}
+
+impl Human {
+    pub(super) fn new(color: bool) -> Human {
+        Human {
+            color,
+            changed_said: None,
         }
-        let verdict = match self.verdict {
-            Verdict::Pass => paint("32", "pass"),
-            Verdict::Warn => paint("33", "warn"),
-            Verdict::Fail => paint("31", "fail"),
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+
+    /// A `changed:` line when the result's document has not had one yet,
+    /// and a line per finding.
+    pub(super) fn result(&mut self, r: &DocResult, out: &mut dyn Write) -> io::Result<()> {
+        let said = self.changed_said.as_ref().is_some_and(|(file, document)| {
+            file.as_deref() == r.file.as_deref() && *document == r.document
+        });
+        if !r.changed.is_empty() && r.policy.is_some() && !said {
+            self.changed_said = Some((r.file.clone(), r.document));
+            writeln!(
+                out,
+                "{}: changed: {}",
+                visible(r.file.as_deref().unwrap_or("<input>")),
+                visible(&r.changed.join(", "))
+            )?;
+        }
+        for f in &r.findings {
+            // Escaped before painting: only the colours are escapes.
+            let location = visible(&location(r, f));
+            let sev = match f.severity {
+                Severity::Error => self.paint("31", "error"),
+                Severity::Warning => self.paint("33", "warning"),
+            };
+            let policy = r.policy.as_deref().unwrap_or("-");
+            let rest = visible(&format!(
+                "[{policy}/{}] {} ({})",
+                f.rule,
+                f.message,
+                f.path_or_root()
+            ));
+            writeln!(out, "{location}: {sev}{rest}")?;
+        }
+        Ok(())
+    }
+
+    /// The summary line.
+    pub(super) fn end(
+        &self,
+        summary: &Summary,
+        verdict: Verdict,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let verdict = match verdict {
+            Verdict::Pass => self.paint("32", "pass"),
+            Verdict::Warn => self.paint("33", "warn"),
+            Verdict::Fail => self.paint("31", "fail"),
         };
-        out.push_str(&format!(
-            "{verdict}: {} document(s), {} checked, {} error(s), {} warning(s)\n",
-            self.summary.documents,
-            self.summary.checked,
-            self.summary.errors,
-            self.summary.warnings
-        ));
-        out
+        writeln!(
+            out,
+            "{verdict}: {} document(s), {} checked, {} error(s), {} warning(s)",
+            summary.documents, summary.checked, summary.errors, summary.warnings
+        )
     }
 }

@@ -1,16 +1,84 @@
 //! JUnit XML, for the test-report views of CI systems.
 
-use super::{location, DocResult, Report};
+use super::model::{location, DocResult};
 use crate::diag::{Finding, Severity};
+use std::collections::HashMap;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
-impl Report {
-    /// JUnit XML, for CI systems that show test reports (GitLab, Jenkins,
-    /// Azure Pipelines): a test suite per file, a test case per document and
-    /// policy. Findings at `failing` severities are the case's failure; the
-    /// others are its `system-out`.
-    pub fn to_junit(&self, fail_on_warning: bool) -> String {
-        let fails = |f: &Finding| f.severity == Severity::Error || fail_on_warning;
-        let line = |r: &DocResult, f: &Finding| {
+/// The JUnit rendering as results come. Test cases are written to a body
+/// as they come; a file's suite is written at the end with its counts, its
+/// cases copied from the body: the parts it was written in, since a file's
+/// results need not all come together.
+pub(super) struct Junit {
+    fail_on_warning: bool,
+    /// Files in the order they first appear.
+    suites: Vec<Suite>,
+    by_file: HashMap<String, usize>,
+    tests: usize,
+    failures: usize,
+    /// Bytes written to the body.
+    written: u64,
+}
+
+struct Suite {
+    file: String,
+    tests: usize,
+    failures: usize,
+    /// (start, length) of its test cases in the body.
+    parts: Vec<(u64, u64)>,
+}
+
+impl Junit {
+    pub(super) fn new(fail_on_warning: bool) -> Junit {
+        Junit {
+            fail_on_warning,
+            suites: Vec::new(),
+            by_file: HashMap::new(),
+            tests: 0,
+            failures: 0,
+            written: 0,
+        }
+    }
+
+    fn fails(&self, f: &Finding) -> bool {
+        f.severity == Severity::Error || self.fail_on_warning
+    }
+
+    /// Writes the result's test case to `body`, and counts it in its file's suite.
+    pub(super) fn result(&mut self, r: &DocResult, body: &mut dyn Write) -> io::Result<()> {
+        let file = r.file.as_deref().unwrap_or("<input>");
+        let case = self.testcase(r, file);
+        body.write_all(case.as_bytes())?;
+        let (start, len) = (self.written, case.len() as u64);
+        self.written += len;
+        let failed = r.findings.iter().any(|f| self.fails(f));
+        let at = match self.by_file.get(file) {
+            Some(&at) => at,
+            None => {
+                self.by_file.insert(file.to_owned(), self.suites.len());
+                self.suites.push(Suite {
+                    file: file.to_owned(),
+                    tests: 0,
+                    failures: 0,
+                    parts: Vec::new(),
+                });
+                self.suites.len() - 1
+            }
+        };
+        let suite = &mut self.suites[at];
+        suite.tests += 1;
+        suite.failures += usize::from(failed);
+        match suite.parts.last_mut() {
+            Some((s, l)) if *s + *l == start => *l += len,
+            _ => suite.parts.push((start, len)),
+        }
+        self.tests += 1;
+        self.failures += usize::from(failed);
+        Ok(())
+    }
+
+    fn testcase(&self, r: &DocResult, file: &str) -> String {
+        let line = |f: &Finding| {
             let sev = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
@@ -22,72 +90,73 @@ impl Report {
                 location(r, f)
             )
         };
-        // Files in the order they first appear, each with its results.
-        let mut files: Vec<(&str, Vec<&DocResult>)> = Vec::new();
-        for r in &self.results {
-            let file = r.file.as_deref().unwrap_or("<input>");
-            match files.iter_mut().find(|(f, _)| *f == file) {
-                Some((_, results)) => results.push(r),
-                None => files.push((file, vec![r])),
-            }
-        }
-        let failed = |r: &DocResult| r.findings.iter().any(fails);
-        let total_failed = self.results.iter().filter(|r| failed(r)).count();
+        let object: Vec<&str> = [&r.kind, &r.namespace, &r.name]
+            .into_iter()
+            .filter_map(|p| p.as_deref())
+            .collect();
+        let policy = r.policy.as_deref().unwrap_or("parse");
+        let name = match object.join("/") {
+            o if o.is_empty() => format!("{policy} (document {})", r.document),
+            o => format!("{policy} {o} (document {})", r.document),
+        };
         let mut out = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"assay\" tests=\"{}\" failures=\"{total_failed}\">\n",
-            self.results.len()
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            xml_attr(file),
+            xml_attr(&name)
         );
-        for (file, results) in files {
-            let file_failed = results.iter().filter(|r| failed(r)).count();
-            out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{file_failed}\">\n",
-                xml_attr(file),
-                results.len()
-            ));
-            for r in results {
-                let object: Vec<&str> = [&r.kind, &r.namespace, &r.name]
-                    .into_iter()
-                    .filter_map(|p| p.as_deref())
-                    .collect();
-                let policy = r.policy.as_deref().unwrap_or("parse");
-                let name = match object.join("/") {
-                    o if o.is_empty() => format!("{policy} (document {})", r.document),
-                    o => format!("{policy} {o} (document {})", r.document),
-                };
-                out.push_str(&format!(
-                    "    <testcase classname=\"{}\" name=\"{}\"",
-                    xml_attr(file),
-                    xml_attr(&name)
-                ));
-                let (failing, other): (Vec<&Finding>, Vec<&Finding>) =
-                    r.findings.iter().partition(|f| fails(f));
-                if failing.is_empty() && other.is_empty() {
-                    out.push_str("/>\n");
-                    continue;
-                }
-                out.push_str(">\n");
-                if let Some(first) = failing.first() {
-                    let text: String = failing.iter().map(|f| line(r, f)).collect();
-                    out.push_str(&format!(
-                        "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                        xml_attr(&first.message),
-                        xml_attr(&first.rule),
-                        xml_text(&text)
-                    ));
-                }
-                if !other.is_empty() {
-                    let text: String = other.iter().map(|f| line(r, f)).collect();
-                    out.push_str(&format!(
-                        "      <system-out>{}</system-out>\n",
-                        xml_text(&text)
-                    ));
-                }
-                out.push_str("    </testcase>\n");
-            }
-            out.push_str("  </testsuite>\n");
+        let (failing, other): (Vec<&Finding>, Vec<&Finding>) =
+            r.findings.iter().partition(|f| self.fails(f));
+        if failing.is_empty() && other.is_empty() {
+            out.push_str("/>\n");
+            return out;
         }
-        out.push_str("</testsuites>\n");
+        out.push_str(">\n");
+        if let Some(first) = failing.first() {
+            let text: String = failing.iter().map(|f| line(f)).collect();
+            out.push_str(&format!(
+                "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                xml_attr(&first.message),
+                xml_attr(&first.rule),
+                xml_text(&text)
+            ));
+        }
+        if !other.is_empty() {
+            let text: String = other.iter().map(|f| line(f)).collect();
+            out.push_str(&format!(
+                "      <system-out>{}</system-out>\n",
+                xml_text(&text)
+            ));
+        }
+        out.push_str("    </testcase>\n");
         out
+    }
+
+    /// The totals, then each file's suite with its test cases from `body`.
+    pub(super) fn finish<B: Read + Seek>(
+        &self,
+        body: &mut B,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write!(
+            out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"assay\" tests=\"{}\" failures=\"{}\">\n",
+            self.tests, self.failures
+        )?;
+        for suite in &self.suites {
+            writeln!(
+                out,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">",
+                xml_attr(&suite.file),
+                suite.tests,
+                suite.failures
+            )?;
+            for &(start, len) in &suite.parts {
+                body.seek(SeekFrom::Start(start))?;
+                io::copy(&mut body.by_ref().take(len), out)?;
+            }
+            out.write_all(b"  </testsuite>\n")?;
+        }
+        out.write_all(b"</testsuites>\n")
     }
 }
 

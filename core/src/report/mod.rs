@@ -1,88 +1,57 @@
 //! The report every host returns (docs/report.md): per-document results
-//! and a summary, with one renderer per file.
+//! and a summary (`model.rs`), with one renderer per file, and the
+//! [`Writer`] that writes a report as its results come. `Report::to_*` are
+//! that writer too, given every result at once.
 
 mod github;
 mod human;
+mod json;
 mod junit;
+mod model;
 mod sarif;
 mod text;
+mod writer;
 
-use crate::diag::{Finding, Severity, Verdict};
-use serde::{Deserialize, Serialize};
-
-/// The findings of one policy on one document (or a parse failure).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocResult {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    pub document: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
-    pub verdict: Verdict,
-    pub findings: Vec<Finding>,
-    /// Keys a patch changed (`check --base --patch`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changed: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub documents: usize,
-    pub checked: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    pub version: u32,
-    pub verdict: Verdict,
-    pub summary: Summary,
-    pub results: Vec<DocResult>,
-}
+pub use model::{DocResult, Report, Summary};
+pub use writer::{Format, Writer};
 
 impl Report {
-    /// `documents` counts every input document; `checked`, those at least one policy applied to.
-    pub fn new(documents: usize, checked: usize, results: Vec<DocResult>) -> Report {
-        let mut summary = Summary {
-            documents,
-            checked,
-            ..Summary::default()
-        };
-        for f in results.iter().flat_map(|r| &r.findings) {
-            match f.severity {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-            }
-        }
-        let verdict = results
-            .iter()
-            .map(|r| r.verdict)
-            .max()
-            .unwrap_or(Verdict::Pass);
-        Report {
-            version: 1,
-            verdict,
-            summary,
-            results,
-        }
+    /// One line per finding (`file:line:col: severity[policy/rule] message`), then a summary.
+    pub fn to_human(&self, color: bool) -> String {
+        self.render(Format::Human { color })
     }
 
+    /// The report as `assay check -o json` writes it: pretty-printed JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        self.render(Format::Json)
     }
-}
 
-fn location(r: &DocResult, f: &Finding) -> String {
-    let file = r.file.as_deref().unwrap_or("<input>");
-    match (f.line, f.column) {
-        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
-        _ => format!("{file}#{}", r.document),
+    /// SARIF 2.1.0, for code-scanning uploads.
+    pub fn to_sarif(&self) -> String {
+        self.render(Format::Sarif)
+    }
+
+    /// GitHub Actions workflow commands: one annotation per finding.
+    pub fn to_github(&self) -> String {
+        self.render(Format::Github)
+    }
+
+    /// JUnit XML, for CI systems that show test reports (GitLab, Jenkins,
+    /// Azure Pipelines): a test suite per file, a test case per document and
+    /// policy. Findings at `failing` severities are the case's failure; the
+    /// others are its `system-out`.
+    pub fn to_junit(&self, fail_on_warning: bool) -> String {
+        self.render(Format::Junit { fail_on_warning })
+    }
+
+    /// The whole report in `format`, through the same [`Writer`] as a
+    /// report written as it goes.
+    fn render(&self, format: Format) -> String {
+        let mut w = Writer::new(format, Vec::new(), std::io::Cursor::new(Vec::new()));
+        // Writing to memory cannot fail.
+        let _ = w.write_results(&self.results);
+        w.set_totals(self.version, self.summary.clone(), self.verdict);
+        let out = w.finish().unwrap_or_default();
+        String::from_utf8(out).unwrap_or_default()
     }
 }

@@ -1,38 +1,55 @@
 //! SARIF 2.1.0, for code-scanning uploads.
 
-use super::Report;
+use super::json::MARKER;
+use super::model::DocResult;
 use crate::diag::Severity;
 use serde_json::json;
 
-impl Report {
-    /// SARIF 2.1.0, for code-scanning uploads.
-    pub fn to_sarif(&self) -> String {
-        let mut rules: Vec<String> = Vec::new();
-        let mut results = Vec::new();
-        for r in &self.results {
-            for f in &r.findings {
-                let id = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
-                if !rules.contains(&id) {
-                    rules.push(id.clone());
-                }
-                // Code scanning needs a line (GH1003): a finding on the file
-                // as a whole is shown at its first.
-                let mut region = serde_json::Map::new();
-                region.insert("startLine".into(), f.line.unwrap_or(1).into());
-                if let Some(c) = f.column {
-                    region.insert("startColumn".into(), c.into());
-                }
-                results.push(json!({
-                    "ruleId": id,
-                    "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
-                    "message": {"text": format!("{} ({})", f.message, f.path_or_root())},
-                    "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": r.file.as_deref().map_or_else(|| "stdin".into(), uri_reference)},
-                        "region": region,
-                    }}],
-                }));
-            }
+/// The SARIF rendering as results come: the rule ids seen so far.
+#[derive(Default)]
+pub(super) struct Sarif {
+    rules: Vec<String>,
+}
+
+impl Sarif {
+    pub(super) fn add_rule(&mut self, id: &str) {
+        if !self.rules.iter().any(|r| r == id) {
+            self.rules.push(id.to_owned());
         }
+    }
+
+    /// The SARIF results of one report result, one per finding, each
+    /// pretty-printed as if alone.
+    pub(super) fn results(&mut self, r: &DocResult) -> Vec<String> {
+        let mut out = Vec::with_capacity(r.findings.len());
+        for f in &r.findings {
+            let id = format!("{}/{}", r.policy.as_deref().unwrap_or("assay"), f.rule);
+            self.add_rule(&id);
+            // Code scanning needs a line (GH1003): a finding on the file
+            // as a whole is shown at its first.
+            let mut region = serde_json::Map::new();
+            region.insert("startLine".into(), f.line.unwrap_or(1).into());
+            if let Some(c) = f.column {
+                region.insert("startColumn".into(), c.into());
+            }
+            let result = json!({
+                "ruleId": id,
+                "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": {"text": format!("{} ({})", f.message, f.path_or_root())},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": r.file.as_deref().map_or_else(|| "stdin".into(), uri_reference)},
+                    "region": region,
+                }}],
+            });
+            out.push(serde_json::to_string_pretty(&result).unwrap_or_default());
+        }
+        out
+    }
+
+    /// The log with the rules seen, and its results left to the writer:
+    /// one [`MARKER`] when there are any, else none.
+    pub(super) fn skeleton(&self, items: bool) -> String {
+        let results = if items { vec![MARKER] } else { Vec::new() };
         let sarif = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -40,7 +57,7 @@ impl Report {
                 "tool": {"driver": {
                     "name": "assay",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "rules": rules.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+                    "rules": self.rules.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
                 }},
                 "results": results,
             }],

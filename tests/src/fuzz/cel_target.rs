@@ -51,6 +51,7 @@ pub fn cel(data: &[u8]) {
         env: String::new(),
         old: None,
         old_file: None,
+        limits: None,
     };
     let first = answer(&set, request.clone());
     let Answer::Report { .. } = &first else {

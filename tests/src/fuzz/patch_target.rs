@@ -41,6 +41,7 @@ pub fn patch(data: &[u8]) {
         },
         patch_type,
         env: env.to_owned(),
+        limits: None,
     };
     let got = answer(&library(), request);
     let Answer::Report { .. } = &got else {

@@ -43,6 +43,7 @@ pub fn policy_load(data: &[u8]) {
                     env: String::new(),
                     old: None,
                     old_file: None,
+                    limits: None,
                 },
             );
             check_answer(&checked);

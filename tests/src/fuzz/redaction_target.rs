@@ -237,6 +237,7 @@ pub fn redaction(data: &[u8]) {
         env: String::new(),
         old: None,
         old_file: None,
+        limits: None,
     };
     let report = match answer(&set, request) {
         Answer::Report { report } => report,

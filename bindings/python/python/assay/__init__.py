@@ -20,7 +20,7 @@ from ._assay import (
     load,
     parse,
 )
-from ._errors import AssayError, InputError, PolicyError, PolicyProblem, ValidationError
+from ._errors import AssayError, InputError, LimitError, PolicyError, PolicyProblem, ValidationError
 from .guard import ConfigGuard
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "DocumentResult",
     "Finding",
     "InputError",
+    "LimitError",
     "Policy",
     "PolicyError",
     "PolicyProblem",

@@ -9,15 +9,18 @@ _Document = dict[str, Any]
 _JSONValue = Any
 # Text as a file holds it: read as UTF-8.
 _Bytes = bytes | bytearray | memoryview
+# Limit name (`cel-cost` or `cel_cost`) to value: a number (a count, bytes, or
+# seconds for `module-time`) or text such as "64MiB" or "30s" (docs/limits.md).
+_Limits = dict[str, int | float | str]
 
 @final
 class Policy:
     """A loaded policy set (YAML policies or a compiled module); immutable, thread-safe."""
 
     @staticmethod
-    def from_yaml(text: str, file: str = "<policy>") -> Policy: ...
+    def from_yaml(text: str, file: str = "<policy>", *, limits: _Limits | None = None) -> Policy: ...
     @staticmethod
-    def defaults() -> Policy: ...
+    def defaults(*, limits: _Limits | None = None) -> Policy: ...
     def validate(
         self,
         doc: _Document | list[_Document] | tuple[_Document, ...] | str | _Bytes | os.PathLike[str],
@@ -46,6 +49,10 @@ class Policy:
         """Each policy's name, kind and file; `environments` (sorted) when it names any;
         `checks` (of schema, embedded, rules, secrets) and `embedded` (the JSON pointers
         of its embedded files) for validation policies that have them."""
+        ...
+    @property
+    def limits(self) -> dict[str, int | float]:
+        """Every limit it checks within, by name; `module-time` in seconds."""
         ...
     @property
     def is_module(self) -> bool: ...
@@ -147,6 +154,7 @@ def load(
     path: str | os.PathLike[str],
     *paths: str | os.PathLike[str],
     allow_ref_outside: bool = False,
+    limits: _Limits | None = None,
 ) -> Policy: ...
 def parse(text: str, file: str | None = None) -> list[_JSONValue]: ...
 def _passed_in_place() -> int: ...

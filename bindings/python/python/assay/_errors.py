@@ -85,6 +85,16 @@ class InputError(AssayError):
         self.rule = "parse" if line is not None else None
 
 
+class LimitError(AssayError, ValueError):
+    """A `limits={...}` entry that sets no limit: an unknown name, or a value
+    of the wrong kind or out of range. `limit` is the name as given; the
+    message says what is wrong and lists the limits (docs/limits.md)."""
+
+    def __init__(self, message: str, *, limit: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.limit = limit
+
+
 class ValidationError(AssayError):
     """Raised by `Report.raise_for_errors()` when the verdict is `fail`.
     `findings` are the error findings; `file`, `line`, `column`, `rule`,

@@ -27,14 +27,20 @@ fn rule(expr: &str) -> CompiledRule {
     }
 }
 
-/// Runs `rule` on `object` as `CompiledPolicy::evaluate` does.
+/// Runs `rule` on `object` as `CompiledPolicy::evaluate` does, with the
+/// default budget.
 fn run(rule: &CompiledRule, object: &Value) -> Option<Finding> {
+    run_with(rule, object, budget::DEFAULT_BUDGET)
+}
+
+/// `run` with a budget of `budget` units.
+fn run_with(rule: &CompiledRule, object: &Value, budget: u64) -> Option<Finding> {
     let reaches = reaches_of(std::slice::from_ref(rule));
     let mut ctx = Context::with_env(crate::cel::env());
     if let Some(reach) = reaches.of("object") {
         ctx.add_variable_as_val("object", reach.to_cel(object));
     }
-    rule.run(&ctx, &document().map)
+    rule.run(&ctx, &document().map, budget)
 }
 
 fn message(finding: Option<Finding>) -> String {
@@ -50,18 +56,18 @@ const UNIQUE: &str = "object.items.all(c, object.items.exists_one(d, d.name == c
 
 #[test]
 fn a_quadratic_uniqueness_rule_stops_at_the_budget() {
-    let mut r = rule(UNIQUE);
-    r.set_budget(200_000);
+    let r = rule(UNIQUE);
     let started = std::time::Instant::now();
-    let m = message(run(&r, &named_items(5_000)));
+    let m = message(run_with(&r, &named_items(5_000), 200_000));
     assert!(m.contains("exceeding its CEL cost budget of 200000"), "{m}");
     // 25 million comparisons unbounded; about 200 thousand here.
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
 
 #[test]
-fn rules_start_with_the_default_budget() {
-    assert_eq!(rule(UNIQUE).budget, budget::DEFAULT_BUDGET);
+fn rules_run_with_the_default_budget() {
+    let input = crate::eval::EvalInput::default();
+    assert_eq!(input.cel_cost, budget::DEFAULT_BUDGET);
 }
 
 #[test]
@@ -109,24 +115,21 @@ fn doubling_lists_and_strings_in_map_are_stopped() {
 
 #[test]
 fn an_absorbed_budget_error_is_still_reported() {
-    let mut r = rule(&format!("{UNIQUE} || true"));
-    r.set_budget(1_000);
-    assert!(message(run(&r, &named_items(100))).contains("CEL cost budget of 1000"));
+    let r = rule(&format!("{UNIQUE} || true"));
+    let m = message(run_with(&r, &named_items(100), 1_000));
+    assert!(m.contains("CEL cost budget of 1000"), "{m}");
 }
 
 #[test]
 fn each_evaluation_starts_a_fresh_budget() {
-    let mut r = rule(UNIQUE);
-    r.set_budget(u64::MAX);
-    assert!(run(&r, &named_items(50)).is_none());
+    let r = rule(UNIQUE);
+    assert!(run_with(&r, &named_items(50), u64::MAX).is_none());
     let spent = budget::spent();
-    r.set_budget(spent);
     for _ in 0..3 {
-        assert!(run(&r, &named_items(50)).is_none());
+        assert!(run_with(&r, &named_items(50), spent).is_none());
         assert_eq!(budget::spent(), spent);
     }
-    r.set_budget(spent - 1);
-    assert!(run(&r, &named_items(50)).is_some());
+    assert!(run_with(&r, &named_items(50), spent - 1).is_some());
 }
 
 #[test]

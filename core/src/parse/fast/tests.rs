@@ -10,8 +10,9 @@ fn check_part(text: &str, line_offset: u32) -> bool {
     const INDEX: usize = 3;
     let mut index = INDEX;
     let mut expected = Vec::new();
-    parse_part_saphyr(text, line_offset, &mut index, &mut expected);
-    let Some(fast) = parse_part(text, line_offset, INDEX) else {
+    let limits = ParseLimits::DEFAULT;
+    parse_part_saphyr(text, line_offset, &mut index, &mut expected, limits);
+    let Some(fast) = parse_part(text, line_offset, INDEX, limits) else {
         return false;
     };
     let got: Vec<Result<Document, SyntaxError>> = fast.into_iter().map(Ok).collect();
