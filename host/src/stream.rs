@@ -2,7 +2,8 @@
 //! [`crate::files::MAX_FILE_BYTES`] unless raised): a YAML stream read
 //! from its reader as chunks of whole documents, each checked on its own
 //! and reported before the next is read, so a stream of any size is checked
-//! in the memory of a chunk (docs/limits.md, "Files").
+//! in the memory of a chunk (docs/limits.md, "Streams larger than one
+//! read").
 //!
 //! A stream is cut only before a line that is `---` at column 0 followed by
 //! whitespace or the line's end (where the parser splits a stream too), or
@@ -489,9 +490,12 @@ pub fn check_chunk(
                     ..set.limits
                 };
                 let mut docs = parse_input_with(Some(file), bytes, limits.parse());
-                let outcome =
+                let mut outcome =
                     check::check_documents_with(set, Some(file), &mut docs, env, old, &[], &limits);
                 documents = Some(docs.returned());
+                if seen > 0 {
+                    whole_stream_limit(&mut outcome, limits.documents, set.limits.documents);
+                }
                 outcome
             }
             module => module.check(Some(file), bytes, env, old),
@@ -510,6 +514,18 @@ fn text_start(reader: &mut impl Read) -> io::Result<Result<Vec<u8>, SyntaxError>
     match std::str::from_utf8(&start) {
         Err(e) if e.error_len().is_some() => Ok(Err(utf8_error(&start, &e))),
         _ => Ok(Ok(start)),
+    }
+}
+
+/// The `documents` limit's finding in a chunk, which was checked within what
+/// was left of the limit, says the stream's limit.
+fn whole_stream_limit(outcome: &mut FileOutcome, left: usize, limit: usize) {
+    let said = format!("more than {left} documents in this stream;");
+    for f in outcome.results.iter_mut().flat_map(|r| &mut r.findings) {
+        if f.rule == "limit" && f.message.starts_with(&said) {
+            let rest = &f.message[said.len()..];
+            f.message = format!("more than {limit} documents in this stream;{rest}");
+        }
     }
 }
 

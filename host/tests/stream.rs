@@ -361,3 +361,40 @@ fn an_input_is_read_whole_up_to_the_limit_and_else_streamed() {
         }
     }
 }
+
+/// The `documents` limit counts the documents of the whole stream, not of
+/// each chunk, and its finding is where the stream read whole has it.
+#[test]
+fn the_documents_limit_is_the_streams() {
+    let bytes = stream();
+    let limited = assay_core::Limits {
+        documents: 7,
+        ..assay_core::Limits::DEFAULT
+    };
+    let set = assay_core::library::defaults()
+        .unwrap()
+        .with_limits(limited);
+    let evaluators = [Evaluator::Native(set)];
+    let whole = evaluators[0].check(Some(FILE), &bytes, "", &[]);
+    let over: Vec<&DocResult> = whole
+        .results
+        .iter()
+        .filter(|r| r.findings.iter().any(|f| f.rule == "limit"))
+        .collect();
+    assert_eq!(over.len(), 1, "{:?}", whole.results);
+    assert!(over[0].findings[0]
+        .message
+        .starts_with("more than 7 documents"));
+    for chunk in [1, 300, 1 << 20] {
+        let (outcome, _) = chunked(
+            &evaluators,
+            &bytes,
+            ChunkLimits {
+                documents: 7,
+                ..limits(chunk)
+            },
+        );
+        assert_eq!(outcome.results, whole.results, "chunk size {chunk}");
+        assert_eq!(outcome.documents, whole.documents, "chunk size {chunk}");
+    }
+}
