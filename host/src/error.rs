@@ -20,7 +20,7 @@ pub enum LoadError {
     NotYaml { path: String },
     /// Policies that do not compile (or a file that is not UTF-8), every
     /// problem located in its file.
-    #[error("{}", policy_error_lines(.0))]
+    #[error("{}", PolicyError::printed_lines(.0))]
     Policies(Vec<PolicyError>),
     /// Paths that hold no policy.
     #[error("{paths}: no policies found (hint: {NO_POLICIES_HINT})")]
@@ -69,18 +69,6 @@ impl LoadError {
             LoadError::Policies(_) | LoadError::Host(_) => None,
         }
     }
-}
-
-/// One policy error a line, with its hint, as the CLI prints them.
-fn policy_error_lines(errors: &[PolicyError]) -> String {
-    let lines: Vec<String> = errors
-        .iter()
-        .map(|e| match &e.hint {
-            Some(h) => format!("{e} (hint: {h})"),
-            None => e.to_string(),
-        })
-        .collect();
-    lines.join("\n")
 }
 
 fn lines<T: fmt::Display>(items: &[T]) -> String {

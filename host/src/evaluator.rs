@@ -280,11 +280,11 @@ impl Evaluator {
     ) -> FileOutcome {
         match self {
             Evaluator::Native(set) => {
-                let docs = documents.into_iter().enumerate().map(|(index, value)| {
-                    let mut d = Document::from_value(value);
-                    d.index = index;
-                    Ok::<_, SyntaxError>(d)
-                });
+                let limits = set.limits.parse();
+                let docs = documents
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, value)| Document::within(index, value, limits));
                 check::check_documents(set, file, docs, env, old, &[])
             }
             // The call API reads a value as one document: one call each.

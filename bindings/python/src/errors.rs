@@ -79,7 +79,6 @@ pub fn input_error_at(
 /// `PolicyError` listing every problem core found, one line each as the CLI prints them.
 pub fn policy_errors(py: Python<'_>, errors: &[PolicyError]) -> PyErr {
     let problems = PyList::empty(py);
-    let mut lines = Vec::new();
     for e in errors {
         let d = PyDict::new(py);
         let _ = d.set_item("file", &e.file);
@@ -89,14 +88,10 @@ pub fn policy_errors(py: Python<'_>, errors: &[PolicyError]) -> PyErr {
         let _ = d.set_item("rule", e.rule.as_deref());
         let _ = d.set_item("hint", e.hint.as_deref());
         let _ = problems.append(d);
-        lines.push(match &e.hint {
-            Some(h) => format!("{e} (hint: {h})"),
-            None => e.to_string(),
-        });
     }
     let d = PyDict::new(py);
     let _ = d.set_item("errors", problems);
-    raise(py, "PolicyError", &lines.join("\n"), &d)
+    raise(py, "PolicyError", &PolicyError::printed_lines(errors), &d)
 }
 
 /// `PolicyError` about a policy path as a whole (unreadable, no policies, a bad module).

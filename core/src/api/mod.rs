@@ -30,7 +30,7 @@ use crate::check::review::ReviewError;
 use crate::check::{check_documents_with, check_patch_with, old_versions_with, FileOutcome};
 use crate::diag::Pos;
 use crate::eval::limits::Limits;
-use crate::parse::{parse_input_with, parse_stream_with, Document, SourceMap, SyntaxError};
+use crate::parse::{parse_input_with, parse_stream_with, Document, SyntaxError};
 use crate::policy::{PolicyError, PolicyErrorKind};
 use crate::report::{DocResult, Report};
 use crate::rollout::{Decision, DecisionInput};
@@ -202,7 +202,7 @@ pub struct ErrorAnswer {
 /// Answers one JSON request against `set`; never fails: problems with the
 /// request come back as `{"error": ...}`.
 pub fn call(set: &PolicySet, request: &[u8]) -> String {
-    let answer = match serde_json::from_slice::<Request>(request) {
+    let answer = match read_request(request) {
         Ok(request) => answer(set, request),
         Err(e) => error(&format!("bad request: {e}"), REQUEST_HINT),
     };
@@ -215,7 +215,7 @@ pub fn call(set: &PolicySet, request: &[u8]) -> String {
 /// failure at its line and column and the others are still checked, as the
 /// CLI reports a file.
 pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String {
-    let answer = match serde_json::from_slice::<Request>(request) {
+    let answer = match read_request(request) {
         Ok(Request::Check {
             input: None,
             file,
@@ -243,6 +243,55 @@ pub fn call_with_input(set: &PolicySet, request: &[u8], input: &[u8]) -> String 
     serde_json::to_string(&answer).unwrap_or_default()
 }
 
+/// Levels a request may nest: a document as deep as the `depth` ceiling,
+/// in the request's own few levels. serde_json's default of 128 would refuse
+/// a value that the `depth` limit allows as text.
+const REQUEST_DEPTH: usize = crate::parse::MAX_DEPTH_CEILING + 8;
+
+/// The request, read without serde_json's recursion limit once a scan has
+/// shown it nests no deeper than [`REQUEST_DEPTH`] (reading recurses once
+/// per level).
+fn read_request(request: &[u8]) -> Result<Request, String> {
+    if json_depth(request) > REQUEST_DEPTH {
+        return Err(format!(
+            "the request nests deeper than {REQUEST_DEPTH} levels; a document may nest at most {} (limit `depth`)",
+            crate::parse::MAX_DEPTH_CEILING
+        ));
+    }
+    let mut reader = serde_json::Deserializer::from_slice(request);
+    reader.disable_recursion_limit();
+    let read = Request::deserialize(&mut reader).and_then(|r| reader.end().map(|()| r));
+    read.map_err(|e| e.to_string())
+}
+
+/// The deepest nesting of `[` and `{` in JSON text, outside strings. Text
+/// that is not JSON gets some number; the reader then says what is wrong.
+fn json_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Compiles policy files given as (name, text), for hosts that hold no
 /// files; finding no policy at all is an error too, as in the CLI. The
 /// error is the answer's JSON text (see [`policy_errors`]).
@@ -264,14 +313,9 @@ pub fn load(files: &[(String, String)]) -> Result<PolicySet, String> {
 
 /// The error answer for policy errors: every error in `errors`, the first
 /// one's location, rule and hint on top, and a message of one
-/// `file:line:col: message` line per error, as the CLI prints them.
+/// `file:line:col: message (hint: …)` line per error, as the CLI prints them.
 pub fn policy_errors(errors: &[PolicyError]) -> Value {
-    let message = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut error = json!({ "message": message });
+    let mut error = json!({ "message": PolicyError::printed_lines(errors) });
     if let Some(first) = errors.first() {
         error["file"] = json!(first.file);
         error["line"] = json!(first.line);
@@ -544,11 +588,7 @@ pub fn documents_of(input: &Value) -> Vec<Result<Document, SyntaxError>> {
 pub fn documents_with(input: &Value, limits: &Limits) -> Vec<Result<Document, SyntaxError>> {
     match input {
         Value::String(text) => parse_stream_with(text, limits.parse()),
-        other => vec![Ok(Document {
-            index: 0,
-            value: other.clone(),
-            map: SourceMap::default(),
-        })],
+        other => vec![Document::within(0, other.clone(), limits.parse())],
     }
 }
 

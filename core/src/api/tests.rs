@@ -199,7 +199,11 @@ fn loading_no_policy_is_an_error() {
         unreachable!("a ConfigMap is not a policy")
     };
     let a: Value = serde_json::from_str(&text).unwrap_or_default();
-    assert_eq!(a["error"]["message"], "cm.yaml:1:1: no policies found");
+    // Each line as the CLI prints it, hint included.
+    assert_eq!(
+        a["error"]["message"],
+        "cm.yaml:1:1: no policies found (hint: a policy has `apiVersion: assay.dev/v1`)"
+    );
     assert!(a["error"]["hint"].is_string());
 }
 
@@ -387,6 +391,73 @@ fn lowered_parse_limits_are_limit_findings_and_the_other_documents_are_checked()
     let raised = json!({"call": "check", "input": deeper, "limits": {"depth": 256}});
     let raised = findings_of(&answer_of(&raised.to_string()));
     assert!(raised.iter().all(|f| f.0 != "limit"), "{raised:?}");
+}
+
+/// A document given as a value is held to the limits its text would be:
+/// hosts that pass parsed objects (JS, Python, webhooks) answer as the CLI
+/// does. Found by the generated differential suite: serde_json refused any
+/// request nested 128 levels deep, whatever `depth` allowed.
+#[test]
+fn documents_given_as_values_are_held_to_the_parse_limits() {
+    let nested = |levels: usize| {
+        let mut v = json!("leaf");
+        for _ in 0..levels {
+            v = json!({ "a": v });
+        }
+        v
+    };
+    let ask = |input: Value, limits: Value| {
+        let request = json!({"call": "check", "input": input, "limits": limits});
+        findings_of(&answer_of(&request.to_string()))
+    };
+    // 200 levels: over the default, so a `limit` finding with no position.
+    let found = ask(nested(200), json!({}));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "limit");
+    assert_eq!(found[0].1, None, "a value has no line");
+    assert!(
+        found[0]
+            .2
+            .contains("nesting deeper than 128 levels (limit `depth`"),
+        "{found:?}"
+    );
+    // Raised, the same value is checked, as its text would be.
+    let raised = ask(nested(200), json!({"depth": 256}));
+    assert!(raised.iter().all(|f| f.0 != "limit"), "{raised:?}");
+    // 128 levels is within the default, as for text; 129 is not.
+    let at = ask(nested(128), json!({}));
+    assert!(at.iter().all(|f| f.0 != "limit"), "{at:?}");
+    assert_eq!(ask(nested(129), json!({}))[0].0, "limit");
+    for (limits, says) in [
+        (json!({"values": 3}), "more than 3 values (limit `values`"),
+        (
+            json!({"document-bytes": "3B"}),
+            "more than 3 bytes of text (limit `document-bytes`",
+        ),
+    ] {
+        let found = ask(
+            json!({"kind": "ConfigMap", "data": {"k": "value"}}),
+            limits.clone(),
+        );
+        assert_eq!(
+            found.first().map(|f| f.0.as_str()),
+            Some("limit"),
+            "{limits}: {found:?}"
+        );
+        assert!(found[0].2.contains(says), "{limits}: {found:?}");
+    }
+    // Deeper than any limit allows: the request itself is refused, clearly.
+    let request = format!(
+        r#"{{"call": "check", "input": {}"x"{}}}"#,
+        "[".repeat(1100),
+        "]".repeat(1100)
+    );
+    let answer = answer_of(&request);
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("nests deeper than 1008 levels"),
+        "{answer}"
+    );
 }
 
 #[test]

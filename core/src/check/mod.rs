@@ -83,7 +83,8 @@ pub fn parse_failure(file: Option<&str>, e: &SyntaxError) -> DocResult {
         e.index,
         if e.limit.is_some() { "limit" } else { "parse" },
         format!("does not parse: {}", e.message),
-        Some((e.line, e.column)),
+        // Line 0: a document given as a value, which has no position.
+        (e.line > 0).then_some((e.line, e.column)),
     )
 }
 

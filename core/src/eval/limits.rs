@@ -485,17 +485,44 @@ mod tests {
             .spawn(move || {
                 let out =
                     crate::check::check_bytes_with(&set, None, text.as_bytes(), "", &[], &limits);
-                out.results
+                let mut rules: Vec<String> = out
+                    .results
                     .iter()
                     .flat_map(|r| r.findings.iter().map(|f| f.rule.clone()))
-                    .collect::<Vec<_>>()
+                    .collect();
+                // The same document as a value of a call-API request, which
+                // is read, and checked, a level per frame too.
+                let value = crate::parse::parse_stream_with(&text, limits.parse())
+                    .remove(0)
+                    .map(|d| d.value)
+                    .unwrap_or_default();
+                let request = serde_json::json!({
+                    "call": "check", "input": value, "limits": {"depth": MAX_DEPTH_CEILING},
+                });
+                let answer = crate::api::call(&set, request.to_string().as_bytes());
+                (rules, answer)
             })
             .map(|t| t.join());
         match checked {
-            Ok(Ok(rules)) => assert!(
-                !rules.iter().any(|r| r == "limit" || r == "parse"),
-                "{rules:?}"
-            ),
+            Ok(Ok((rules, answer))) => {
+                assert!(
+                    !rules.iter().any(|r| r == "limit" || r == "parse"),
+                    "{rules:?}"
+                );
+                let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+                let report = &answer["report"];
+                assert_eq!(report["summary"]["checked"], 1, "{answer:.300}");
+                let findings = report["results"].as_array().into_iter().flatten();
+                let rules: Vec<_> = findings
+                    .flat_map(|r| r["findings"].as_array().into_iter().flatten())
+                    .collect();
+                assert!(
+                    !rules
+                        .iter()
+                        .any(|f| f["rule"] == "limit" || f["rule"] == "parse"),
+                    "{rules:?}"
+                );
+            }
             other => unreachable!("{other:?}"),
         }
     }

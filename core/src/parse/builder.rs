@@ -1,7 +1,7 @@
 //! Building a document's value and source map from parse events.
 
 use super::document::{BlockText, Document, Pos, SourceMap, SyntaxError};
-use super::limits::{raise_note, size_text, ParseLimits};
+use super::limits::{size_text, ParseLimits};
 use super::pointer::push_segment;
 use saphyr_parser::ScalarStyle;
 use serde_json::{Map, Number, Value};
@@ -70,10 +70,7 @@ impl Builder {
 
     /// An error for going over the limit `name`.
     fn over(&self, pos: Pos, name: &'static str, what: String, advice: &str) -> SyntaxError {
-        SyntaxError {
-            limit: Some(name),
-            ..self.error(pos, format!("{what} ({}); {advice}", raise_note(name)))
-        }
+        SyntaxError::over(self.index, pos, name, &what, advice)
     }
 
     /// Extends the pointer for the node about to start; false when the node is a map key.

@@ -1,6 +1,6 @@
 //! A parsed document: its value, and where each of its values is in the source.
 
-use super::limits::MAX_POINTER_BYTES;
+use super::limits::{raise_note, size_text, ParseLimits, MAX_POINTER_BYTES};
 use serde_json::Value;
 
 /// 1-based line and column.
@@ -141,6 +141,24 @@ pub struct SyntaxError {
 }
 
 impl SyntaxError {
+    /// Going over the limit `name`: what went over, which limit it was and
+    /// how to raise it, then what to do about the document.
+    pub(super) fn over(
+        index: usize,
+        pos: Pos,
+        name: &'static str,
+        what: &str,
+        advice: &str,
+    ) -> Self {
+        SyntaxError {
+            index,
+            line: pos.line,
+            column: pos.column,
+            message: format!("{what} ({}); {advice}", raise_note(name)),
+            limit: Some(name),
+        }
+    }
+
     /// Where the error is.
     pub fn pos(&self) -> Pos {
         Pos {
@@ -158,5 +176,66 @@ impl Document {
             value,
             map: SourceMap::default(),
         }
+    }
+
+    /// The `index`th document of an input given as values, held to the
+    /// limits its text would be parsed within, so that a host that passes a
+    /// parsed object answers as one that passes its text. A refusal has no
+    /// position (line 0).
+    pub fn within(
+        index: usize,
+        value: Value,
+        limits: ParseLimits,
+    ) -> Result<Document, SyntaxError> {
+        const FAN_OUT: &str = "split it";
+        let over = |name, what: String, advice| {
+            Err(SyntaxError::over(
+                index,
+                Pos::default(),
+                name,
+                &what,
+                advice,
+            ))
+        };
+        // Iterative: the value may be deeper than the stack allows recursion.
+        let (mut values, mut bytes) = (0usize, 0usize);
+        let mut pending = vec![(&value, 0usize)];
+        while let Some((v, depth)) = pending.pop() {
+            values += 1;
+            match v {
+                Value::Object(m) => {
+                    if depth >= limits.depth {
+                        let what = format!("nesting deeper than {} levels", limits.depth);
+                        return over("depth", what, "flatten the document");
+                    }
+                    bytes += m.keys().map(String::len).sum::<usize>();
+                    pending.extend(m.values().map(|item| (item, depth + 1)));
+                }
+                Value::Array(items) => {
+                    if depth >= limits.depth {
+                        let what = format!("nesting deeper than {} levels", limits.depth);
+                        return over("depth", what, "flatten the document");
+                    }
+                    pending.extend(items.iter().map(|item| (item, depth + 1)));
+                }
+                Value::String(s) => bytes += s.len(),
+                _ => {}
+            }
+            if values > limits.values {
+                let what = format!("document has more than {} values", limits.values);
+                return over("values", what, FAN_OUT);
+            }
+            if bytes > limits.document_bytes {
+                let size = size_text(limits.document_bytes as u64);
+                return over(
+                    "document-bytes",
+                    format!("document has more than {size} of text"),
+                    FAN_OUT,
+                );
+            }
+        }
+        let mut doc = Document::from_value(value);
+        doc.index = index;
+        Ok(doc)
     }
 }

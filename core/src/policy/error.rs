@@ -72,4 +72,19 @@ impl PolicyError {
         self.rule = Some(rule.to_owned());
         self
     }
+
+    /// The error as every host prints it: `file:line:col: message`, then
+    /// ` (hint: …)` when it has one.
+    pub fn printed(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{self} (hint: {hint})"),
+            None => self.to_string(),
+        }
+    }
+
+    /// The errors one a line, each as [`PolicyError::printed`].
+    pub fn printed_lines(errors: &[PolicyError]) -> String {
+        let lines: Vec<String> = errors.iter().map(PolicyError::printed).collect();
+        lines.join("\n")
+    }
 }
