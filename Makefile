@@ -4,7 +4,7 @@
 CARGO ?= cargo
 ASSAY := target/release/assay
 
-.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies js test-js setup-chromium setup-python test-python playground build-playground test-playground fuzz
+.PHONY: demo test setup-rust build lint test-rust test-wasm test-policies differential-corpus js test-js setup-chromium setup-python test-python playground build-playground test-playground fuzz
 
 demo: setup-rust
 	$(CARGO) build --release -q -p assay-cli
@@ -29,6 +29,15 @@ test-wasm:
 test-policies:
 	$(CARGO) run -q -p assay-cli -- test policies
 
+# Generated cases (policies, documents, environments, previous versions)
+# drawn with a fixed seed, each with native evaluation's answer
+# (tests/examples/gen_differential.rs): the Python, JS and CLI hosts are
+# held to them by bindings/python/tests/test_generated.py and
+# bindings/wasm/test/generated.test.mjs.
+DIFF_CORPUS = $(TARGET_DIR)/differential-corpus.json
+differential-corpus:
+	$(CARGO) run -q -p assay-tests --example gen_differential -- $(DIFF_CORPUS)
+
 test-rust:
 	$(CARGO) test -q --workspace
 
@@ -37,13 +46,15 @@ js: setup-rust
 	sh bindings/wasm/build.sh
 
 # Its Node tests (API, differential against the debug CLI that test-policies
-# builds, npm pack, TypeScript, webhook example, headless Chromium); then the
-# differential test again on the browsers' wasm build.
+# builds, generated cases against native answers, npm pack, TypeScript,
+# webhook example, headless Chromium); then the two differential tests again
+# on the browsers' wasm build.
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
-test-js: js setup-chromium
+test-js: js setup-chromium differential-corpus
 	$(CARGO) build -q -p assay-cli
-	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay node --test test/
-	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay ASSAY_JS_WASM=web node --test test/differential.test.mjs
+	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay ASSAY_DIFF_CORPUS=$(DIFF_CORPUS) node --test test/
+	cd bindings/wasm && ASSAY_BIN=$(TARGET_DIR)/debug/assay ASSAY_DIFF_CORPUS=$(DIFF_CORPUS) ASSAY_JS_WASM=web \
+	  node --test test/differential.test.mjs test/generated.test.mjs
 
 # Debian's Chromium, for the browser tests (never a downloaded browser build).
 setup-chromium:
@@ -64,11 +75,11 @@ setup-python:
 	  { apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
 	@test -f $(VENV)/.deps-2 || { $(VENV)/bin/pip install -q $(PY_DEPS) && touch $(VENV)/.deps-2; }
 
-test-python: setup-python
+test-python: setup-python differential-corpus
 	$(CARGO) build -q -p assay-cli
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MATURIN_PEP517_ARGS="--profile $(PY_PROFILE)" \
 	  $(VENV)/bin/pip install -q --no-build-isolation --force-reinstall --no-deps ./bindings/python
-	ASSAY_BIN=$(TARGET_DIR)/debug/assay \
+	ASSAY_BIN=$(TARGET_DIR)/debug/assay ASSAY_DIFF_CORPUS=$(DIFF_CORPUS) \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests
 
 # The web policy editor (bindings/wasm/playground/): CodeMirror 6 and the
