@@ -13,7 +13,7 @@ use assay_core::api::{self, Answer, ErrorAnswer, NamedText, PolicyInfo, Request,
 use assay_core::check::patch::PatchType;
 use assay_core::check::review::Admission;
 use assay_core::check::{self, decode, failure, parse_failure, FileOutcome};
-use assay_core::parse::{Document, SyntaxError};
+use assay_core::parse::Document;
 use assay_core::report::{DocResult, Report};
 use assay_core::rollout::{Decision, DecisionInput};
 use assay_core::set::choose_rollout;

@@ -7,8 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
-/// Deeper than any manifest; stops cycles (`d["self"] = d`) too.
-const MAX_DEPTH: usize = 256;
+/// As deep as the `depth` limit may be raised (a deeper value is an
+/// `InputError`); it stops cycles (`d["self"] = d`) too.
+const MAX_DEPTH: usize = assay_core::parse::MAX_DEPTH_CEILING;
 
 /// Where a value that JSON cannot hold is, collected on the way out so
 /// that converting a good document builds no paths.
@@ -187,14 +188,16 @@ unsafe fn exact_number(
 
 /// Whether `obj` is made of exact `dict`, `list`, `tuple`, `str`, `int`,
 /// `float`, `bool` and `None` only, and `to_value` would convert it: the
-/// same checks as the fast path above, without building anything.
-pub fn is_plain(obj: &Bound<'_, PyAny>) -> bool {
+/// same checks as the fast path above, without building anything, and
+/// nested no deeper than `depth_limit` containers (the `depth` limit, which
+/// the full path reports as a finding).
+pub fn is_plain(obj: &Bound<'_, PyAny>, depth_limit: usize) -> bool {
     // `obj` is borrowed for this whole call, so the root stays alive.
-    plain(obj.py(), obj.as_ptr(), 0)
+    plain(obj.py(), obj.as_ptr(), 0, depth_limit.min(MAX_DEPTH))
 }
 
-fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
+fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize, limit: usize) -> bool {
+    if depth > limit {
         return false;
     }
     // SAFETY: as in `convert`.
@@ -204,6 +207,9 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
         return unsafe { utf8(obj) }.is_some();
     }
     if is_type(ty, &raw mut ffi::PyDict_Type) {
+        if depth == limit {
+            return false;
+        }
         // SAFETY: as in `dict`: a strong reference, items borrowed.
         let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
         let mut pos: ffi::Py_ssize_t = 0;
@@ -212,7 +218,7 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
         while unsafe { ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) } != 0 {
             // SAFETY: `key` is a live key of the dict.
             let exact_str = is_type(unsafe { ffi::Py_TYPE(key) }, &raw mut ffi::PyUnicode_Type);
-            if !exact_str || unsafe { utf8(key) }.is_none() || !plain(py, value, depth + 1) {
+            if !exact_str || unsafe { utf8(key) }.is_none() || !plain(py, value, depth + 1, limit) {
                 return false;
             }
         }
@@ -229,6 +235,9 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
             // SAFETY: `obj` is live, `ty` its type.
             || matches!(unsafe { exact_number(obj, ty, NonFinite::Refuse) }, Some(Ok(_)));
     };
+    if depth == limit {
+        return false;
+    }
     // SAFETY: as in `array`.
     let _keep = unsafe { Bound::from_borrowed_ptr(py, obj) };
     let len = unsafe { (api.0)(obj) }.max(0);
@@ -239,7 +248,7 @@ fn plain(py: Python<'_>, obj: *mut ffi::PyObject, depth: usize) -> bool {
             unsafe { ffi::PyErr_Clear() };
             return false;
         }
-        plain(py, item, depth + 1)
+        plain(py, item, depth + 1, limit)
     })
 }
 

@@ -61,7 +61,7 @@ impl InPlace {
         doc: &Bound<'_, PyDict>,
         file: Option<&str>,
     ) -> Option<FileOutcome> {
-        if !convert::is_plain(doc.as_any()) {
+        if !convert::is_plain(doc.as_any(), set.limits.depth) {
             return None;
         }
         // What `Identity::of` and `applies` read, read from the objects.

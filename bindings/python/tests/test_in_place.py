@@ -122,10 +122,26 @@ def test_values_read_in_place_as_after_conversion(doc: dict) -> None:
     assert policy.validate(doc).to_dict() == expected
 
 
-def test_nesting_beyond_the_limit_is_an_error_in_place_too() -> None:
-    policy = assay.Policy.from_yaml(SCHEMA_ONLY)
+def nested_lists(levels: int) -> object:
     deep: object = "leaf"
-    for _ in range(300):
+    for _ in range(levels):
         deep = [deep]
-    with pytest.raises(assay.InputError, match="nested more than"):
-        policy.validate(with_data(x=deep))
+    return deep
+
+
+@pytest.mark.parametrize("levels", [126, 127, 300])
+def test_nesting_beyond_the_depth_limit_is_a_finding_in_place_too(levels: int) -> None:
+    """The document and `data` are two levels: 126 lists under them are the
+    128 the `depth` limit allows, 127 are one too many (as text would be)."""
+    policy = assay.Policy.from_yaml(SCHEMA_ONLY)
+    doc = with_data(x=nested_lists(levels))
+    report = policy.validate(doc).to_dict()
+    assert report == policy.validate([doc]).to_dict()
+    rules = [f["rule"] for r in report["results"] for f in r["findings"]]
+    assert rules == ([] if levels <= 126 else ["limit"])
+
+
+def test_nesting_beyond_the_ceiling_is_an_error_in_place_too() -> None:
+    policy = assay.Policy.from_yaml(SCHEMA_ONLY)
+    with pytest.raises(assay.InputError, match="nested more than 1000 levels"):
+        policy.validate(with_data(x=nested_lists(1000)))

@@ -332,7 +332,7 @@ def test_input_errors_name_the_place(policy: assay.Policy, doc: object, where: s
     assert str(e.value).startswith(f"{where}: ") and what in str(e.value), str(e.value)
 
 
-def test_nesting_is_limited_to_256_levels(policy: assay.Policy) -> None:
+def test_nesting_is_limited_to_1000_levels(policy: assay.Policy) -> None:
     def lists(k: int) -> list:
         v: list = []
         for _ in range(k - 1):
@@ -345,16 +345,19 @@ def test_nesting_is_limited_to_256_levels(policy: assay.Policy) -> None:
             v = {"d": v}
         return v
 
-    # The document is level 0, so the innermost of k containers under it is level k.
+    # The document is level 0, so the innermost of k containers under it is
+    # level k. Past the `depth` limit (128), a value is a `limit` finding;
+    # past its ceiling, it is not read at all.
     for make, step in ((lists, "/0"), (dicts, "/d")):
-        policy.validate({"a": make(256)})
-        with pytest.raises(assay.InputError, match="nested more than 256 levels deep") as e:
-            policy.validate({"a": make(257)})
-        assert str(e.value).startswith("`/a" + step * 256 + "`: "), str(e.value)[:40]
-    policy.validate({"a": tuple(lists(256))})
+        report = policy.validate({"a": make(1000)}).to_dict()
+        assert "limit" in [f["rule"] for r in report["results"] for f in r["findings"]]
+        with pytest.raises(assay.InputError, match="nested more than 1000 levels deep") as e:
+            policy.validate({"a": make(1001)})
+        assert str(e.value).startswith("`/a" + step * 1000 + "`: "), str(e.value)[:40]
+    policy.validate({"a": tuple(lists(1000))})
     cyclic: list = []
     cyclic.append(cyclic)
-    with pytest.raises(assay.InputError, match="nested more than 256 levels deep"):
+    with pytest.raises(assay.InputError, match="nested more than 1000 levels deep"):
         policy.validate({"a": cyclic})
 
 

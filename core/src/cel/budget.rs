@@ -45,6 +45,10 @@ pub(super) const ELEMENT_BYTES: u64 = 32;
 
 /// Wraps a comprehension's range: charges its size.
 pub(super) const RANGE: &str = "@assay_range";
+/// `RANGE` for a one-variable comprehension: a map's keys are visited in
+/// order, as a list, since the interpreter visits a map in its `HashMap`'s
+/// order, which differs from one process (and host) to the next.
+pub(super) const KEYS_RANGE: &str = "@assay_keys_range";
 /// Wraps the result of a call that builds a value: charges its size, caps it.
 pub(super) const BUILT: &str = "@assay_built";
 /// Wraps the operand a call scans: charges its length.
@@ -141,6 +145,7 @@ fn charge(cost: u64) -> Result<(), ExecutionError> {
 
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload(RANGE, RANGE, vec![DYN_TYPE, INT_TYPE], range)?;
+    env.add_overload(KEYS_RANGE, KEYS_RANGE, vec![DYN_TYPE, INT_TYPE], keys_range)?;
     env.add_overload(BUILT, BUILT, vec![DYN_TYPE], built)?;
     env.add_overload(READ, READ, vec![DYN_TYPE], read)?;
     env.add_overload(PAIRS, PAIRS, vec![DYN_TYPE], pairs)
@@ -169,6 +174,20 @@ fn range<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Out<'b, 'v> {
     let v = only(args)?;
     charge(1 + length(v.as_ref()).saturating_mul(weight))?;
     Ok(v)
+}
+
+/// `@assay_keys_range(range, weight)`: `range`, charged as `RANGE` is, with
+/// a map replaced by the list of its keys in order (strings by their bytes;
+/// CEL's key types each in their own order).
+fn keys_range<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Out<'b, 'v> {
+    let v = range(args)?;
+    let Some(map) = v.downcast_ref::<CelMap>() else {
+        return Ok(v);
+    };
+    let mut keys: Vec<&CelMapKey> = map.inner().keys().collect();
+    keys.sort_unstable();
+    let keys: Vec<Box<dyn Val + 'v>> = keys.iter().map(|k| k.inner().clone_as_boxed()).collect();
+    Ok(CowVal::Owned(Box::new(CelList::from(keys))))
 }
 
 fn built<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Out<'b, 'v> {

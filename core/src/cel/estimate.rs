@@ -21,7 +21,7 @@
 //! limits only ([`Bound::limited`]): an estimate that does not is one the
 //! policy itself guarantees. Arithmetic saturates.
 
-use super::budget::{BUILT, BYTES_PER_UNIT, ELEMENT_BYTES, PAIRS, RANGE, READ};
+use super::budget::{BUILT, BYTES_PER_UNIT, ELEMENT_BYTES, KEYS_RANGE, PAIRS, RANGE, READ};
 use super::yields::{
     join, join_all, literal, made, made_with, result, scalar, step, string, Abs, NAMESPACES,
 };
@@ -181,7 +181,7 @@ impl Estimator<'_> {
     fn call(&mut self, call: &CallExpr) -> (Bound, Abs) {
         let name = call.func_name.as_str();
         match call.args.as_slice() {
-            [range, weight] if name == RANGE => {
+            [range, weight] if name == RANGE || name == KEYS_RANGE => {
                 let (cost, v) = self.visit(range);
                 let weight = match &weight.expr {
                     Expr::Literal(LiteralValue::Int(w)) => u64::try_from(*w.inner()).unwrap_or(1),

@@ -8,7 +8,7 @@
 //! `e` and `g` are rewritten inside it. `all` and `exists` keep theirs too
 //! (`@result && e`), which decides how they absorb errors.
 
-use super::budget::{BUILT, PAIRS, RANGE, READ};
+use super::budget::{BUILT, KEYS_RANGE, PAIRS, RANGE, READ};
 use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue};
 use cel::common::types::CelInt;
 use cel::IdedExpr;
@@ -63,6 +63,7 @@ const NOT_BUILDING: &[&str] = &[
     "orValue",
     BUILT,
     RANGE,
+    KEYS_RANGE,
     READ,
     PAIRS,
 ];
@@ -143,7 +144,13 @@ fn walk(e: &mut IdedExpr) {
         Expr::Comprehension(c) => {
             walk(&mut c.iter_range);
             let weight = 1 + nodes(&c.loop_cond) + nodes(&c.loop_step);
-            wrap(&mut c.iter_range, RANGE);
+            // One variable: a map's keys in order, the same in every host.
+            let range = if c.iter_var2.is_none() {
+                KEYS_RANGE
+            } else {
+                RANGE
+            };
+            wrap(&mut c.iter_range, range);
             if let Expr::Call(call) = &mut c.iter_range.expr {
                 call.args.push(IdedExpr {
                     id: c.iter_range.id,
@@ -319,14 +326,14 @@ mod tests {
             };
             assert_eq!(append.func_name, "_+_", "{text}");
             assert!(matches!(&append.args[1].expr, Expr::List(_)), "{text}");
-            assert_eq!(calls(&e, RANGE), 1, "{text}");
+            assert_eq!(calls(&e, KEYS_RANGE), 1, "{text}");
         }
     }
 
     #[test]
     fn scalar_operators_in_a_loop_body_are_not_wrapped() {
         let e = rewritten("object.items.all(c, object.items.exists_one(d, d.name == c.name))");
-        assert_eq!(calls(&e, RANGE), 2);
+        assert_eq!(calls(&e, KEYS_RANGE), 2);
         assert_eq!(calls(&e, BUILT), 0);
         assert_eq!(calls(&e, READ), 0);
     }

@@ -485,7 +485,7 @@ mod tests {
             .spawn(move || {
                 let out =
                     crate::check::check_bytes_with(&set, None, text.as_bytes(), "", &[], &limits);
-                let mut rules: Vec<String> = out
+                let rules: Vec<String> = out
                     .results
                     .iter()
                     .flat_map(|r| r.findings.iter().map(|f| f.rule.clone()))

@@ -83,15 +83,6 @@ fn quantity_lit() -> BoxedStrategy<String> {
 
 const CONTAINERS: &str = "object.spec.template.spec.containers";
 
-/// Whether expressions whose value depends on the order a macro visits a
-/// mapping's keys are drawn: `object.data.map(k, k)` and `.filter(...)`
-/// on a map, and `all`/`exists` over a map where several keys' bodies fail
-/// (the error of the first one visited is reported). That order is a `HashMap`'s: random in each native process and
-/// fixed in wasm, so native and module answers differ
-/// (`tests/host_differential.rs`, `map_iteration_order_is_the_same_natively_and_in_modules`).
-/// Set this when that is fixed.
-pub const MAP_ORDER_FIXED: bool = false;
-
 /// A condition on one container `c`.
 fn container_predicate() -> BoxedStrategy<String> {
     prop_oneof![
@@ -267,23 +258,10 @@ fn atom_unguarded(focus: &str) -> BoxedStrategy<String> {
             .prop_map(|(o, n)| format!("size(object.data.filter(k, k.size() > 5)) {o} {n}")),
         Just("object.metadata.labels.all(k, object.metadata.labels[k].size() < 10)".to_owned()),
         Just("object.data.map(k, k).size() == size(object.data)".to_owned()),
-        // Which key's error is reported depends on the order keys are visited.
-        Just(
-            if MAP_ORDER_FIXED {
-                "object.data.all(k, int(object.data[k]) > 0)"
-            } else {
-                "object.data.all(k, object.data[k] != '0')"
-            }
-            .to_owned()
-        ),
-        Just(
-            if MAP_ORDER_FIXED {
-                "object.data.exists(k, int(object.data[k]) > 100)"
-            } else {
-                "object.data.exists(k, object.data[k] == '100')"
-            }
-            .to_owned()
-        ),
+        // Which key's error is reported depends on the order keys are
+        // visited: in order, in every host (docs/cel.md, "Macros over maps").
+        Just("object.data.all(k, int(object.data[k]) > 0)".to_owned()),
+        Just("object.data.exists(k, int(object.data[k]) > 100)".to_owned()),
         (op(), int()).prop_map(|(o, n)| format!("size(object.data) {o} {n}")),
         any_key().prop_map(|k| format!("{} in object.data", lit(&k))),
         string().prop_map(|s| format!("object.?metadata.?labels.?app.orValue('') == {s}")),
@@ -296,36 +274,15 @@ fn atom_unguarded(focus: &str) -> BoxedStrategy<String> {
                 .to_owned()
         ),
         Just("object.data.map(k, object.data[k]).exists(v, v == 'INFO')".to_owned()),
-        Just(
-            if MAP_ORDER_FIXED {
-                "object.data.map(k, k).isSorted()"
-            } else {
-                "object.data.map(k, k).size() >= 0"
-            }
-            .to_owned()
-        ),
-        Just(
-            if MAP_ORDER_FIXED {
-                "object.data.filter(k, k.startsWith('L'))[0] == 'LOG_LEVEL'"
-            } else {
-                "object.data.filter(k, k.startsWith('L')).size() <= 1"
-            }
-            .to_owned()
-        ),
+        Just("object.data.map(k, k).isSorted()".to_owned()),
+        Just("object.data.filter(k, k.startsWith('L'))[0] == 'LOG_LEVEL'".to_owned()),
     ];
     let secrets = prop_oneof![
         (op(), int())
             .prop_map(|(o, n)| format!("base64.decode(object.data.password).size() {o} {n}")),
         Just("string(base64.decode(object.data.config)).startsWith('{')".to_owned()),
         Just("base64.encode(base64.decode(object.data.token)) == object.data.token".to_owned()),
-        Just(
-            if MAP_ORDER_FIXED {
-                "object.data.all(k, base64.decode(object.data[k]).size() < 64)"
-            } else {
-                "object.data.all(k, type(object.data[k]) != string || object.data[k].size() < 88)"
-            }
-            .to_owned()
-        ),
+        Just("object.data.all(k, base64.decode(object.data[k]).size() < 64)".to_owned()),
         Just("object.type == 'Opaque'".to_owned()),
     ];
     let context = prop_oneof![
@@ -435,8 +392,8 @@ pub fn message() -> BoxedStrategy<String> {
         1 => Just("{'k': object.metadata.name, 'b': [1u, 2.5]}".to_owned()),
         1 => Just("object.data.DATABASE_URL".to_owned()),
         1 => Just("1.0 / 3.0".to_owned()),
-        1 => Just(if MAP_ORDER_FIXED { "object.data.map(k, k)" } else { "object.data.map(k, k).sort()" }.to_owned()),
-        1 => Just(if MAP_ORDER_FIXED { "object.data.map(k, object.data[k]).join(',')" } else { "size(object.data.map(k, object.data[k]).join(','))" }.to_owned()),
+        1 => Just("object.data.map(k, k)".to_owned()),
+        1 => Just("object.data.map(k, object.data[k]).join(',')".to_owned()),
         1 => Just("string(double(object.spec.replicas) / 7.0)".to_owned()),
         1 => Just("b'bytes\\xff'".to_owned()),
         1 => Just("duration('90m')".to_owned()),
