@@ -321,7 +321,7 @@ fn github_annotations() {
     }
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("::warning")).count(),
-        1
+        2
     );
     // Secrets are redacted in annotations too.
     assert!(!run.stdout.contains("AssayFakeToken"), "{}", run.stdout);
