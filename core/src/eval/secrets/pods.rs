@@ -18,13 +18,10 @@ impl Ctx<'_> {
                 self.command_line(&cbase, cname, c);
             }
         }
-        let fs_group = spec
-            .get("securityContext")
-            .and_then(|s| s.get("fsGroup"))
-            .is_some_and(|g| !g.is_null());
+        let access = FileAccess::of(spec);
         if let Some(Value::Array(volumes)) = spec.get("volumes") {
             for (i, v) in volumes.iter().enumerate() {
-                self.volume(&format!("{base}/volumes/{i}"), v, fs_group);
+                self.volume(&format!("{base}/volumes/{i}"), v, access);
             }
         }
     }
@@ -102,12 +99,12 @@ impl Ctx<'_> {
 
     // --- secret-file-mode ------------------------------------------------------------
 
-    pub(super) fn volume(&mut self, vbase: &str, v: &Value, fs_group: bool) {
+    pub(super) fn volume(&mut self, vbase: &str, v: &Value, access: FileAccess) {
         let vname = v.get("name").and_then(Value::as_str).unwrap_or("?");
         if let Some(s) = v.get("secret") {
             let base = format!("{vbase}/secret");
-            self.default_mode(&base, s, vname, fs_group);
-            self.item_modes(&base, s, vname, fs_group);
+            self.default_mode(&base, s, vname, access);
+            self.item_modes(&base, s, vname, access);
         }
         if let Some(p) = v.get("projected") {
             let sources = p.get("sources").and_then(Value::as_array);
@@ -121,39 +118,57 @@ impl Ctx<'_> {
                 return;
             }
             let base = format!("{vbase}/projected");
-            self.default_mode(&base, p, vname, fs_group);
+            self.default_mode(&base, p, vname, access);
             for (k, s) in secret_sources {
-                self.item_modes(&format!("{base}/sources/{k}/secret"), s, vname, fs_group);
+                self.item_modes(&format!("{base}/sources/{k}/secret"), s, vname, access);
             }
         }
     }
 
-    pub(super) fn default_mode(&mut self, base: &str, source: &Value, vname: &str, fs_group: bool) {
+    pub(super) fn default_mode(
+        &mut self,
+        base: &str,
+        source: &Value,
+        vname: &str,
+        access: FileAccess,
+    ) {
+        let fix = match access {
+            FileAccess { non_root: true, fs_group: false } => "; the pod runs as a non-root user and sets no fsGroup, so 0400 would leave the files unreadable to it; set securityContext.fsGroup and defaultMode: 0440",
+            FileAccess { fs_group: true, .. } => "; set defaultMode: 0440 (the pod sets fsGroup) or 0400",
+            _ => "; set defaultMode: 0400",
+        };
         match source.get("defaultMode") {
             None | Some(Value::Null) => self.push(
                 "secret-file-mode",
                 Severity::Error,
                 format!(
-                    "secret volume `{vname}` has no defaultMode, so Kubernetes writes its files with mode 0644 (readable by every user in the container); set defaultMode: 0400"
+                    "secret volume `{vname}` has no defaultMode, so Kubernetes writes its files with mode 0644 (readable by every user in the container){fix}"
                 ),
                 base,
                 None,
             ),
-            Some(m) => self.mode(&format!("{base}/defaultMode"), m, vname, fs_group),
+            Some(m) => self.mode(&format!("{base}/defaultMode"), m, vname, access),
         }
     }
 
-    pub(super) fn item_modes(&mut self, base: &str, source: &Value, vname: &str, fs_group: bool) {
+    pub(super) fn item_modes(
+        &mut self,
+        base: &str,
+        source: &Value,
+        vname: &str,
+        access: FileAccess,
+    ) {
         if let Some(Value::Array(items)) = source.get("items") {
             for (j, item) in items.iter().enumerate() {
                 if let Some(m) = item.get("mode") {
-                    self.mode(&format!("{base}/items/{j}/mode"), m, vname, fs_group);
+                    self.mode(&format!("{base}/items/{j}/mode"), m, vname, access);
                 }
             }
         }
     }
 
-    pub(super) fn mode(&mut self, path: &str, value: &Value, vname: &str, fs_group: bool) {
+    pub(super) fn mode(&mut self, path: &str, value: &Value, vname: &str, access: FileAccess) {
+        let fs_group = access.fs_group;
         let Some(mode) = file_mode(value) else {
             self.push(
                 "secret-file-mode",
@@ -179,6 +194,8 @@ impl Ctx<'_> {
         };
         let fix = if fs_group {
             "use 0400, or 0440 since the pod sets fsGroup"
+        } else if access.non_root {
+            "the pod runs as a non-root user and sets no fsGroup, so 0400 would leave the files unreadable to it: set securityContext.fsGroup and use 0440"
         } else {
             "use 0400 (or 0440 with a pod securityContext.fsGroup)"
         };
@@ -194,6 +211,42 @@ impl Ctx<'_> {
     }
 
     // --- Secrets -----------------------------------------------------------------------
+}
+
+/// Who reads a pod's secret files, for the mode to advise: Kubernetes
+/// writes them owned by root, and by the `fsGroup` group when one is set.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FileAccess {
+    /// The pod sets `securityContext.fsGroup`.
+    fs_group: bool,
+    /// The pod or one of its containers runs as a user other than root
+    /// (`runAsUser` above 0, or `runAsNonRoot: true`), which a 0400 file
+    /// owned by root shuts out.
+    non_root: bool,
+}
+
+impl FileAccess {
+    fn of(spec: &Map<String, Value>) -> FileAccess {
+        let non_root = |context: Option<&Value>| {
+            context.is_some_and(|c| {
+                c.get("runAsNonRoot") == Some(&Value::Bool(true))
+                    || c.get("runAsUser")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|u| u > 0)
+            })
+        };
+        let pod = spec.get("securityContext");
+        let mut containers = ["initContainers", "containers"]
+            .into_iter()
+            .filter_map(|list| spec.get(list).and_then(Value::as_array))
+            .flatten();
+        FileAccess {
+            fs_group: pod
+                .and_then(|s| s.get("fsGroup"))
+                .is_some_and(|g| !g.is_null()),
+            non_root: non_root(pod) || containers.any(|c| non_root(c.get("securityContext"))),
+        }
+    }
 }
 
 /// A file mode as Kubernetes reads it: YAML `0400` is already octal (the
