@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 impl Ctx<'_> {
     pub(super) fn pod_spec(&mut self, base: &str, spec: &Map<String, Value>) {
+        let access = FileAccess::of(spec);
         for list in ["initContainers", "containers", "ephemeralContainers"] {
             let Some(Value::Array(containers)) = spec.get(list) else {
                 continue;
@@ -14,11 +15,10 @@ impl Ctx<'_> {
             for (i, c) in containers.iter().enumerate() {
                 let cbase = format!("{base}/{list}/{i}");
                 let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
-                self.container_env(&cbase, cname, c);
+                self.container_env(&cbase, cname, c, access);
                 self.command_line(&cbase, cname, c);
             }
         }
-        let access = FileAccess::of(spec);
         if let Some(Value::Array(volumes)) = spec.get("volumes") {
             for (i, v) in volumes.iter().enumerate() {
                 self.volume(&format!("{base}/volumes/{i}"), v, access);
@@ -56,7 +56,14 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn container_env(&mut self, cbase: &str, cname: &str, c: &Value) {
+    pub(super) fn container_env(
+        &mut self,
+        cbase: &str,
+        cname: &str,
+        c: &Value,
+        access: FileAccess,
+    ) {
+        let mode = access.mode_advice();
         if let Some(Value::Array(env)) = c.get("env") {
             for (j, e) in env.iter().enumerate() {
                 let name = e.get("name").and_then(Value::as_str).unwrap_or("");
@@ -71,7 +78,7 @@ impl Ctx<'_> {
                         "secret-env-var",
                         Severity::Warning,
                         format!(
-                            "env var `{name}` of container `{cname}` takes key `{key}` of Secret `{secret}`: env vars leak into logs, crash reports, `kubectl describe` and child processes; mount the Secret as a volume (defaultMode: 0400) and read the file instead"
+                            "env var `{name}` of container `{cname}` takes key `{key}` of Secret `{secret}`: {EXPOSED}; mount the Secret as a volume ({mode}) and read the file instead"
                         ),
                         &format!("{cbase}/env/{j}/valueFrom/secretKeyRef"),
                         None,
@@ -87,7 +94,7 @@ impl Ctx<'_> {
                         "secret-env-var",
                         Severity::Warning,
                         format!(
-                            "container `{cname}` loads every key of Secret `{secret}` as env vars (envFrom): env vars leak into logs, crash reports and child processes; mount the Secret as a volume (defaultMode: 0400) and read the files instead"
+                            "container `{cname}` loads every key of Secret `{secret}` as env vars (envFrom): {EXPOSED}; mount the Secret as a volume ({mode}) and read the files instead"
                         ),
                         &format!("{cbase}/envFrom/{j}/secretRef"),
                         None,
@@ -213,6 +220,10 @@ impl Ctx<'_> {
     // --- Secrets -----------------------------------------------------------------------
 }
 
+/// Where a Secret's value taken into an env var can be seen. Not `kubectl
+/// describe`, which shows the reference, not the value.
+const EXPOSED: &str = "the value sits in the process environment, which child processes inherit and crash reports, debug endpoints and /proc/<pid>/environ can expose";
+
 /// Who reads a pod's secret files, for the mode to advise: Kubernetes
 /// writes them owned by root, and by the `fsGroup` group when one is set.
 #[derive(Clone, Copy, Debug)]
@@ -226,6 +237,15 @@ pub(super) struct FileAccess {
 }
 
 impl FileAccess {
+    /// The mode of a secret volume that the pod can read and no one else.
+    fn mode_advice(self) -> &'static str {
+        match self {
+            FileAccess { fs_group: true, .. } => "defaultMode: 0440, since the pod sets fsGroup",
+            FileAccess { non_root: true, .. } => "securityContext.fsGroup with defaultMode: 0440",
+            _ => "defaultMode: 0400",
+        }
+    }
+
     fn of(spec: &Map<String, Value>) -> FileAccess {
         let non_root = |context: Option<&Value>| {
             context.is_some_and(|c| {
