@@ -42,25 +42,10 @@ pub(super) fn check(
         "Role" | "ClusterRole" => ctx.rbac(kind),
         _ => {}
     }
-    if let Some(base) = pod_spec_pointer(kind) {
-        if let Some(Value::Object(spec)) = doc.value.pointer(base) {
-            ctx.pod_spec(base, spec);
+    for base in super::pods::pod_spec_pointers(kind, &doc.value) {
+        if let Some(Value::Object(spec)) = doc.value.pointer(&base) {
+            ctx.pod_spec(&base, spec);
         }
-    }
-}
-
-fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
-    match kind {
-        "Pod" => Some("/spec"),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "Job"
-        | "ReplicationController" => Some("/spec/template/spec"),
-        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
-        "PodTemplate" => Some("/template/spec"),
-        _ => None,
     }
 }
 
