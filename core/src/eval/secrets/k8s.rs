@@ -42,7 +42,7 @@ pub(super) fn check(
         "Role" | "ClusterRole" => ctx.rbac(kind),
         _ => {}
     }
-    for base in super::pods::pod_spec_pointers(kind, &doc.value) {
+    for base in super::workloads::pod_spec_pointers(kind, &doc.value) {
         if let Some(Value::Object(spec)) = doc.value.pointer(&base) {
             ctx.pod_spec(&base, spec);
         }

@@ -26,6 +26,7 @@ mod k8s;
 mod pods;
 mod rbac;
 mod secret;
+mod workloads;
 
 pub use config::CompiledSecrets;
 
