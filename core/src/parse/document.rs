@@ -202,22 +202,16 @@ impl Document {
         let mut pending = vec![(&value, 0usize)];
         while let Some((v, depth)) = pending.pop() {
             values += 1;
+            if (v.is_object() || v.is_array()) && depth >= limits.depth {
+                let what = format!("nesting deeper than {} levels", limits.depth);
+                return over("depth", what, "flatten the document");
+            }
             match v {
                 Value::Object(m) => {
-                    if depth >= limits.depth {
-                        let what = format!("nesting deeper than {} levels", limits.depth);
-                        return over("depth", what, "flatten the document");
-                    }
                     bytes += m.keys().map(String::len).sum::<usize>();
                     pending.extend(m.values().map(|item| (item, depth + 1)));
                 }
-                Value::Array(items) => {
-                    if depth >= limits.depth {
-                        let what = format!("nesting deeper than {} levels", limits.depth);
-                        return over("depth", what, "flatten the document");
-                    }
-                    pending.extend(items.iter().map(|item| (item, depth + 1)));
-                }
+                Value::Array(items) => pending.extend(items.iter().map(|item| (item, depth + 1))),
                 Value::String(s) => bytes += s.len(),
                 _ => {}
             }
