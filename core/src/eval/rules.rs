@@ -2,6 +2,7 @@
 
 use crate::cel::access::Reaches;
 use crate::cel::budget;
+use crate::cel::describe_error;
 use crate::diag::{Finding, Locate, Severity};
 use crate::parse::Document;
 use crate::policy::{pointer_error, PolicyError, PolicyErrorKind, RuleSpec};
@@ -224,8 +225,9 @@ impl CompiledRule {
                 }
                 Err(e) => {
                     return fail(format!(
-                        "rule `{}` could not be evaluated: `when`: {e}",
-                        self.name
+                        "rule `{}` could not be evaluated: `when`: {}",
+                        self.name,
+                        describe_error(&e)
                     ))
                 }
             }
@@ -237,10 +239,11 @@ impl CompiledRule {
                     Some(p) => match p.execute(ctx) {
                         Ok(v) => crate::cel::display(&v),
                         Err(e) => format!(
-                            "{} (messageExpr failed: {e})",
+                            "{} (messageExpr failed: {})",
                             self.message
                                 .clone()
-                                .unwrap_or_else(|| self.default_message())
+                                .unwrap_or_else(|| self.default_message()),
+                            describe_error(&e)
                         ),
                     },
                     None => self
@@ -261,7 +264,11 @@ impl CompiledRule {
                 self.name,
                 crate::cel::display(&other)
             )),
-            Err(e) => fail(format!("rule `{}` could not be evaluated: {e}", self.name)),
+            Err(e) => fail(format!(
+                "rule `{}` could not be evaluated: {}",
+                self.name,
+                describe_error(&e)
+            )),
         }
     }
 
