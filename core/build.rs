@@ -1,19 +1,24 @@
-//! Embeds the built-in policy library (`policies/*.yaml`) and its test cases.
+//! Embeds the built-in policy library and its test cases: `policies/*.yaml`,
+//! the packs' `policies/<pack>/*.yaml`, and every `tests/*.yaml` among them.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn list(dir: &Path) -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    files.sort();
-    files
+/// Every `*.yaml` below `dir`, as paths relative to `root`, sorted.
+fn list(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            list(root, &path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_path_buf());
+            }
+        }
+    }
 }
 
 fn main() {
@@ -23,24 +28,29 @@ fn main() {
     // embedded an empty library from a deleted worktree.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let root = Path::new(&manifest_dir).join("../policies");
-    if list(&root).is_empty() {
+    let mut files = Vec::new();
+    list(&root, &root, &mut files);
+    files.sort();
+    let (cases, policies): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|p| p.components().any(|c| c.as_os_str() == "tests"));
+    if policies.is_empty() {
         println!(
             "cargo:warning=no policies in {}: the built-in library would be empty",
             root.display()
         );
         std::process::exit(1);
     }
-    println!("cargo:rerun-if-changed={}", root.display());
-    println!("cargo:rerun-if-changed={}", root.join("tests").display());
     let mut out = String::new();
-    for (name, sub) in [("POLICIES", ""), ("CASES", "tests/")] {
+    for (name, files) in [("POLICIES", &policies), ("CASES", &cases)] {
         let _ = writeln!(out, "pub const {name}: &[(&str, &str)] = &[");
-        for file in list(&root.join(sub)) {
-            let path = root.join(sub).join(&file);
+        for file in files {
+            let path = root.join(file);
             println!("cargo:rerun-if-changed={}", path.display());
+            let name = file.to_string_lossy().replace('\\', "/");
             let _ = writeln!(
                 out,
-                "    (\"policies/{sub}{file}\", include_str!({:?})),",
+                "    (\"policies/{name}\", include_str!({:?})),",
                 path.display().to_string()
             );
         }

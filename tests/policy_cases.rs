@@ -1,4 +1,4 @@
-//! Every YAML case under `policies/tests/` (the built-in library) and
+//! Every YAML case under `policies/**/tests/` (the built-in library) and
 //! `tests/cases/` (engine behaviour, each file with its own policies) becomes
 //! one test.
 

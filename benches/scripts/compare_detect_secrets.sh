@@ -21,7 +21,7 @@ cargo build -q --release -p assay-cli
 OUT=target/detect-secrets-compare
 mkdir -p "$OUT"
 (cd tests/secrets-corpus && "../../$VENV/bin/detect-secrets" scan --all-files .) > "$OUT/detect-secrets.json"
-./target/release/assay check -p policies/secret-hygiene.yaml -o json tests/secrets-corpus/ > "$OUT/assay.json" || true
+./target/release/assay check -p policies/secrets/secret-hygiene.yaml -o json tests/secrets-corpus/ > "$OUT/assay.json" || true
 
 python3 - "$OUT" <<'PY'
 import json, os, re, sys

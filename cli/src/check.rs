@@ -66,8 +66,11 @@ pub struct CheckArgs {
     allow_ref_outside: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Print the rules the check would run (id, severity, what it checks, docs) and exit; `-o json` too
+    #[arg(long, conflicts_with_all = ["inputs", "base"])]
+    list_rules: bool,
     /// Files, directories, or `-` for stdin
-    #[arg(required_unless_present = "base")]
+    #[arg(required_unless_present_any = ["base", "list_rules"])]
     inputs: Vec<PathBuf>,
 }
 
@@ -150,6 +153,9 @@ fn read_text(path: &std::path::Path, limit: u64) -> Result<String, CliError> {
 pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let limits = args.limits.limits();
     let evaluators = load_policies(&args.policy, args.allow_ref_outside, &limits)?;
+    if args.list_rules {
+        return list_rules(&args, &evaluators);
+    }
     let mut run_bytes = RunBytes::new(&limits);
     // Parse failures of `--old` come first in the report, then the patched
     // document or the inputs, each written as soon as it is checked.
@@ -255,6 +261,21 @@ fn report_format(args: &CheckArgs) -> report::Format {
 /// How inputs larger than one read are read, within `limits`. A module
 /// applies the `documents` limit to each chunk it is given; a native set,
 /// to the whole stream.
+fn list_rules(args: &CheckArgs, evaluators: &[Evaluator]) -> Result<u8, CliError> {
+    let policies: Vec<_> = evaluators.iter().flat_map(Evaluator::describe).collect();
+    let rules = crate::list_rules::list(&policies, args.policy.is_empty());
+    match args.output {
+        Format::Human => print!("{}", crate::list_rules::human(&rules)),
+        Format::Json => println!("{}", crate::list_rules::json(&rules)),
+        _ => {
+            return Err(CliError::Usage(
+                "--list-rules prints `-o human` or `-o json`".to_owned(),
+            ))
+        }
+    }
+    Ok(0)
+}
+
 fn chunk_limits(evaluators: &[Evaluator], limits: &Limits) -> ChunkLimits {
     let native = evaluators.iter().any(|e| !e.is_module());
     ChunkLimits {

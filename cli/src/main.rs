@@ -14,6 +14,7 @@ mod decide;
 mod error;
 mod files;
 mod limits;
+mod list_rules;
 mod output;
 mod review;
 mod test_cmd;

@@ -282,7 +282,7 @@ fn env_selects_environment_params() {
 }
 
 fn upgrade(args: &[&str]) -> Run {
-    let mut all = vec!["check", "-p", "policies/upgrade-guard.yaml"];
+    let mut all = vec!["check", "-p", "policies/upgrade/upgrade-guard.yaml"];
     all.extend_from_slice(args);
     assay(&all)
 }
@@ -347,7 +347,7 @@ fn old_versions_are_paired_by_api_version_kind_namespace_and_name() {
         &[
             "check",
             "-p",
-            "policies/upgrade-guard.yaml",
+            "policies/upgrade/upgrade-guard.yaml",
             "--old",
             &old_dir,
             "-",

@@ -370,7 +370,7 @@ fn human_output_is_one_line_per_finding() {
     let run = assay(&[
         "check",
         "-p",
-        "policies/upgrade-guard.yaml",
+        "policies/upgrade/upgrade-guard.yaml",
         "--old",
         &fixture("upgrade/old.yaml"),
         &fixture("upgrade/new-env-removed.yaml"),

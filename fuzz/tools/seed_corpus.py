@@ -55,7 +55,7 @@ KNOWN_LEAKS = {
 
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
-    yaml_inputs = files("policies/tests/*.yaml", "examples/k8s/*.yaml",
+    yaml_inputs = files("policies/**/tests/*.yaml", "examples/k8s/*.yaml",
                         "cli/tests/fixtures/**/*.yaml", "tests/cases/*.yaml",
                         "examples/admission/*.json", "examples/rollout/*.json",
                         "examples/patches/*.json", "cli/tests/fixtures/dotenv/*.env")
@@ -135,7 +135,7 @@ def main():
     def req(r):
         write("module_abi", json.dumps(r))
     req({"call": "describe"})
-    for f in files("examples/k8s/*.yaml")[:4] + files("policies/tests/secret-*.yaml")[:2]:
+    for f in files("examples/k8s/*.yaml")[:4] + files("policies/secrets/tests/secret-*.yaml")[:2]:
         req({"call": "check", "input": read(f).decode(), "file": os.path.basename(f), "env": "production"})
     req({"call": "check", "input": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
                                     "data": {"GITHUB_TOKEN": "ghp_AssayFake8hfqEnMCxKJ9UlB8VGFHKGNZv9n"}}})

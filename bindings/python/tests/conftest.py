@@ -65,7 +65,9 @@ def example_manifests() -> list[Path]:
 def case_files() -> list[tuple[Path, Path | None]]:
     """(case file, its policy file or None for the built-in library)."""
     out: list[tuple[Path, Path | None]] = [
-        (p.relative_to(REPO), None) for p in sorted((REPO / "policies" / "tests").glob("*.yaml"))
+        (p.relative_to(REPO), None)
+        for p in sorted((REPO / "policies").rglob("*.yaml"))
+        if "tests" in p.relative_to(REPO / "policies").parts
     ]
     for p in sorted((REPO / "tests" / "cases").glob("*.yaml")):
         if p.name.endswith(".policy.yaml"):

@@ -111,10 +111,21 @@ export interface PolicyInfo {
   embedded?: string[];
   /** A validation policy's rules, in order, with their estimated CEL cost; absent when none. */
   rules?: RuleInfo[];
+  /** The built-in secret rules the policy runs (docs/secrets.md); absent when `secrets` is off. */
+  secretRules?: SecretRuleInfo[];
+}
+
+export interface SecretRuleInfo {
+  name: string;
+  severity: "error" | "warning";
+  description: string;
 }
 
 export interface RuleInfo {
   name: string;
+  severity: "error" | "warning";
+  /** Its `description`, or else its static `message`; absent when it has neither. */
+  description?: string;
   /**
    * The most CEL cost the rule's `expr`, `when` and `messageExpr` may spend
    * together on one document (docs/cel.md, "How much work a rule may do").

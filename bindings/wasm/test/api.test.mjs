@@ -277,7 +277,10 @@ test("many policies compiled and freed do not grow memory without bound", () => 
 test("the raw call API answers describe and errors", () => {
   const policy = Policy.fromYaml(ML_POLICY);
   const free = { max: 0, boundedBy: "schema" };
-  const rules = [{ name: "interval-floor", estimatedCost: free }, { name: "no-shrinking", estimatedCost: free }];
+  const rules = [
+    { name: "interval-floor", severity: "error", description: "INTERVAL is below the floor", estimatedCost: free },
+    { name: "no-shrinking", severity: "warning", estimatedCost: free },
+  ];
   assert.deepEqual(policy.call({ call: "describe" }), { policies: [{ name: "ml", kind: "ValidationPolicy", file: "policy.yaml", environments: ["production"], checks: ["schema", "rules"], rules }] });
   assert.match(policy.call({ call: "nope" }).error.message, /bad request/);
 });

@@ -89,10 +89,18 @@ const yamlFiles = (dir, keep) =>
     .filter((n) => n.endsWith(".yaml") && keep(n))
     .sort();
 
-describe("built-in library cases (policies/tests/)", { concurrency: 4 }, () => {
+// Every `tests/` directory of the library: `policies/tests/` and each pack's.
+const libraryCaseFiles = () =>
+  readdirSync(join(repo, "policies"), { recursive: true })
+    .map((n) => n.split("\\").join("/"))
+    .filter((n) => n.endsWith(".yaml") && n.split("/").includes("tests"))
+    .map((n) => `policies/${n}`)
+    .sort();
+
+describe("built-in library cases (policies/**/tests/)", { concurrency: 4 }, () => {
   const policy = Policy.defaults();
-  for (const file of yamlFiles("policies/tests", () => true)) {
-    const cases = parse(read(`policies/tests/${file}`));
+  for (const file of libraryCaseFiles()) {
+    const cases = parse(read(file));
     for (const c of cases.cases) {
       it(`${file}: ${c.name}`, () => compareCase(policy, [], cases.policy, c));
     }

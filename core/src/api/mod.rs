@@ -28,7 +28,7 @@ pub mod cases;
 use crate::check::patch::PatchType;
 use crate::check::review::ReviewError;
 use crate::check::{check_documents_with, check_patch_with, old_versions_with, FileOutcome};
-use crate::diag::Pos;
+use crate::diag::{Pos, Severity};
 use crate::eval::limits::Limits;
 use crate::parse::{parse_input_with, parse_stream_with, Document, SyntaxError};
 use crate::policy::{PolicyError, PolicyErrorKind};
@@ -136,14 +136,33 @@ pub struct PolicyInfo {
     /// A validation policy's rules, in order, with their estimated CEL cost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleInfo>,
+    /// The built-in secret rules it runs (docs/secrets.md), when `secrets`
+    /// is on: all but the `disable`d ones.
+    #[serde(default, rename = "secretRules", skip_serializing_if = "Vec::is_empty")]
+    pub secret_rules: Vec<SecretRuleInfo>,
 }
 
-/// One rule of a policy, as `describe` lists it.
+/// One rule of a policy, as `describe` lists it. `severity` and
+/// `description` are absent from the metadata of modules built before they
+/// were listed, and read as `error` and none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleInfo {
     pub name: String,
+    #[serde(default)]
+    pub severity: Severity,
+    /// Its `description`, or else its static `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub estimated_cost: EstimatedCost,
+}
+
+/// One built-in secret rule a policy runs, with its default severity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretRuleInfo {
+    pub name: String,
+    pub severity: Severity,
+    pub description: String,
 }
 
 /// The most CEL cost a rule's `expr`, `when` and `messageExpr` may spend
@@ -341,14 +360,18 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
         checks: Vec::new(),
         embedded: Vec::new(),
         rules: Vec::new(),
+        secret_rules: Vec::new(),
     };
     let validation = set.policies.iter().map(|p| PolicyInfo {
         checks: p.checks().into_iter().map(str::to_owned).collect(),
         embedded: p.embedded_paths().map(str::to_owned).collect(),
         rules: p
             .rule_costs()
-            .map(|(name, cost)| RuleInfo {
+            .zip(p.rule_summaries())
+            .map(|((name, cost), (severity, description))| RuleInfo {
                 name: name.to_owned(),
+                severity,
+                description: description.map(str::to_owned),
                 estimated_cost: EstimatedCost {
                     max: cost.max,
                     bounded_by: match cost.bounded_by_policy {
@@ -356,6 +379,14 @@ pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
                         false => CostBound::DocumentLimits,
                     },
                 },
+            })
+            .collect(),
+        secret_rules: p
+            .secret_rules()
+            .map(|(name, severity, description)| SecretRuleInfo {
+                name: name.to_owned(),
+                severity,
+                description: description.to_owned(),
             })
             .collect(),
         ..info(&p.name, "ValidationPolicy", &p.file, p.environments.clone())

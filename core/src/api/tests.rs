@@ -534,3 +534,39 @@ fn a_wrong_limit_is_a_bad_request_naming_the_limits() {
         assert!(message.contains(says), "{message}");
     }
 }
+
+#[test]
+fn describe_gives_each_rule_its_severity_and_description() {
+    let text = "apiVersion: assay.dev/v1\nkind: ValidationPolicy\nmetadata: {name: v}\n\
+        spec:\n  secrets: {enabled: true, disable: [secret-env-var]}\n  rules:\n\
+        \x20   - {name: described, expr: 'true', description: what it checks, message: m}\n\
+        \x20   - {name: by-message, expr: 'true', message: the message, severity: warning}\n\
+        \x20   - {name: bare, expr: 'true'}\n";
+    let set = match PolicySet::load(&[("v.yaml".to_owned(), text.to_owned())]) {
+        Ok(s) => s,
+        Err(e) => unreachable!("{e:?}"),
+    };
+    let info = serde_json::to_value(describe(&set)).unwrap_or_default();
+    let rules = &info[0]["rules"];
+    assert_eq!(rules[0]["severity"], "error");
+    assert_eq!(rules[0]["description"], "what it checks");
+    assert_eq!(rules[1]["severity"], "warning");
+    assert_eq!(rules[1]["description"], "the message");
+    assert!(rules[2].get("description").is_none(), "{info}");
+    let secret: Vec<&str> = info[0]["secretRules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(secret.contains(&"secret-in-configmap"), "{info}");
+    assert!(!secret.contains(&"secret-env-var"), "disabled: {info}");
+    // Module metadata written before these fields reads as before.
+    let old: PolicyInfo = serde_json::from_str(
+        r#"{"name": "p", "kind": "ValidationPolicy", "file": "p.yaml",
+            "rules": [{"name": "r", "estimatedCost": {"max": 1, "boundedBy": "schema"}}]}"#,
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(old.rules[0].severity, crate::Severity::Error);
+    assert!(old.secret_rules.is_empty());
+}

@@ -231,6 +231,21 @@ impl CompiledPolicy {
         names.zip(self.costs.iter().copied())
     }
 
+    /// Each rule's severity and description (its `description`, or else its
+    /// static `message`), in order.
+    pub fn rule_summaries(&self) -> impl Iterator<Item = (Severity, Option<&str>)> {
+        self.rules
+            .iter()
+            .map(|r| (r.severity, r.description.as_deref()))
+    }
+
+    /// The built-in secret rules the policy runs, when `secrets` is on.
+    pub fn secret_rules(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, Severity, &'static str)> + '_ {
+        self.secrets.iter().flat_map(|s| s.rules())
+    }
+
     /// Whether the policy has a `match` (else it applies to every document).
     pub fn has_match(&self) -> bool {
         self.matcher.is_some()

@@ -16,9 +16,11 @@ pub(super) struct CompiledRule {
     message: Option<String>,
     message_expr: Option<Cel>,
     path: String,
-    severity: Severity,
+    pub(super) severity: Severity,
     pub(super) environments: Option<Vec<String>>,
     source: String,
+    /// `description`, or else the static `message`.
+    pub(super) description: Option<String>,
 }
 
 /// An expression as compiled, for what is known of it before it runs, and
@@ -104,6 +106,7 @@ pub(super) fn compile_rule(
                 severity: r.severity,
                 environments: r.environments.clone(),
                 source: r.expr.clone(),
+                description: r.description.clone().or_else(|| r.message.clone()),
             })
         }
         _ => Err(errors),

@@ -127,6 +127,9 @@ pub struct RuleSpec {
     pub message: Option<String>,
     #[serde(default)]
     pub message_expr: Option<String>,
+    /// What the rule checks and why, for `--list-rules` and `describe`.
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub path: Option<String>,
     #[serde(default)]

@@ -274,7 +274,7 @@ test("the old-version pane is the previous version the rules compare with", asyn
   assert.equal(await page.isVisible("#old-pane"), true);
   const original = read("examples/k8s/model-engine.yaml");
   // The old pane starts as the current document: nothing changed, no upgrade finding.
-  const policy = Policy.fromYaml(read("policies/upgrade-guard.yaml"));
+  const policy = Policy.fromYaml(read("policies/upgrade/upgrade-guard.yaml"));
   const same = findingsOf(policy.validate(original, { env: "production", old: original }));
   assert.deepEqual((await listed(same.length)).map((g) => g.split(" ").slice(0, 3).join(" ")), same.map(item));
 

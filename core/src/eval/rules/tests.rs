@@ -17,6 +17,7 @@ fn rule(expr: &str) -> CompiledRule {
         when: None,
         message: None,
         message_expr: None,
+        description: None,
         path: None,
         severity: Severity::Error,
         environments: None,

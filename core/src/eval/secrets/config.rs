@@ -11,16 +11,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The rule ids, with their default severity (`secret-placeholder` is an
-/// error only in `production`).
-pub const RULES: &[(&str, Severity)] = &[
-    ("secret-in-configmap", Severity::Error),
-    ("secret-env-var", Severity::Warning),
-    ("secret-file-mode", Severity::Error),
-    ("secret-invalid-base64", Severity::Error),
-    ("secret-placeholder", Severity::Warning),
-    ("secret-plaintext-manifest", Severity::Warning),
-    ("rbac-secrets-wildcard", Severity::Error),
-    ("dockerconfigjson-invalid", Severity::Error),
+/// error only in `production`) and what each checks (docs/secrets.md).
+pub const RULES: &[(&str, Severity, &str)] = &[
+    ("secret-in-configmap", Severity::Error, "a credential in a ConfigMap, a file embedded in one, a container's command or args, or a plain env value; move it to a Secret"),
+    ("secret-env-var", Severity::Warning, "a Secret passed as an env var, which child processes inherit and crash reports can expose; mount it as a file"),
+    ("secret-file-mode", Severity::Error, "a Secret volume readable beyond its owner (no defaultMode means 0644); set the mode the pod can read"),
+    ("secret-invalid-base64", Severity::Error, "Secret data that is not padded standard base64, which the API server refuses"),
+    ("secret-placeholder", Severity::Warning, "a Secret value that is a placeholder, an unrendered template or a documented example key (an error with --env production)"),
+    ("secret-plaintext-manifest", Severity::Warning, "a Secret with literal data committed in a manifest; use a SealedSecret or an ExternalSecret"),
+    ("rbac-secrets-wildcard", Severity::Error, "RBAC that reads every Secret of a namespace or the cluster"),
+    ("dockerconfigjson-invalid", Severity::Error, "a registry Secret whose .dockerconfigjson is not valid, so image pulls fail"),
 ];
 
 /// A policy's secret rules, compiled once.
@@ -37,7 +37,7 @@ pub struct CompiledSecrets {
 fn known_ids() -> impl Iterator<Item = &'static str> {
     RULES
         .iter()
-        .map(|(id, _)| *id)
+        .map(|(id, ..)| *id)
         .chain(TOKEN_DETECTORS.iter().map(|d| d.id))
         .chain(KEYED_DETECTORS.iter().map(|(id, _)| *id))
 }
@@ -147,7 +147,11 @@ impl CompiledSecrets {
                     )
                     .with_hint(format!(
                         "rule ids: {}; detector ids are listed in docs/secrets.md",
-                        RULES.iter().map(|(r, _)| *r).collect::<Vec<_>>().join(", ")
+                        RULES
+                            .iter()
+                            .map(|(r, ..)| *r)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 );
             }
@@ -209,6 +213,12 @@ impl CompiledSecrets {
     /// The scanner with the policy's own token formats, if it has any.
     pub fn own_scanner(&self) -> Option<&Scanner> {
         self.own_patterns.then_some(&*self.scanner)
+    }
+
+    /// The secret rules the policy runs (all but `disable`d ones), with
+    /// their default severity and what each checks.
+    pub fn rules(&self) -> impl Iterator<Item = (&'static str, Severity, &'static str)> + '_ {
+        RULES.iter().copied().filter(|(id, ..)| self.enabled(id))
     }
 
     pub(super) fn enabled(&self, id: &str) -> bool {
