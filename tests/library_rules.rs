@@ -92,10 +92,14 @@ fn configmap_of(bytes: usize) -> Vec<String> {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "embeddings"},
         "data": {"vectors.txt": "x".repeat(bytes)},
     });
-    let request = serde_json::json!({"call": "check", "input": input, "limits": {"document-bytes": 4 << 20}});
+    let request =
+        serde_json::json!({"call": "check", "input": input, "limits": {"document-bytes": 4 << 20}});
     let answer: serde_json::Value =
         serde_json::from_str(&call(&set, request.to_string().as_bytes())).unwrap_or_default();
-    let results = answer["report"]["results"].as_array().cloned().unwrap_or_default();
+    let results = answer["report"]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     results
         .iter()
         .filter(|r| r["policy"] == "configmap-data")
@@ -108,7 +112,8 @@ fn configmap_of(bytes: usize) -> Vec<String> {
 fn a_configmap_over_one_mebibyte_is_refused() {
     let over = configmap_of(1 << 20);
     assert!(
-        over.iter().any(|f| f.contains("data-size") && f.contains("about 1024 KiB")),
+        over.iter()
+            .any(|f| f.contains("data-size") && f.contains("about 1024 KiB")),
         "{over:?}"
     );
     assert_eq!(configmap_of(1000 * 1024), Vec::<String>::new());
