@@ -4,7 +4,7 @@
 // package fetches relative to its module URL.
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,6 +20,20 @@ function files(dir, ext) {
     .map((f) => ({ name: f.slice(0, -ext.length), file: `${dir}/${f}`, text: readFileSync(join(repo, dir, f), "utf8") }));
 }
 
+// The library's policy files: those at the top of policies/ and in each
+// pack's directory (policies/traffic/traffic.yaml), not the packs' tests/.
+function libraryFiles() {
+  return readdirSync(join(repo, "policies"), { recursive: true })
+    .map((f) => f.split("\\").join("/"))
+    .filter((f) => f.endsWith(".yaml") && !f.split("/").includes("tests"))
+    .sort()
+    .map((f) => ({
+      name: basename(f, ".yaml"),
+      file: `policies/${f}`,
+      text: readFileSync(join(repo, "policies", f), "utf8"),
+    }));
+}
+
 const examples = {
   name: "assay-examples",
   setup(build) {
@@ -27,7 +41,7 @@ const examples = {
     build.onLoad({ filter: /.*/, namespace: "assay-examples" }, () => ({
       loader: "json",
       contents: JSON.stringify({
-        policies: files("policies", ".yaml"),
+        policies: libraryFiles(),
         documents: files("examples/k8s", ".yaml"),
         rollouts: files("examples/rollout", ".json"),
       }),
