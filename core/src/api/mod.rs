@@ -24,11 +24,12 @@
 //! "column", "rule"?, "errors": [POLICY_ERROR, ...]}}`.
 
 pub mod cases;
+mod describe;
 
 use crate::check::patch::PatchType;
 use crate::check::review::ReviewError;
 use crate::check::{check_documents_with, check_patch_with, old_versions_with, FileOutcome};
-use crate::diag::{Pos, Severity};
+use crate::diag::Pos;
 use crate::eval::limits::Limits;
 use crate::parse::{parse_input_with, parse_stream_with, Document, SyntaxError};
 use crate::policy::{PolicyError, PolicyErrorKind};
@@ -37,6 +38,8 @@ use crate::rollout::{Decision, DecisionInput};
 use crate::set::PolicySet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+pub use describe::{describe, CostBound, EstimatedCost, PolicyInfo, RuleInfo, SecretRuleInfo};
 
 /// One request of the call API, as hosts send it (JSON text) or build it
 /// (typed, for [`answer`]). The serde attributes are the wire format.
@@ -114,79 +117,6 @@ pub const DECIDE_HINT: &str = "see docs/rollout.md for the input";
 
 /// The hint of an error answer to a request that is not one of the calls.
 const REQUEST_HINT: &str = "see docs/module-abi.md for the calls";
-
-/// One policy of a set, as `describe` and module metadata list them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PolicyInfo {
-    pub name: String,
-    pub kind: String,
-    pub file: String,
-    /// The environments the policy names, sorted; absent when none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub environments: Vec<String>,
-    /// What a validation policy checks, of `schema`, `embedded`, `rules`
-    /// and `secrets`: a host can tell a policy that validates a config's
-    /// content from one that only looks for secrets in every document.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub checks: Vec<String>,
-    /// The JSON pointers of the policy's embedded files: a host that guards
-    /// one file of a ConfigMap can tell whether a policy reads that file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub embedded: Vec<String>,
-    /// A validation policy's rules, in order, with their estimated CEL cost.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleInfo>,
-    /// The built-in secret rules it runs (docs/secrets.md), when `secrets`
-    /// is on: all but the `disable`d ones.
-    #[serde(default, rename = "secretRules", skip_serializing_if = "Vec::is_empty")]
-    pub secret_rules: Vec<SecretRuleInfo>,
-}
-
-/// One rule of a policy, as `describe` lists it. `severity` and
-/// `description` are absent from the metadata of modules built before they
-/// were listed, and read as `error` and none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleInfo {
-    pub name: String,
-    #[serde(default)]
-    pub severity: Severity,
-    /// Its `description`, or else its static `message`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub estimated_cost: EstimatedCost,
-}
-
-/// One built-in secret rule a policy runs, with its default severity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SecretRuleInfo {
-    pub name: String,
-    pub severity: Severity,
-    pub description: String,
-}
-
-/// The most CEL cost a rule's `expr`, `when` and `messageExpr` may spend
-/// together on one document (docs/cel.md, "How much work a rule may do").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EstimatedCost {
-    pub max: u64,
-    pub bounded_by: CostBound,
-}
-
-/// What bounds an estimated cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CostBound {
-    /// The policy: its schema's `maxItems`, `maxProperties`, `maxLength`,
-    /// `enum` and `const`, its params, the rule's literals. A rule over the
-    /// default budget this way does not load.
-    #[serde(rename = "schema")]
-    Schema,
-    /// The document limits alone (with their default values): the budget
-    /// of the run stops the rule on a document that takes it that far.
-    #[serde(rename = "document limits")]
-    DocumentLimits,
-}
 
 /// An answer of the call API, written straight to JSON text (building a
 /// `Value` tree of the report first cost an allocation per field), and
@@ -348,54 +278,6 @@ pub fn policy_errors(errors: &[PolicyError]) -> Value {
     }
     error["errors"] = json!(errors);
     json!({ "error": error })
-}
-
-/// The policies of a set.
-pub fn describe(set: &PolicySet) -> Vec<PolicyInfo> {
-    let info = |name: &str, kind: &str, file: &str, environments: Vec<String>| PolicyInfo {
-        name: name.to_owned(),
-        kind: kind.to_owned(),
-        file: file.to_owned(),
-        environments,
-        checks: Vec::new(),
-        embedded: Vec::new(),
-        rules: Vec::new(),
-        secret_rules: Vec::new(),
-    };
-    let validation = set.policies.iter().map(|p| PolicyInfo {
-        checks: p.checks().into_iter().map(str::to_owned).collect(),
-        embedded: p.embedded_paths().map(str::to_owned).collect(),
-        rules: p
-            .rule_costs()
-            .zip(p.rule_summaries())
-            .map(|((name, cost), (severity, description))| RuleInfo {
-                name: name.to_owned(),
-                severity,
-                description: description.map(str::to_owned),
-                estimated_cost: EstimatedCost {
-                    max: cost.max,
-                    bounded_by: match cost.bounded_by_policy {
-                        true => CostBound::Schema,
-                        false => CostBound::DocumentLimits,
-                    },
-                },
-            })
-            .collect(),
-        secret_rules: p
-            .secret_rules()
-            .map(|(name, severity, description)| SecretRuleInfo {
-                name: name.to_owned(),
-                severity,
-                description: description.to_owned(),
-            })
-            .collect(),
-        ..info(&p.name, "ValidationPolicy", &p.file, p.environments.clone())
-    });
-    let rollout = set.rollouts.iter().map(|p| {
-        let environments = p.environments.keys().cloned().collect();
-        info(&p.name, "RolloutPolicy", &p.file, environments)
-    });
-    validation.chain(rollout).collect()
 }
 
 /// Answers one typed request against `set`, as [`call`] answers its JSON
